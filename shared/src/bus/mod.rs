@@ -1,0 +1,11 @@
+//! The Tryton-compatible long-polling bus: channels and who may read them,
+//! the opaque `message_id` cursor, the storage port and the service.
+pub mod channel;
+pub mod cursor;
+pub mod service;
+pub mod store;
+
+pub use channel::{ChannelError, ChannelGrants, ChannelKey, Subscription};
+pub use cursor::Cursor;
+pub use service::{Bus, BusSettings, Delivery, Published};
+pub use store::{BusStore, Seq, StoredMessage};

@@ -1,0 +1,119 @@
+//! All configuration, read once from the environment. Every variable is
+//! documented in README.md and set in template.yaml.
+use std::fmt;
+use std::time::Duration;
+
+use crate::bus::BusSettings;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{name} must be {expected}, got '{value}'")]
+    Invalid { name: &'static str, expected: &'static str, value: String },
+    #[error("{0} is required")]
+    Missing(&'static str),
+}
+
+/// A secret: never printed, not even by `Debug`.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+    pub fn expose(&self) -> &[u8] {
+        self.0.as_bytes()
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `HERALD_JWT_SECRET`: HS256 secret for tokens (at least 16 bytes).
+    pub jwt_secret: Option<Secret>,
+    /// `HERALD_BUS_RETENTION_SECS` (300), `HERALD_BUS_WAIT_SECS` (20),
+    /// `HERALD_BUS_POLL_MS` (500).
+    pub bus: BusSettings,
+    /// `HERALD_BUS_TABLE`: DynamoDB table of the bus (`herald-bus`).
+    pub bus_table: String,
+}
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let defaults = BusSettings::default();
+        let secret = lookup("HERALD_JWT_SECRET").filter(|s| !s.is_empty());
+        if let Some(s) = &secret {
+            if s.len() < 16 {
+                return Err(ConfigError::Invalid {
+                    name: "HERALD_JWT_SECRET",
+                    expected: "at least 16 bytes",
+                    value: "(hidden)".into(),
+                });
+            }
+        }
+        let number = |name: &'static str, default: u64, min: u64, max: u64| -> Result<u64, ConfigError> {
+            match lookup(name) {
+                None => Ok(default),
+                Some(v) => v.trim().parse::<u64>().ok().filter(|n| (min..=max).contains(n)).ok_or(
+                    ConfigError::Invalid { name, expected: "a whole number in range", value: v },
+                ),
+            }
+        };
+        Ok(Self {
+            jwt_secret: secret.map(Secret::new),
+            bus: BusSettings {
+                retention: Duration::from_secs(number(
+                    "HERALD_BUS_RETENTION_SECS",
+                    defaults.retention.as_secs(),
+                    1,
+                    7 * 24 * 3600,
+                )?),
+                wait: Duration::from_secs(number("HERALD_BUS_WAIT_SECS", defaults.wait.as_secs(), 0, 600)?),
+                poll_interval: Duration::from_millis(number(
+                    "HERALD_BUS_POLL_MS",
+                    u64::try_from(defaults.poll_interval.as_millis()).unwrap_or(500),
+                    10,
+                    60_000,
+                )?),
+            },
+            bus_table: lookup("HERALD_BUS_TABLE").unwrap_or_else(|| "herald-bus".to_owned()),
+        })
+    }
+
+    pub fn require_jwt_secret(&self) -> Result<&Secret, ConfigError> {
+        self.jwt_secret.as_ref().ok_or(ConfigError::Missing("HERALD_JWT_SECRET"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn from(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_and_overrides() {
+        let c = from(&[]).unwrap();
+        assert_eq!(c.bus.retention, Duration::from_secs(300));
+        assert_eq!(c.bus.wait, Duration::from_secs(20));
+        assert!(c.require_jwt_secret().is_err());
+        let c = from(&[("HERALD_BUS_WAIT_SECS", "3"), ("HERALD_JWT_SECRET", "0123456789abcdef")]).unwrap();
+        assert_eq!(c.bus.wait, Duration::from_secs(3));
+        assert!(!format!("{c:?}").contains("0123456789abcdef"));
+        assert!(from(&[("HERALD_BUS_WAIT_SECS", "soon")]).is_err());
+        assert!(from(&[("HERALD_JWT_SECRET", "short")]).is_err());
+    }
+}

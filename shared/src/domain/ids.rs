@@ -1,0 +1,109 @@
+//! Identifiers parsed once at the edge ("parse, don't validate").
+use std::fmt;
+
+use serde::Serialize;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{what} {reason}")]
+pub struct InvalidId {
+    pub what: &'static str,
+    pub reason: &'static str,
+}
+
+/// Characters allowed in identifiers that end up inside storage keys. `#`, `:`
+/// and `/` are excluded because keys use them as separators.
+fn check(value: &str, what: &'static str, max: usize) -> Result<(), InvalidId> {
+    if value.is_empty() {
+        return Err(InvalidId { what, reason: "must not be empty" });
+    }
+    if value.len() > max {
+        return Err(InvalidId { what, reason: "is too long" });
+    }
+    if !value
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '@'))
+    {
+        return Err(InvalidId {
+            what,
+            reason: "may only contain letters, digits, '_', '-', '.' and '@'",
+        });
+    }
+    Ok(())
+}
+
+macro_rules! id_type {
+    ($(#[$doc:meta])* $name:ident, $what:literal, $max:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+        #[serde(transparent)]
+        pub struct $name(String);
+
+        impl $name {
+            pub const MAX_LEN: usize = $max;
+
+            pub fn parse(value: impl Into<String>) -> Result<Self, InvalidId> {
+                let value = value.into();
+                check(&value, $what, $max)?;
+                Ok(Self(value))
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+    };
+}
+
+id_type!(
+    /// A tenant: Tryton's database name, the `{db}` of every route.
+    TenantId, "tenant", 64
+);
+id_type!(
+    /// A user of a tenant (Tryton's numeric user id, kept as text).
+    UserId, "user id", 128
+);
+
+impl UserId {
+    /// Accepts a JSON number or string, as Tryton callers send either.
+    pub fn from_json(value: &serde_json::Value) -> Result<Self, InvalidId> {
+        match value {
+            serde_json::Value::String(s) => Self::parse(s.clone()),
+            serde_json::Value::Number(n) if n.is_u64() || n.is_i64() => Self::parse(n.to_string()),
+            _ => Err(InvalidId { what: "user id", reason: "must be a string or an integer" }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refuses_separators_and_empty() {
+        assert!(TenantId::parse("demo").is_ok());
+        assert!(TenantId::parse("").is_err());
+        assert!(TenantId::parse("a#b").is_err());
+        assert!(UserId::parse("1:2").is_err());
+        assert!(UserId::parse("x".repeat(129)).is_err());
+    }
+
+    #[test]
+    fn user_ids_come_as_numbers_or_strings() {
+        assert_eq!(UserId::from_json(&serde_json::json!(5)).unwrap().as_str(), "5");
+        assert_eq!(UserId::from_json(&serde_json::json!("7")).unwrap().as_str(), "7");
+        assert!(UserId::from_json(&serde_json::json!(1.5)).is_err());
+        assert!(UserId::from_json(&serde_json::json!(null)).is_err());
+    }
+}

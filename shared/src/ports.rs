@@ -1,0 +1,13 @@
+//! What the domain needs from the outside world, besides per-capability
+//! stores (see `bus::store`): error type shared by adapters.
+
+/// A storage failure the caller cannot fix; maps to 503.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the store is unavailable: {0}")]
+    Unavailable(String),
+    #[error("the store gave up after too many conflicting writes")]
+    Contention,
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}

@@ -1,1 +1,207 @@
+//! Helpers for end-to-end tests: start `herald-local` (embedded, or `--aws`
+//! against the moto server that `scripts/test` started), mint tokens, poll and
+//! publish over HTTP.
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use herald::auth::{mint, Claims, SubjectClaim, TenantClaim};
+use serde_json::{json, Value};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+pub const SECRET: &str = "herald-test-secret-not-for-production";
+pub const DB: &str = "demo";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Store {
+    Embedded,
+    /// DynamoDB on moto server; needs `AWS_ENDPOINT_URL`.
+    Moto,
+}
+
+pub fn local_gateway_binary() -> PathBuf {
+    if let Some(path) = std::env::var_os("HERALD_LOCAL_BIN") {
+        return path.into();
+    }
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/debug/herald-local");
+    assert!(path.exists(), "{} is missing: run `cargo build --bins` (scripts/test does)", path.display());
+    path
+}
+
+pub struct Gateway {
+    child: Child,
+    pub url: String,
+    pub http: reqwest::Client,
+}
+
+pub struct GatewayOptions {
+    pub store: Store,
+    pub wait_secs: u64,
+    /// DynamoDB table of the bus; several gateways may share one.
+    pub bus_table: Option<String>,
+}
+
+impl GatewayOptions {
+    pub fn new(store: Store) -> Self {
+        Self { store, wait_secs: 2, bus_table: None }
+    }
+}
+
+pub fn fresh_table() -> String {
+    format!("herald-bus-{}", uuid_like())
+}
+
+fn uuid_like() -> String {
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    format!("{nanos:x}-{}", std::process::id())
+}
+
+impl Gateway {
+    pub async fn start(store: Store) -> Self {
+        Self::start_with(GatewayOptions::new(store)).await
+    }
+
+    pub async fn start_with(options: GatewayOptions) -> Self {
+        let mut command = Command::new(local_gateway_binary());
+        command
+            .args(["--port", "0"])
+            .env("HERALD_JWT_SECRET", SECRET)
+            .env("HERALD_BUS_WAIT_SECS", options.wait_secs.to_string())
+            .env("HERALD_BUS_POLL_MS", "100")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true);
+        if options.store == Store::Moto {
+            assert!(
+                std::env::var_os("AWS_ENDPOINT_URL").is_some(),
+                "AWS_ENDPOINT_URL is not set: run the suite with scripts/test (it starts moto server)"
+            );
+            command.arg("--aws").env("HERALD_BUS_TABLE", options.bus_table.unwrap_or_else(fresh_table));
+        }
+        let mut child = command.spawn().expect("spawn herald-local");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let url = tokio::time::timeout(Duration::from_secs(60), async {
+            while let Some(line) = lines.next_line().await.expect("read stdout") {
+                if let Some(rest) = line.strip_prefix("herald-local listening on ") {
+                    return rest.split_whitespace().next().map(str::to_owned);
+                }
+            }
+            None
+        })
+        .await
+        .expect("herald-local did not start in time")
+        .expect("herald-local exited before listening");
+        // Keep draining stdout so the child never blocks on a full pipe.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        let http = reqwest::Client::builder().timeout(Duration::from_secs(60)).build().expect("client");
+        Self { child, url, http }
+    }
+
+    pub fn pid(&self) -> Option<u32> {
+        self.child.id()
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> (u16, Value) {
+        self.post_raw(path, token, body.to_string()).await
+    }
+
+    pub async fn post_raw(&self, path: &str, token: Option<&str>, body: String) -> (u16, Value) {
+        let mut request = self.http.post(format!("{}{path}", self.url)).body(body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.expect("request");
+        let status = response.status().as_u16();
+        let text = response.text().await.expect("body");
+        let value = serde_json::from_str(&text).unwrap_or_else(|_| panic!("non-JSON answer {status}: {text}"));
+        (status, value)
+    }
+
+    /// One poll; panics unless it answers 200.
+    pub async fn poll(&self, token: &str, last_message: Option<&str>, channels: &[&str]) -> Value {
+        let (status, body) =
+            self.post(&format!("/{DB}/bus"), Some(token), &json!({"last_message": last_message, "channels": channels})).await;
+        assert_eq!(status, 200, "poll answered {body}");
+        body
+    }
+
+    pub async fn notify(&self, admin: &str, request: Value) -> Value {
+        let (status, body) = self.post(&format!("/{DB}/notify"), Some(admin), &request).await;
+        assert_eq!(status, 200, "notify answered {body}");
+        body
+    }
+
+    pub async fn publish(&self, admin: &str, channel: &str, message: Value) -> Value {
+        let (status, body) =
+            self.post(&format!("/{DB}/bus/publish"), Some(admin), &json!({"channel": channel, "message": message})).await;
+        assert_eq!(status, 200, "publish answered {body}");
+        body
+    }
+
+    pub async fn advance_clock(&self, admin: &str, secs: u64) {
+        let (status, body) = self.post("/_local/clock", Some(admin), &json!({"advance_secs": secs})).await;
+        assert_eq!(status, 200, "clock answered {body}");
+    }
+}
+
+pub struct TokenSpec<'a> {
+    pub sub: &'a str,
+    pub db: TenantClaim,
+    pub roles: &'a [&'a str],
+    pub channels: &'a [&'a str],
+    pub exp_offset_secs: i64,
+    pub secret: &'a str,
+}
+
+impl Default for TokenSpec<'_> {
+    fn default() -> Self {
+        Self { sub: "1", db: TenantClaim::One(DB.into()), roles: &[], channels: &[], exp_offset_secs: 3600, secret: SECRET }
+    }
+}
+
+pub fn token_with(spec: TokenSpec<'_>) -> String {
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
+    let claims = Claims {
+        sub: SubjectClaim::Text(spec.sub.into()),
+        db: spec.db,
+        roles: spec.roles.iter().map(|r| r.to_string()).collect(),
+        channels: spec.channels.iter().map(|c| c.to_string()).collect(),
+        exp: (now + spec.exp_offset_secs).max(0) as u64,
+    };
+    mint(spec.secret.as_bytes(), &claims).expect("mint")
+}
+
+pub fn user_token(sub: &str) -> String {
+    token_with(TokenSpec { sub, ..Default::default() })
+}
+
+pub fn admin_token() -> String {
+    token_with(TokenSpec { sub: "0", roles: &["admin"], ..Default::default() })
+}
+
+/// The message of a poll reply, if any.
+pub fn message(reply: &Value) -> Option<&Value> {
+    reply.get("message").filter(|m| !m.is_null())
+}
+
+pub fn message_id(reply: &Value) -> Option<String> {
+    message(reply).and_then(|m| m["message_id"].as_str()).map(str::to_owned)
+}
+
+/// Runs a test body against each store, as separate `#[tokio::test]`s.
+#[macro_export]
+macro_rules! on_both_stores {
+    ($($case:ident),* $(,)?) => {
+        mod embedded {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+              async fn $case() { super::$case($crate::Store::Embedded).await; })*
+        }
+        mod moto {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+              async fn $case() { super::$case($crate::Store::Moto).await; })*
+        }
+    };
+}

@@ -1,0 +1,152 @@
+//! The bus store contract, run against both adapter sets: the embedded store
+//! and DynamoDB on moto server (`AWS_ENDPOINT_URL`, set by `scripts/test`).
+use std::sync::Arc;
+
+use herald::adapters::aws::{tables, DynamoBusStore};
+use herald::adapters::embedded::EmbeddedBusStore;
+use herald::bus::store::NewMessage;
+use herald::bus::{BusStore, ChannelKey};
+use herald::domain::{TenantId, Timestamp, UserId};
+use serde_json::{json, Map, Value};
+
+async fn dynamo() -> Arc<dyn BusStore> {
+    assert!(
+        std::env::var_os("AWS_ENDPOINT_URL").is_some(),
+        "AWS_ENDPOINT_URL is not set: run the suite with scripts/test (it starts moto server)"
+    );
+    let sdk = herald::adapters::aws::load_config().await;
+    let client = aws_sdk_dynamodb::Client::new(&sdk);
+    let table = format!("bus-contract-{}", uuid::Uuid::new_v4());
+    tables::ensure_bus_table(&client, &table).await.expect("create table");
+    Arc::new(DynamoBusStore::new(client, table))
+}
+
+fn embedded() -> Arc<dyn BusStore> {
+    Arc::new(EmbeddedBusStore::new())
+}
+
+fn tenant(name: &str) -> TenantId {
+    TenantId::parse(name).unwrap()
+}
+
+fn channel(user: &str) -> ChannelKey {
+    ChannelKey::user(&UserId::parse(user).unwrap())
+}
+
+fn body(n: u64) -> Map<String, Value> {
+    match json!({"type": "notification", "n": n, "text": "é ✓ \"quoted\"", "nested": {"list": [1, 2.5, null]}}) {
+        Value::Object(m) => m,
+        _ => unreachable!(),
+    }
+}
+
+fn message(body: &Map<String, Value>, published_ms: i64) -> NewMessage<'_> {
+    NewMessage {
+        body,
+        published_at: Timestamp::from_millis(published_ms),
+        expires_at: Timestamp::from_millis(published_ms + 300_000),
+        first_seq: 1_000,
+    }
+}
+
+const T0: i64 = 1_700_000_000_000;
+
+async fn appends_are_contiguous_and_readable(store: Arc<dyn BusStore>) {
+    let t = tenant("demo");
+    let c = channel("1");
+    assert_eq!(store.heads(&t, &[c.clone()]).await.unwrap(), vec![None]);
+    assert_eq!(store.first_after(&t, &c, 0, Timestamp::from_millis(T0), None).await.unwrap(), None);
+    let (b1, b2) = (body(1), body(2));
+    assert_eq!(store.append(&t, &c, message(&b1, T0)).await.unwrap(), 1_000);
+    assert_eq!(store.append(&t, &c, message(&b2, T0 + 1)).await.unwrap(), 1_001);
+    assert_eq!(store.heads(&t, &[c.clone(), channel("2")]).await.unwrap(), vec![Some(1_001), None]);
+
+    let first = store.first_after(&t, &c, 0, Timestamp::from_millis(T0), None).await.unwrap().unwrap();
+    assert_eq!((first.seq, &first.body), (1_000, &b1));
+    assert_eq!(first.published_at, Timestamp::from_millis(T0));
+    let second = store.first_after(&t, &c, 1_000, Timestamp::from_millis(T0), None).await.unwrap().unwrap();
+    assert_eq!((second.seq, &second.body), (1_001, &b2));
+    assert_eq!(store.first_after(&t, &c, 1_001, Timestamp::from_millis(T0), None).await.unwrap(), None);
+}
+
+async fn expired_and_older_messages_are_skipped(store: Arc<dyn BusStore>) {
+    let t = tenant("demo");
+    let c = channel("1");
+    let bodies: Vec<_> = (0..4).map(body).collect();
+    for (i, b) in bodies.iter().enumerate() {
+        store.append(&t, &c, message(b, T0 + i as i64 * 100_000)).await.unwrap();
+    }
+    // At T0 + 350 s the first message (expires T0 + 300 s) is gone.
+    let now = Timestamp::from_millis(T0 + 350_000);
+    let oldest = store.first_after(&t, &c, 0, now, None).await.unwrap().unwrap();
+    assert_eq!(oldest.body, bodies[1]);
+    let since = store.first_after(&t, &c, 0, now, Some(Timestamp::from_millis(T0 + 150_000))).await.unwrap().unwrap();
+    assert_eq!(since.body, bodies[2]);
+    let late = Timestamp::from_millis(T0 + 10_000_000);
+    assert_eq!(store.first_after(&t, &c, 0, late, None).await.unwrap(), None);
+    assert_eq!(store.heads(&t, &[c]).await.unwrap(), vec![Some(1_003)], "heads outlive messages");
+}
+
+async fn tenants_and_channels_are_isolated(store: Arc<dyn BusStore>) {
+    let (a, b) = (tenant("a"), tenant("b"));
+    let c = channel("1");
+    let b1 = body(1);
+    store.append(&a, &c, message(&b1, T0)).await.unwrap();
+    assert_eq!(store.heads(&b, &[c.clone()]).await.unwrap(), vec![None]);
+    assert_eq!(store.first_after(&b, &c, 0, Timestamp::from_millis(T0), None).await.unwrap(), None);
+    let client = ChannelKey::client(&UserId::parse("1").unwrap(), "x");
+    assert_eq!(store.heads(&a, &[client, c]).await.unwrap(), vec![None, Some(1_000)]);
+}
+
+async fn concurrent_appends_never_share_a_number(store: Arc<dyn BusStore>) {
+    let t = tenant("demo");
+    let c = channel("1");
+    let writers = 6u64;
+    let each = 10u64;
+    let mut tasks = Vec::new();
+    for w in 0..writers {
+        let (store, t, c) = (store.clone(), t.clone(), c.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut seqs = Vec::new();
+            for i in 0..each {
+                let b = body(w * 1000 + i);
+                seqs.push(store.append(&t, &c, message(&b, T0)).await.unwrap());
+            }
+            seqs
+        }));
+    }
+    let mut all = Vec::new();
+    for task in tasks {
+        all.extend(task.await.unwrap());
+    }
+    all.sort_unstable();
+    let expected: Vec<u64> = (1_000..1_000 + writers * each).collect();
+    assert_eq!(all, expected, "every append got its own contiguous number");
+    // Every number holds exactly one message, read back in order.
+    let mut after = 0;
+    let mut seen = std::collections::HashSet::new();
+    while let Some(m) = store.first_after(&t, &c, after, Timestamp::from_millis(T0), None).await.unwrap() {
+        assert_eq!(m.seq, if after == 0 { 1_000 } else { after + 1 });
+        assert!(seen.insert(m.body["n"].as_u64().unwrap()));
+        after = m.seq;
+    }
+    assert_eq!(seen.len() as u64, writers * each);
+}
+
+macro_rules! contract {
+    ($($case:ident),* $(,)?) => {
+        mod embedded_store {
+            $(#[tokio::test] async fn $case() { super::$case(super::embedded()).await; })*
+        }
+        mod dynamodb_store {
+            $(#[tokio::test] async fn $case() { super::$case(super::dynamo().await).await; })*
+        }
+    };
+}
+
+contract!(
+    appends_are_contiguous_and_readable,
+    expired_and_older_messages_are_skipped,
+    tenants_and_channels_are_isolated,
+    concurrent_appends_never_share_a_number,
+);

@@ -1,0 +1,103 @@
+//! The real Tryton clients, unchanged, against the local gateway: the desktop
+//! client's `tryton.bus` (Python) and the web client sao's `src/bus.js` (under
+//! jsdom). Each receives the notifications published for it and keeps
+//! receiving across long-poll timeouts (the gateway waits 1 s per poll here).
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+
+use herald_tests::*;
+use serde_json::{json, Value};
+use tokio::io::{AsyncBufReadExt, BufReader, Lines};
+use tokio::process::{ChildStdout, Command};
+
+#[derive(Clone, Copy)]
+enum Client {
+    Desktop,
+    Web,
+}
+
+fn clients_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("clients")
+}
+
+fn command(client: Client) -> Command {
+    match client {
+        Client::Desktop => {
+            let python = std::env::var_os("HERALD_TEST_PYTHON")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin/python"));
+            assert!(python.exists(), "no Python with the tryton package: run scripts/test");
+            let mut c = Command::new(python);
+            c.arg(clients_dir().join("tryton_desktop.py"));
+            c
+        }
+        Client::Web => {
+            assert!(clients_dir().join("node_modules/tryton-sao").exists(), "tryton-sao is not installed: run scripts/test");
+            let mut c = Command::new("node");
+            c.arg(clients_dir().join("sao_bus.mjs"));
+            c
+        }
+    }
+}
+
+async fn next_line(lines: &mut Lines<BufReader<ChildStdout>>) -> String {
+    tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+        .await
+        .expect("the client printed nothing for 30 s")
+        .expect("read client output")
+        .expect("the client exited")
+}
+
+async fn next_message(lines: &mut Lines<BufReader<ChildStdout>>) -> Value {
+    serde_json::from_str(&next_line(lines).await).expect("a JSON line")
+}
+
+async fn receives_notifications(store: Store, client: Client) {
+    let gw = Gateway::start_with(GatewayOptions { wait_secs: 1, ..GatewayOptions::new(store) }).await;
+    let (admin, uid) = (admin_token(), "7");
+    let mut child = command(client)
+        .args([&gw.url, DB, "admin", uid, &user_token(uid)])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start the client");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let ready = next_line(&mut lines).await;
+    let client_id = ready.strip_prefix("ready ").expect("ready line").to_owned();
+
+    gw.notify(&admin, json!({"title": "to this client", "body": "b", "priority": 3, "user": 7, "client": client_id})).await;
+    let got = next_message(&mut lines).await;
+    assert_eq!(got["channel"], format!("client:{client_id}"));
+    assert_eq!(got["message"]["type"], "notification");
+    assert_eq!(got["message"]["title"], "to this client");
+    assert_eq!(got["message"]["priority"], 3);
+
+    // Several empty long polls go by; the client keeps listening.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    gw.notify(&admin, json!({"title": "after timeouts", "user": 7})).await;
+    gw.notify(&admin, json!({"title": "and one more", "user": "7", "client": client_id})).await;
+    let first = next_message(&mut lines).await;
+    let second = next_message(&mut lines).await;
+    assert_eq!((first["channel"].as_str(), first["message"]["title"].as_str()), (Some("user:7"), Some("after timeouts")));
+    assert_eq!(second["message"]["title"], "and one more");
+
+    // Nothing for another user reaches it.
+    gw.notify(&admin, json!({"title": "for someone else", "user": 8})).await;
+    gw.notify(&admin, json!({"title": "last", "user": 7})).await;
+    assert_eq!(next_message(&mut lines).await["message"]["title"], "last");
+    drop(child.stdin.take());
+    let _ = child.kill().await;
+}
+
+async fn desktop_client(store: Store) {
+    receives_notifications(store, Client::Desktop).await;
+}
+
+async fn web_client(store: Store) {
+    receives_notifications(store, Client::Web).await;
+}
+
+on_both_stores!(desktop_client, web_client);

@@ -9,5 +9,5 @@ async fn main() -> Result<(), lambda_http::Error> {
     telemetry::init();
     let config = Config::from_env()?;
     let services = Services::aws(&config, Arc::new(SystemClock)).await?.services;
-    lambda_http::run(http::with_json_fallbacks(http::bus::routes(services))).await
+    lambda_http::run(http::bus_function(services)).await
 }

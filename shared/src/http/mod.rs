@@ -16,6 +16,16 @@ pub fn with_json_fallbacks(router: Router) -> Router {
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
 }
 
+/// The bus function's router (`POST /{db}/bus`).
+pub fn bus_function(services: crate::app::Services) -> Router {
+    with_json_fallbacks(bus::routes(services))
+}
+
+/// The notify function's router (`POST /{db}/bus/publish`, `POST /{db}/notify`).
+pub fn notify_function(services: crate::app::Services) -> Router {
+    with_json_fallbacks(notify::routes(services))
+}
+
 /// Every route of every HTTP function: what the local gateway serves.
 pub fn all_routes(services: crate::app::Services) -> Router {
     with_json_fallbacks(bus::routes(services.clone()).merge(notify::routes(services)))

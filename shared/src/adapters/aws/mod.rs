@@ -5,6 +5,8 @@ mod request_count;
 pub mod tables;
 
 pub use bus_store::DynamoBusStore;
+pub use aws_config::SdkConfig;
+pub use aws_sdk_dynamodb::Client as DynamoClient;
 pub use request_count::RequestCount;
 
 /// Loads the shared AWS configuration from the environment.

@@ -1,0 +1,167 @@
+//! `bus-bench`: the bus on the local gateway (embedded store), measured.
+//!
+//! - publish→receive latency of one long-polling client (p50/p99);
+//! - messages delivered per second to 100 concurrent pollers of one channel;
+//! - DynamoDB requests per second of an idle poll, from the adapter's own
+//!   count (needs `AWS_ENDPOINT_URL`, e.g. moto server; skipped otherwise).
+//!
+//! Prints a report and writes `target/bench/bus.json`. See docs/benchmarks.md.
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use herald::adapters::aws::tables;
+use herald::bus::channel::authorize_subscriptions;
+use herald::bus::{Bus, BusSettings, ChannelGrants};
+use herald::domain::{SystemClock, TenantId, UserId};
+use herald_tests::{admin_token, message, message_id, token_with, Gateway, GatewayOptions, Store, TokenSpec, DB};
+use serde_json::json;
+
+#[derive(Parser)]
+#[command(about = "Bus latency, throughput and idle cost")]
+struct Args {
+    /// Latency samples.
+    #[arg(long, default_value_t = 300)]
+    samples: usize,
+    /// Concurrent pollers for the throughput run.
+    #[arg(long, default_value_t = 100)]
+    pollers: usize,
+    /// Messages published in the throughput run.
+    #[arg(long, default_value_t = 200)]
+    messages: usize,
+    /// Seconds of idle polling measured on DynamoDB.
+    #[arg(long, default_value_t = 10)]
+    idle_secs: u64,
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[index.min(sorted.len() - 1)]
+}
+
+async fn latency(gw: &Gateway, samples: usize) -> anyhow::Result<(Duration, Duration)> {
+    let admin = admin_token();
+    let user = herald_tests::user_token("5");
+    let mut last = None;
+    let mut measured = Vec::with_capacity(samples);
+    for i in 0..samples {
+        let poll = {
+            let (url, http, user, last) = (gw.url.clone(), gw.http.clone(), user.clone(), last.clone());
+            tokio::spawn(async move {
+                let reply: serde_json::Value = http
+                    .post(format!("{url}/{DB}/bus"))
+                    .bearer_auth(user)
+                    .json(&json!({"last_message": last, "channels": []}))
+                    .send()
+                    .await?
+                    .json()
+                    .await?;
+                Ok::<_, reqwest::Error>((reply, Instant::now()))
+            })
+        };
+        // Let the poll reach the gateway and start waiting.
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        let sent = Instant::now();
+        gw.notify(&admin, json!({"title": format!("m{i}"), "user": 5})).await;
+        let (reply, received) = poll.await??;
+        anyhow::ensure!(message(&reply).is_some(), "no message in {reply}");
+        last = message_id(&reply);
+        measured.push(received.saturating_duration_since(sent));
+    }
+    measured.sort();
+    Ok((percentile(&measured, 0.5), percentile(&measured, 0.99)))
+}
+
+async fn throughput(gw: &Gateway, pollers: usize, messages: usize) -> anyhow::Result<(f64, usize)> {
+    let admin = admin_token();
+    let mut tasks = Vec::new();
+    for p in 0..pollers {
+        let token = token_with(TokenSpec { sub: &p.to_string(), channels: &["chat:*"], ..Default::default() });
+        let (url, http) = (gw.url.clone(), gw.http.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut last: Option<String> = None;
+            let mut got = 0usize;
+            let deadline = Instant::now() + Duration::from_secs(120);
+            while got < messages && Instant::now() < deadline {
+                let reply: serde_json::Value = http
+                    .post(format!("{url}/{DB}/bus"))
+                    .bearer_auth(&token)
+                    .json(&json!({"last_message": last, "channels": ["chat:bench"]}))
+                    .send()
+                    .await?
+                    .json()
+                    .await?;
+                if let Some(id) = message_id(&reply) {
+                    if reply["channel"] == "chat:bench" {
+                        got += 1;
+                    }
+                    last = Some(id);
+                }
+            }
+            Ok::<_, reqwest::Error>(got)
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let started = Instant::now();
+    for i in 0..messages {
+        gw.publish(&admin, "chat:bench", json!({"type": "bench", "n": i})).await;
+    }
+    let mut delivered = 0;
+    for t in tasks {
+        delivered += t.await??;
+    }
+    Ok((delivered as f64 / started.elapsed().as_secs_f64(), delivered))
+}
+
+/// Requests an idle poll sends to DynamoDB per second of waiting.
+async fn idle_cost(secs: u64) -> anyhow::Result<Option<(f64, usize)>> {
+    if std::env::var_os("AWS_ENDPOINT_URL").is_none() {
+        return Ok(None);
+    }
+    let sdk = herald::adapters::aws::load_config().await;
+    let client = herald::adapters::aws::DynamoClient::new(&sdk);
+    let table = format!("bench-bus-{}", std::process::id());
+    tables::ensure_bus_table(&client, &table).await?;
+    let store = herald::adapters::aws::DynamoBusStore::new(client, table);
+    let count = store.requests();
+    let settings = BusSettings { wait: Duration::from_secs(secs), ..BusSettings::default() };
+    let bus = Bus::new(Arc::new(store), Arc::new(SystemClock), settings);
+    let user = UserId::parse("5")?;
+    let channels: Vec<String> = vec!["client:a".into(), "client:b".into(), "notification:5".into()];
+    let subscriptions = authorize_subscriptions(&user, &ChannelGrants::default(), &channels);
+    let before = count.get();
+    let started = Instant::now();
+    let reply = bus.poll(&TenantId::parse("bench")?, &subscriptions, None).await?;
+    anyhow::ensure!(reply.is_none(), "the idle poll got a message");
+    let requests = count.get() - before;
+    Ok(Some((requests as f64 / started.elapsed().as_secs_f64(), subscriptions.len())))
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let gw = Gateway::start_with(GatewayOptions { wait_secs: 20, ..GatewayOptions::new(Store::Embedded) }).await;
+    eprintln!("latency: {} samples…", args.samples);
+    let (p50, p99) = latency(&gw, args.samples).await?;
+    eprintln!("throughput: {} pollers × {} messages…", args.pollers, args.messages);
+    let (per_sec, delivered) = throughput(&gw, args.pollers, args.messages).await?;
+    eprintln!("idle DynamoDB cost: {} s…", args.idle_secs);
+    let idle = idle_cost(args.idle_secs).await?;
+
+    let report = json!({
+        "store": "embedded",
+        "latency_ms": {"p50": p50.as_secs_f64() * 1e3, "p99": p99.as_secs_f64() * 1e3, "samples": args.samples},
+        "throughput": {"pollers": args.pollers, "messages": args.messages, "delivered": delivered,
+                       "expected": args.pollers * args.messages, "deliveries_per_sec": per_sec},
+        "idle_poll_dynamodb": idle.map(|(rps, channels)| json!({"requests_per_sec": rps, "channels": channels})),
+    });
+    println!("publish→receive latency, one long-polling client: p50 {:.2} ms, p99 {:.2} ms", p50.as_secs_f64() * 1e3, p99.as_secs_f64() * 1e3);
+    println!("deliveries to {} concurrent pollers: {per_sec:.0}/s ({delivered} of {})", args.pollers, args.pollers * args.messages);
+    match idle {
+        Some((rps, channels)) => println!("idle poll on DynamoDB: {rps:.2} requests/s for {channels} channels"),
+        None => println!("idle poll on DynamoDB: skipped (AWS_ENDPOINT_URL not set)"),
+    }
+    std::fs::create_dir_all("target/bench")?;
+    std::fs::write("target/bench/bus.json", serde_json::to_string_pretty(&report)?)?;
+    Ok(())
+}

@@ -82,6 +82,8 @@ async fn expired_and_older_messages_are_skipped(store: Arc<dyn BusStore>) {
     assert_eq!(oldest.body, bodies[1]);
     let since = store.first_after(&t, &c, 0, now, Some(Timestamp::from_millis(T0 + 150_000))).await.unwrap().unwrap();
     assert_eq!(since.body, bodies[2]);
+    let same_ms = store.first_after(&t, &c, 0, now, Some(Timestamp::from_millis(T0 + 200_000))).await.unwrap().unwrap();
+    assert_eq!(same_ms.body, bodies[2], "a message of the same millisecond is included");
     let late = Timestamp::from_millis(T0 + 10_000_000);
     assert_eq!(store.first_after(&t, &c, 0, late, None).await.unwrap(), None);
     assert_eq!(store.heads(&t, &[c]).await.unwrap(), vec![Some(1_003)], "heads outlive messages");

@@ -24,9 +24,14 @@ async fn one_message_per_reply_in_publish_order(store: Store) {
     let gw = Gateway::start(store).await;
     let (admin, alice) = (admin_token(), user_token("5"));
     let client = "0b5d5f5e-6a1e-4f7e-9e65-3c1f3b6f0d11";
+    // Across channels, order is publish time at millisecond resolution: space
+    // the publishes so each has its own millisecond.
+    let tick = || tokio::time::sleep(std::time::Duration::from_millis(3));
     for i in 0..3 {
         gw.notify(&admin, json!({"title": format!("user {i}"), "user": "5"})).await;
+        tick().await;
         gw.notify(&admin, json!({"title": format!("client {i}"), "user": 5, "client": client})).await;
+        tick().await;
     }
     gw.publish(&admin, "user:5", json!({"type": "custom", "n": 7})).await;
     let mut last = None;
@@ -127,7 +132,10 @@ async fn users_never_see_each_others_channels(store: Store) {
         seen.push(reply["channel"].as_str().unwrap().to_owned());
         last = message_id(&reply);
     }
-    assert_eq!(seen, ["user:5", format!("client:{client}").as_str(), "notification:5"]);
+    seen.sort();
+    let mut expected = vec!["user:5".to_owned(), format!("client:{client}"), "notification:5".to_owned()];
+    expected.sort();
+    assert_eq!(seen, expected);
 }
 
 async fn shared_channels_need_a_grant(store: Store) {
@@ -145,6 +153,8 @@ async fn a_new_channel_starts_after_the_last_message(store: Store) {
     let gw = Gateway::start(store).await;
     let (admin, alice) = (admin_token(), user_token("5"));
     gw.notify(&admin, json!({"title": "old on client", "user": 5, "client": "c1"})).await;
+    // Older by at least a millisecond: same-millisecond messages count as new.
+    tokio::time::sleep(std::time::Duration::from_millis(3)).await;
     gw.notify(&admin, json!({"title": "user one", "user": 5})).await;
     let reply = gw.poll(&alice, None, &[]).await;
     assert_eq!(message(&reply).unwrap()["title"], "user one");

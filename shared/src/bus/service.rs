@@ -136,7 +136,7 @@ impl Bus {
                 (Some(_), Some(position)) => {
                     self.store.first_after(tenant, &sub.key, position, now, None).await?
                 }
-                // A channel the cursor does not know: what was published after
+                // A channel the cursor does not know: what was published since
                 // the client's last message (everything, for a new client).
                 (Some(_), None) => {
                     let since = cursor.map(|c| c.last_published);

@@ -49,7 +49,8 @@ pub trait BusStore: Send + Sync {
     ) -> Result<Vec<Option<Seq>>, StoreError>;
 
     /// The first message after `after` that has not expired at `now` and, if
-    /// given, was published after `published_after`.
+    /// given, was published at or after `published_after` (ties included: a
+    /// message in the same millisecond as the client's last one is not older).
     async fn first_after(
         &self,
         tenant: &TenantId,

@@ -226,7 +226,7 @@ impl BusStore for DynamoBusStore {
         // TTL deletes late: expired messages are filtered here.
         let mut filter = "expires_ms > :now".to_owned();
         if published_after.is_some() {
-            filter.push_str(" AND published_ms > :since");
+            filter.push_str(" AND published_ms >= :since");
         }
         let mut start: Option<HashMap<String, AttributeValue>> = None;
         loop {

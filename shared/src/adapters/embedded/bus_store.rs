@@ -89,7 +89,7 @@ impl BusStore for EmbeddedBusStore {
             .messages
             .range(after.saturating_add(1)..)
             .map(|(_, m)| m)
-            .find(|m| m.expires_at > now && published_after.is_none_or(|t| m.published_at > t))
+            .find(|m| m.expires_at > now && published_after.is_none_or(|t| m.published_at >= t))
             .cloned())
     }
 }

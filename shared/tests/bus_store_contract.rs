@@ -54,7 +54,7 @@ const T0: i64 = 1_700_000_000_000;
 async fn appends_are_contiguous_and_readable(store: Arc<dyn BusStore>) {
     let t = tenant("demo");
     let c = channel("1");
-    assert_eq!(store.heads(&t, &[c.clone()]).await.unwrap(), vec![None]);
+    assert_eq!(store.heads(&t, std::slice::from_ref(&c)).await.unwrap(), vec![None]);
     assert_eq!(store.first_after(&t, &c, 0, Timestamp::from_millis(T0), None).await.unwrap(), None);
     let (b1, b2) = (body(1), body(2));
     assert_eq!(store.append(&t, &c, message(&b1, T0)).await.unwrap(), 1_000);
@@ -94,7 +94,7 @@ async fn tenants_and_channels_are_isolated(store: Arc<dyn BusStore>) {
     let c = channel("1");
     let b1 = body(1);
     store.append(&a, &c, message(&b1, T0)).await.unwrap();
-    assert_eq!(store.heads(&b, &[c.clone()]).await.unwrap(), vec![None]);
+    assert_eq!(store.heads(&b, std::slice::from_ref(&c)).await.unwrap(), vec![None]);
     assert_eq!(store.first_after(&b, &c, 0, Timestamp::from_millis(T0), None).await.unwrap(), None);
     let client = ChannelKey::client(&UserId::parse("1").unwrap(), "x");
     assert_eq!(store.heads(&a, &[client, c]).await.unwrap(), vec![None, Some(1_000)]);

@@ -81,7 +81,7 @@ async fn receives_notifications(store: Store, client: Client) {
     gw.notify(&admin, json!({"title": "and one more", "user": "7", "client": client_id})).await;
     // Two channels: each arrives once (their relative order is publish time,
     // which may be the same millisecond).
-    let mut got = vec![next_message(&mut lines).await, next_message(&mut lines).await];
+    let mut got = [next_message(&mut lines).await, next_message(&mut lines).await];
     got.sort_by_key(|m| m["message"]["title"].as_str().map(str::to_owned));
     assert_eq!((got[0]["channel"].as_str(), got[0]["message"]["title"].as_str()), (Some("user:7"), Some("after timeouts")));
     assert_eq!(got[1]["channel"], format!("client:{client_id}"));

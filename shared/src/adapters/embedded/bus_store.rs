@@ -14,11 +14,13 @@ struct ChannelLog {
     messages: BTreeMap<Seq, StoredMessage>,
 }
 
+type Channels = HashMap<(TenantId, ChannelKey), ChannelLog>;
+
 /// The bus in memory. One lock makes every append atomic; expired messages
 /// are dropped as new ones arrive, so memory stays bounded by the retention.
 #[derive(Default)]
 pub struct EmbeddedBusStore {
-    channels: Mutex<HashMap<(TenantId, ChannelKey), ChannelLog>>,
+    channels: Mutex<Channels>,
 }
 
 impl EmbeddedBusStore {
@@ -26,7 +28,7 @@ impl EmbeddedBusStore {
         Self::default()
     }
 
-    fn lock(&self) -> Result<std::sync::MutexGuard<'_, HashMap<(TenantId, ChannelKey), ChannelLog>>, StoreError> {
+    fn lock(&self) -> Result<std::sync::MutexGuard<'_, Channels>, StoreError> {
         self.channels.lock().map_err(|_| StoreError::Unavailable("bus store lock poisoned".into()))
     }
 }

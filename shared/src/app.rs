@@ -2,10 +2,11 @@
 //! embedded adapters or on AWS.
 use std::sync::Arc;
 
-use crate::adapters::aws::{self, DynamoBusStore};
-use crate::adapters::embedded::EmbeddedBusStore;
+use crate::adapters::aws::{self, DynamoBusStore, DynamoDirectoryStore};
+use crate::adapters::embedded::{EmbeddedBusStore, EmbeddedDirectoryStore};
 use crate::auth::Authenticator;
-use crate::bus::Bus;
+use crate::bus::{Bus, BusStore};
+use crate::directory::DirectoryStore;
 use crate::config::{Config, ConfigError};
 use crate::domain::Clock;
 use crate::ports::StoreError;
@@ -15,6 +16,7 @@ use crate::ports::StoreError;
 pub struct Services {
     pub auth: Arc<Authenticator>,
     pub bus: Arc<Bus>,
+    pub directory: Arc<dyn DirectoryStore>,
     pub clock: Arc<dyn Clock>,
 }
 
@@ -29,8 +31,8 @@ pub enum StartError {
 impl Services {
     /// In-process state: the local gateway's default and fast tests.
     pub fn embedded(config: &Config, clock: Arc<dyn Clock>) -> Result<Self, StartError> {
-        let store = Arc::new(EmbeddedBusStore::new());
-        Ok(Self::assemble(config, clock, store)?)
+        let stores = Stores { bus: Arc::new(EmbeddedBusStore::new()), directory: Arc::new(EmbeddedDirectoryStore::new()) };
+        Ok(Self::assemble(config, clock, stores)?)
     }
 
     /// DynamoDB through the SDK configuration of the environment.
@@ -38,22 +40,32 @@ impl Services {
         let sdk = aws::load_config().await;
         let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
         let bus_store = DynamoBusStore::new(dynamodb.clone(), config.bus_table.clone());
-        let services = Self::assemble(config, clock, Arc::new(bus_store.clone()))?;
-        Ok(AwsServices { services, dynamodb, bus_store, bus_table: config.bus_table.clone() })
+        let directory_store = DynamoDirectoryStore::new(dynamodb.clone(), config.data_table.clone());
+        let stores = Stores { bus: Arc::new(bus_store.clone()), directory: Arc::new(directory_store) };
+        let services = Self::assemble(config, clock, stores)?;
+        Ok(AwsServices {
+            services,
+            dynamodb,
+            bus_store,
+            bus_table: config.bus_table.clone(),
+            data_table: config.data_table.clone(),
+        })
     }
 
-    fn assemble(
-        config: &Config,
-        clock: Arc<dyn Clock>,
-        bus_store: Arc<dyn crate::bus::BusStore>,
-    ) -> Result<Self, ConfigError> {
+    fn assemble(config: &Config, clock: Arc<dyn Clock>, stores: Stores) -> Result<Self, ConfigError> {
         let secret = config.require_jwt_secret()?;
         Ok(Self {
             auth: Arc::new(Authenticator::hs256(secret.expose())),
-            bus: Arc::new(Bus::new(bus_store, clock.clone(), config.bus.clone())),
+            bus: Arc::new(Bus::new(stores.bus, clock.clone(), config.bus.clone())),
+            directory: stores.directory,
             clock,
         })
     }
+}
+
+struct Stores {
+    bus: Arc<dyn BusStore>,
+    directory: Arc<dyn DirectoryStore>,
 }
 
 /// The services on AWS, with the handles benchmarks and the local gateway use.
@@ -62,11 +74,13 @@ pub struct AwsServices {
     pub dynamodb: aws_sdk_dynamodb::Client,
     pub bus_store: DynamoBusStore,
     bus_table: String,
+    data_table: String,
 }
 
 impl AwsServices {
     /// Creates missing tables (template.yaml creates them in AWS).
     pub async fn ensure_tables(&self) -> Result<(), StoreError> {
-        aws::tables::ensure_bus_table(&self.dynamodb, &self.bus_table).await
+        aws::tables::ensure_bus_table(&self.dynamodb, &self.bus_table).await?;
+        aws::tables::ensure_data_table(&self.dynamodb, &self.data_table).await
     }
 }

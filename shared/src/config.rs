@@ -41,6 +41,9 @@ pub struct Config {
     pub bus: BusSettings,
     /// `HERALD_BUS_TABLE`: DynamoDB table of the bus (`herald-bus`).
     pub bus_table: String,
+    /// `HERALD_DATA_TABLE`: DynamoDB table of the directory and other
+    /// records (`herald-data`).
+    pub data_table: String,
 }
 
 impl Config {
@@ -86,6 +89,7 @@ impl Config {
                 )?),
             },
             bus_table: lookup("HERALD_BUS_TABLE").unwrap_or_else(|| "herald-bus".to_owned()),
+            data_table: lookup("HERALD_DATA_TABLE").unwrap_or_else(|| "herald-data".to_owned()),
         })
     }
 

@@ -5,6 +5,7 @@ pub mod app;
 pub mod auth;
 pub mod bus;
 pub mod config;
+pub mod directory;
 pub mod domain;
 pub mod http;
 pub mod ports;

@@ -2,6 +2,8 @@
 //! and DynamoDB on moto server (`AWS_ENDPOINT_URL`, set by `scripts/test`).
 use std::sync::Arc;
 
+mod common;
+
 use herald::adapters::aws::{tables, DynamoBusStore};
 use herald::adapters::embedded::EmbeddedBusStore;
 use herald::bus::store::NewMessage;
@@ -10,13 +12,7 @@ use herald::domain::{TenantId, Timestamp, UserId};
 use serde_json::{json, Map, Value};
 
 async fn dynamo() -> Arc<dyn BusStore> {
-    assert!(
-        std::env::var_os("AWS_ENDPOINT_URL").is_some(),
-        "AWS_ENDPOINT_URL is not set: run the suite with scripts/test (it starts moto server)"
-    );
-    let sdk = herald::adapters::aws::load_config().await;
-    let client = aws_sdk_dynamodb::Client::new(&sdk);
-    let table = format!("bus-contract-{}", uuid::Uuid::new_v4());
+    let (client, table) = common::moto_client("bus-contract").await;
     tables::ensure_bus_table(&client, &table).await.expect("create table");
     Arc::new(DynamoBusStore::new(client, table))
 }

@@ -78,7 +78,8 @@ impl Gateway {
                 std::env::var_os("AWS_ENDPOINT_URL").is_some(),
                 "AWS_ENDPOINT_URL is not set: run the suite with scripts/test (it starts moto server)"
             );
-            command.arg("--aws").env("HERALD_BUS_TABLE", options.bus_table.unwrap_or_else(fresh_table));
+            let table = options.bus_table.unwrap_or_else(fresh_table);
+            command.arg("--aws").env("HERALD_DATA_TABLE", format!("{table}-data")).env("HERALD_BUS_TABLE", table);
         }
         let mut child = command.spawn().expect("spawn herald-local");
         let stdout = child.stdout.take().expect("stdout");
@@ -113,11 +114,19 @@ impl Gateway {
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }
-        let response = request.send().await.expect("request");
-        let status = response.status().as_u16();
-        let text = response.text().await.expect("body");
-        let value = serde_json::from_str(&text).unwrap_or_else(|_| panic!("non-JSON answer {status}: {text}"));
-        (status, value)
+        json_answer(request).await
+    }
+
+    /// Any method, JSON body optional; the status and the JSON answer.
+    pub async fn send(&self, method: reqwest::Method, path: &str, token: Option<&str>, body: Option<&Value>) -> (u16, Value) {
+        let mut request = self.http.request(method, format!("{}{path}", self.url));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.body(body.to_string());
+        }
+        json_answer(request).await
     }
 
     /// One poll; panics unless it answers 200.
@@ -145,6 +154,15 @@ impl Gateway {
         let (status, body) = self.post("/_local/clock", Some(admin), &json!({"advance_secs": secs})).await;
         assert_eq!(status, 200, "clock answered {body}");
     }
+}
+
+/// Sends a request; its status and JSON answer (panics on a non-JSON answer).
+async fn json_answer(request: reqwest::RequestBuilder) -> (u16, Value) {
+    let response = request.send().await.expect("request");
+    let status = response.status().as_u16();
+    let text = response.text().await.expect("body");
+    let value = serde_json::from_str(&text).unwrap_or_else(|_| panic!("non-JSON answer {status}: {text}"));
+    (status, value)
 }
 
 pub struct TokenSpec<'a> {

@@ -54,6 +54,9 @@ async fn fixtures_go_through_the_function_routers() {
 
     let (status, reply) = invoke(bus.clone(), "bus-poll-unauthenticated.json").await;
     assert_eq!((status, reply["error"].as_str()), (401, Some("unauthorized")));
+    let (status, reply) = invoke(herald::http::api_function(self::services()), "user-put.json").await;
+    assert_eq!((status, reply["groups"].clone()), (200, serde_json::json!(["manager"])));
+
     // The notify function does not serve the bus route, and says so in JSON.
     let (status, _) = invoke(herald::http::notify_function(self::services()), "bus-poll.json").await;
     assert_eq!(status, 404);

@@ -1,7 +1,7 @@
 //! Identifiers parsed once at the edge ("parse, don't validate").
 use std::fmt;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{what} {reason}")]
@@ -34,9 +34,22 @@ fn check(value: &str, what: &'static str, max: usize) -> Result<(), InvalidId> {
 macro_rules! id_type {
     ($(#[$doc:meta])* $name:ident, $what:literal, $max:literal) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-        #[serde(transparent)]
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(try_from = "String", into = "String")]
         pub struct $name(String);
+
+        impl TryFrom<String> for $name {
+            type Error = InvalidId;
+            fn try_from(value: String) -> Result<Self, InvalidId> {
+                Self::parse(value)
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(id: $name) -> String {
+                id.0
+            }
+        }
 
         impl $name {
             pub const MAX_LEN: usize = $max;
@@ -73,6 +86,14 @@ id_type!(
 id_type!(
     /// A user of a tenant (Tryton's numeric user id, kept as text).
     UserId, "user id", 128
+);
+id_type!(
+    /// A group of users, by name (`manager`, `admin`, ...).
+    GroupName, "group name", 128
+);
+id_type!(
+    /// A company ("enseigne") of a tenant.
+    CompanyId, "company id", 128
 );
 
 impl UserId {

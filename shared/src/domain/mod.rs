@@ -1,6 +1,8 @@
 //! Domain types shared by every capability: identifiers and time.
+pub mod email;
 pub mod ids;
 pub mod time;
 
-pub use ids::{InvalidId, TenantId, UserId};
+pub use email::{EmailAddress, InvalidEmail};
+pub use ids::{CompanyId, GroupName, InvalidId, TenantId, UserId};
 pub use time::{Clock, ManualClock, SystemClock, Timestamp};

@@ -2,6 +2,7 @@
 //! merges them all. One code path for a request, in AWS and locally.
 pub mod body;
 pub mod bus;
+pub mod directory;
 pub mod error;
 pub mod notify;
 
@@ -26,7 +27,14 @@ pub fn notify_function(services: crate::app::Services) -> Router {
     with_json_fallbacks(notify::routes(services))
 }
 
+/// The api function's router (directory; later inbox, subscriptions).
+pub fn api_function(services: crate::app::Services) -> Router {
+    with_json_fallbacks(directory::routes(services))
+}
+
 /// Every route of every HTTP function: what the local gateway serves.
 pub fn all_routes(services: crate::app::Services) -> Router {
-    with_json_fallbacks(bus::routes(services.clone()).merge(notify::routes(services)))
+    with_json_fallbacks(
+        bus::routes(services.clone()).merge(notify::routes(services.clone())).merge(directory::routes(services)),
+    )
 }

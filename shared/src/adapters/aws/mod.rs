@@ -1,10 +1,12 @@
 //! AWS adapters. All configuration (region, credentials, `AWS_ENDPOINT_URL`)
 //! comes from `aws-config`; nothing here knows where the endpoint is.
 mod bus_store;
+mod directory_store;
 mod request_count;
 pub mod tables;
 
 pub use bus_store::DynamoBusStore;
+pub use directory_store::DynamoDirectoryStore;
 pub use aws_config::SdkConfig;
 pub use aws_sdk_dynamodb::Client as DynamoClient;
 pub use request_count::RequestCount;

@@ -15,6 +15,15 @@ pub const TTL_ATTRIBUTE: &str = "ttl";
 
 /// Creates the bus table (`pk` S, `sk` N, TTL on `ttl`) if it does not exist.
 pub async fn ensure_bus_table(client: &Client, table: &str) -> Result<(), StoreError> {
+    ensure_table(client, table, ScalarAttributeType::N).await
+}
+
+/// Creates the data table (`pk` S, `sk` S, TTL on `ttl`) if it does not exist.
+pub async fn ensure_data_table(client: &Client, table: &str) -> Result<(), StoreError> {
+    ensure_table(client, table, ScalarAttributeType::S).await
+}
+
+async fn ensure_table(client: &Client, table: &str, sort_key: ScalarAttributeType) -> Result<(), StoreError> {
     match client.describe_table().table_name(table).send().await {
         Ok(_) => return Ok(()),
         Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_not_found_exception()) => {}
@@ -39,7 +48,7 @@ pub async fn ensure_bus_table(client: &Client, table: &str) -> Result<(), StoreE
         .table_name(table)
         .billing_mode(BillingMode::PayPerRequest)
         .attribute_definitions(attribute("pk", ScalarAttributeType::S)?)
-        .attribute_definitions(attribute("sk", ScalarAttributeType::N)?)
+        .attribute_definitions(attribute("sk", sort_key)?)
         .key_schema(key("pk", KeyType::Hash)?)
         .key_schema(key("sk", KeyType::Range)?)
         .send()

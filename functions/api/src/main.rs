@@ -1,0 +1,13 @@
+//! Lambda entry point of the `api` function: the same router the local
+//! gateway serves, run by `lambda_http`.
+use std::sync::Arc;
+
+use herald::{app::Services, config::Config, domain::SystemClock, http, telemetry};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    telemetry::init();
+    let config = Config::from_env()?;
+    let services = Services::aws(&config, Arc::new(SystemClock)).await?.services;
+    lambda_http::run(http::api_function(services)).await
+}

@@ -1,0 +1,230 @@
+//! The directory on DynamoDB's data table (`pk` S, `sk` S). A user or company
+//! is one item (`sk` = `#`, its JSON in `doc`); each membership is an item in
+//! its group's or company's partition, so members are read with a `Query`.
+//! Writes keep both in step in one conditional transaction. See
+//! `docs/data-model.md`.
+use std::collections::{BTreeSet, HashMap};
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
+use aws_sdk_dynamodb::Client;
+use serde::de::DeserializeOwned;
+
+use super::{describe, RequestCount};
+use crate::directory::{Company, DirectoryStore, User};
+use crate::domain::{CompanyId, GroupName, TenantId, UserId};
+use crate::ports::StoreError;
+
+const DOC_SK: &str = "#";
+const MAX_ATTEMPTS: u32 = 16;
+
+#[derive(Clone)]
+pub struct DynamoDirectoryStore {
+    client: Client,
+    table: String,
+    requests: RequestCount,
+}
+
+fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+
+fn user_pk(t: &TenantId, id: &UserId) -> String {
+    format!("{t}#user#{id}")
+}
+fn company_pk(t: &TenantId, id: &CompanyId) -> String {
+    format!("{t}#company#{id}")
+}
+fn group_members_pk(t: &TenantId, g: &GroupName) -> String {
+    format!("{t}#group-members#{g}")
+}
+fn company_members_pk(t: &TenantId, c: &CompanyId) -> String {
+    format!("{t}#company-members#{c}")
+}
+
+fn memberships(t: &TenantId, user: &User) -> BTreeSet<String> {
+    user.groups
+        .iter()
+        .map(|g| group_members_pk(t, g))
+        .chain(user.companies.iter().map(|c| company_members_pk(t, c)))
+        .collect()
+}
+
+fn build<T, E: std::fmt::Display>(r: Result<T, E>) -> Result<T, StoreError> {
+    r.map_err(|e| StoreError::Unavailable(e.to_string()))
+}
+
+impl DynamoDirectoryStore {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self { client, table: table.into(), requests: RequestCount::default() }
+    }
+
+    pub fn requests(&self) -> RequestCount {
+        self.requests.clone()
+    }
+
+    /// The stored JSON document of an item, verbatim (for conditions) and parsed.
+    async fn get_doc<T: DeserializeOwned>(&self, pk: String) -> Result<Option<(String, T)>, StoreError> {
+        self.requests.add(1);
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(pk))
+            .key("sk", s(DOC_SK))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| StoreError::Unavailable(describe(&e)))?;
+        let Some(item) = out.item else { return Ok(None) };
+        let raw = item
+            .get("doc")
+            .and_then(|v| v.as_s().ok())
+            .ok_or_else(|| StoreError::Corrupt("item without doc".into()))?
+            .clone();
+        let parsed = serde_json::from_str(&raw).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        Ok(Some((raw, parsed)))
+    }
+
+    /// A put or delete of a document, conditioned on it still being `old`.
+    fn doc_write(&self, pk: String, old: Option<&str>, new: Option<String>) -> Result<TransactWriteItem, StoreError> {
+        let condition = match old {
+            Some(_) => "doc = :old",
+            None => "attribute_not_exists(pk)",
+        };
+        let item = match new {
+            Some(doc) => {
+                let mut put = Put::builder()
+                    .table_name(&self.table)
+                    .item("pk", s(pk))
+                    .item("sk", s(DOC_SK))
+                    .item("doc", s(doc))
+                    .condition_expression(condition);
+                if let Some(old) = old {
+                    put = put.expression_attribute_values(":old", s(old));
+                }
+                TransactWriteItem::builder().put(build(put.build())?).build()
+            }
+            None => {
+                let mut delete = Delete::builder()
+                    .table_name(&self.table)
+                    .key("pk", s(pk))
+                    .key("sk", s(DOC_SK))
+                    .condition_expression(condition);
+                if let Some(old) = old {
+                    delete = delete.expression_attribute_values(":old", s(old));
+                }
+                TransactWriteItem::builder().delete(build(delete.build())?).build()
+            }
+        };
+        Ok(item)
+    }
+
+    fn membership_put(&self, pk: &str, user: &UserId) -> Result<TransactWriteItem, StoreError> {
+        let put = Put::builder().table_name(&self.table).item("pk", s(pk)).item("sk", s(user.as_str()));
+        Ok(TransactWriteItem::builder().put(build(put.build())?).build())
+    }
+
+    fn membership_delete(&self, pk: &str, user: &UserId) -> Result<TransactWriteItem, StoreError> {
+        let delete = Delete::builder().table_name(&self.table).key("pk", s(pk)).key("sk", s(user.as_str()));
+        Ok(TransactWriteItem::builder().delete(build(delete.build())?).build())
+    }
+
+    /// Replaces (or deletes, with `new` = None) a user and its memberships,
+    /// retrying when a concurrent write changed the user first.
+    async fn write_user(&self, tenant: &TenantId, id: &UserId, new: Option<&User>) -> Result<bool, StoreError> {
+        let new_doc = new.map(serde_json::to_string).transpose().map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        for _ in 0..MAX_ATTEMPTS {
+            let old = self.get_doc::<User>(user_pk(tenant, id)).await?;
+            if old.is_none() && new.is_none() {
+                return Ok(false);
+            }
+            let before = old.as_ref().map(|(_, u)| memberships(tenant, u)).unwrap_or_default();
+            let after = new.map(|u| memberships(tenant, u)).unwrap_or_default();
+            let mut items = vec![self.doc_write(user_pk(tenant, id), old.as_ref().map(|(raw, _)| raw.as_str()), new_doc.clone())?];
+            for pk in after.difference(&before) {
+                items.push(self.membership_put(pk, id)?);
+            }
+            for pk in before.difference(&after) {
+                items.push(self.membership_delete(pk, id)?);
+            }
+            self.requests.add(1);
+            match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
+                Ok(_) => return Ok(true),
+                Err(e) if e.as_service_error().is_some_and(|s| s.is_transaction_canceled_exception()) => continue,
+                Err(e) => return Err(StoreError::Unavailable(describe(&e))),
+            }
+        }
+        Err(StoreError::Contention)
+    }
+
+    async fn members(&self, pk: String) -> Result<Vec<UserId>, StoreError> {
+        let mut members = Vec::new();
+        let mut start: Option<HashMap<String, AttributeValue>> = None;
+        loop {
+            self.requests.add(1);
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk")
+                .expression_attribute_values(":pk", s(pk.clone()))
+                .projection_expression("sk")
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| StoreError::Unavailable(describe(&e)))?;
+            for item in out.items.unwrap_or_default() {
+                if let Some(id) = item.get("sk").and_then(|v| v.as_s().ok()) {
+                    members.push(UserId::parse(id.clone()).map_err(|e| StoreError::Corrupt(e.to_string()))?);
+                }
+            }
+            match out.last_evaluated_key {
+                Some(key) if !key.is_empty() => start = Some(key),
+                _ => return Ok(members),
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl DirectoryStore for DynamoDirectoryStore {
+    async fn put_user(&self, tenant: &TenantId, user: &User) -> Result<(), StoreError> {
+        self.write_user(tenant, &user.id, Some(user)).await.map(|_| ())
+    }
+
+    async fn get_user(&self, tenant: &TenantId, id: &UserId) -> Result<Option<User>, StoreError> {
+        Ok(self.get_doc(user_pk(tenant, id)).await?.map(|(_, u)| u))
+    }
+
+    async fn delete_user(&self, tenant: &TenantId, id: &UserId) -> Result<bool, StoreError> {
+        self.write_user(tenant, id, None).await
+    }
+
+    async fn group_members(&self, tenant: &TenantId, group: &GroupName) -> Result<Vec<UserId>, StoreError> {
+        self.members(group_members_pk(tenant, group)).await
+    }
+
+    async fn company_members(&self, tenant: &TenantId, company: &CompanyId) -> Result<Vec<UserId>, StoreError> {
+        self.members(company_members_pk(tenant, company)).await
+    }
+
+    async fn put_company(&self, tenant: &TenantId, company: &Company) -> Result<(), StoreError> {
+        let doc = serde_json::to_string(company).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        self.requests.add(1);
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", s(company_pk(tenant, &company.id)))
+            .item("sk", s(DOC_SK))
+            .item("doc", s(doc))
+            .send()
+            .await
+            .map_err(|e| StoreError::Unavailable(describe(&e)))?;
+        Ok(())
+    }
+
+    async fn get_company(&self, tenant: &TenantId, id: &CompanyId) -> Result<Option<Company>, StoreError> {
+        Ok(self.get_doc(company_pk(tenant, id)).await?.map(|(_, c)| c))
+    }
+}

@@ -1,0 +1,7 @@
+//! The directory: users, their groups, companies and contacts; who a
+//! notification reaches is resolved from here.
+pub mod model;
+pub mod store;
+
+pub use model::{Company, Contact, ContactMethod, User};
+pub use store::DirectoryStore;

@@ -1,0 +1,123 @@
+//! The directory store contract, on the embedded store and on DynamoDB (moto).
+use std::sync::Arc;
+
+mod common;
+
+use herald::adapters::aws::{tables, DynamoDirectoryStore};
+use herald::adapters::embedded::EmbeddedDirectoryStore;
+use herald::directory::{Company, Contact, ContactMethod, DirectoryStore, User};
+use herald::domain::{CompanyId, EmailAddress, GroupName, TenantId, UserId};
+
+async fn dynamo() -> Arc<dyn DirectoryStore> {
+    let (client, table) = common::moto_client("data-contract").await;
+    tables::ensure_data_table(&client, &table).await.expect("create table");
+    Arc::new(DynamoDirectoryStore::new(client, table))
+}
+
+fn embedded() -> Arc<dyn DirectoryStore> {
+    Arc::new(EmbeddedDirectoryStore::new())
+}
+
+fn tenant() -> TenantId {
+    TenantId::parse("demo").unwrap()
+}
+
+fn uid(s: &str) -> UserId {
+    UserId::parse(s).unwrap()
+}
+
+fn group(s: &str) -> GroupName {
+    GroupName::parse(s).unwrap()
+}
+
+fn user(id: &str, groups: &[&str], companies: &[&str]) -> User {
+    User {
+        id: uid(id),
+        login: format!("login{id}"),
+        email: Some(EmailAddress::parse(format!("u{id}@example.org")).unwrap()),
+        active: true,
+        groups: groups.iter().map(|g| group(g)).collect(),
+        companies: companies.iter().map(|c| CompanyId::parse(*c).unwrap()).collect(),
+        follower: None,
+        account_type: Some("entrepreneur".into()),
+        locale: Some("fr_FR".into()),
+        timezone: Some("Europe/Paris".into()),
+        contacts: vec![Contact {
+            method: ContactMethod::Email,
+            address: EmailAddress::parse(format!("work{id}@example.org")).unwrap(),
+            priority: 1,
+        }],
+    }
+}
+
+async fn users_round_trip_and_index_their_groups(store: Arc<dyn DirectoryStore>) {
+    let t = tenant();
+    assert_eq!(store.get_user(&t, &uid("1")).await.unwrap(), None);
+    let ann = user("1", &["manager", "admin"], &["acme"]);
+    store.put_user(&t, &ann).await.unwrap();
+    store.put_user(&t, &user("2", &["manager"], &[])).await.unwrap();
+    assert_eq!(store.get_user(&t, &uid("1")).await.unwrap(), Some(ann.clone()));
+    assert_eq!(store.group_members(&t, &group("manager")).await.unwrap(), vec![uid("1"), uid("2")]);
+    assert_eq!(store.group_members(&t, &group("admin")).await.unwrap(), vec![uid("1")]);
+    let acme = CompanyId::parse("acme").unwrap();
+    assert_eq!(store.company_members(&t, &acme).await.unwrap(), vec![uid("1")]);
+
+    // Replacing a user moves its memberships.
+    store.put_user(&t, &user("1", &["support"], &[])).await.unwrap();
+    assert_eq!(store.group_members(&t, &group("manager")).await.unwrap(), vec![uid("2")]);
+    assert_eq!(store.group_members(&t, &group("admin")).await.unwrap(), Vec::<UserId>::new());
+    assert_eq!(store.group_members(&t, &group("support")).await.unwrap(), vec![uid("1")]);
+    assert_eq!(store.company_members(&t, &acme).await.unwrap(), Vec::<UserId>::new());
+
+    assert!(store.delete_user(&t, &uid("1")).await.unwrap());
+    assert!(!store.delete_user(&t, &uid("1")).await.unwrap());
+    assert_eq!(store.get_user(&t, &uid("1")).await.unwrap(), None);
+    assert_eq!(store.group_members(&t, &group("support")).await.unwrap(), Vec::<UserId>::new());
+    // Another tenant sees none of it.
+    let other = TenantId::parse("other").unwrap();
+    assert_eq!(store.group_members(&other, &group("manager")).await.unwrap(), Vec::<UserId>::new());
+}
+
+async fn companies_round_trip(store: Arc<dyn DirectoryStore>) {
+    let t = tenant();
+    let id = CompanyId::parse("acme").unwrap();
+    assert_eq!(store.get_company(&t, &id).await.unwrap(), None);
+    let company = Company { id: id.clone(), name: "ACME".into(), email: None, active: true };
+    store.put_company(&t, &company).await.unwrap();
+    assert_eq!(store.get_company(&t, &id).await.unwrap(), Some(company));
+}
+
+async fn concurrent_replacements_leave_consistent_indexes(store: Arc<dyn DirectoryStore>) {
+    let t = tenant();
+    let mut tasks = Vec::new();
+    for i in 0..6 {
+        let store = store.clone();
+        let t = t.clone();
+        tasks.push(tokio::spawn(async move {
+            let g = format!("g{}", i % 3);
+            store.put_user(&t, &user("7", &[&g], &[])).await.unwrap();
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let final_user = store.get_user(&t, &uid("7")).await.unwrap().unwrap();
+    for g in ["g0", "g1", "g2"] {
+        let members = store.group_members(&t, &group(g)).await.unwrap();
+        let expected = final_user.groups.contains(&group(g));
+        assert_eq!(members.contains(&uid("7")), expected, "index of {g} matches the stored user");
+    }
+}
+
+macro_rules! contract {
+    ($($case:ident),* $(,)?) => {
+        mod embedded_store {
+            $(#[tokio::test] async fn $case() { super::$case(super::embedded()).await; })*
+        }
+        mod dynamodb_store {
+            $(#[tokio::test] async fn $case() { super::$case(super::dynamo().await).await; })*
+        }
+    };
+}
+
+contract!(users_round_trip_and_index_their_groups, companies_round_trip, concurrent_replacements_leave_consistent_indexes);

@@ -2,11 +2,12 @@
 //! embedded adapters or on AWS.
 use std::sync::Arc;
 
-use crate::adapters::aws::{self, DynamoBusStore, DynamoDirectoryStore};
-use crate::adapters::embedded::{EmbeddedBusStore, EmbeddedDirectoryStore};
+use crate::adapters::aws::{self, DynamoBusStore, DynamoDirectoryStore, DynamoTypeStore};
+use crate::adapters::embedded::{EmbeddedBusStore, EmbeddedDirectoryStore, EmbeddedTypeStore};
 use crate::auth::Authenticator;
 use crate::bus::{Bus, BusStore};
 use crate::directory::DirectoryStore;
+use crate::notifications::TypeStore;
 use crate::config::{Config, ConfigError};
 use crate::domain::Clock;
 use crate::ports::StoreError;
@@ -17,6 +18,7 @@ pub struct Services {
     pub auth: Arc<Authenticator>,
     pub bus: Arc<Bus>,
     pub directory: Arc<dyn DirectoryStore>,
+    pub types: Arc<dyn TypeStore>,
     pub clock: Arc<dyn Clock>,
 }
 
@@ -31,7 +33,11 @@ pub enum StartError {
 impl Services {
     /// In-process state: the local gateway's default and fast tests.
     pub fn embedded(config: &Config, clock: Arc<dyn Clock>) -> Result<Self, StartError> {
-        let stores = Stores { bus: Arc::new(EmbeddedBusStore::new()), directory: Arc::new(EmbeddedDirectoryStore::new()) };
+        let stores = Stores {
+            bus: Arc::new(EmbeddedBusStore::new()),
+            directory: Arc::new(EmbeddedDirectoryStore::new()),
+            types: Arc::new(EmbeddedTypeStore::new()),
+        };
         Ok(Self::assemble(config, clock, stores)?)
     }
 
@@ -41,7 +47,11 @@ impl Services {
         let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
         let bus_store = DynamoBusStore::new(dynamodb.clone(), config.bus_table.clone());
         let directory_store = DynamoDirectoryStore::new(dynamodb.clone(), config.data_table.clone());
-        let stores = Stores { bus: Arc::new(bus_store.clone()), directory: Arc::new(directory_store) };
+        let stores = Stores {
+            bus: Arc::new(bus_store.clone()),
+            directory: Arc::new(directory_store),
+            types: Arc::new(DynamoTypeStore::new(dynamodb.clone(), config.data_table.clone())),
+        };
         let services = Self::assemble(config, clock, stores)?;
         Ok(AwsServices {
             services,
@@ -58,6 +68,7 @@ impl Services {
             auth: Arc::new(Authenticator::hs256(secret.expose())),
             bus: Arc::new(Bus::new(stores.bus, clock.clone(), config.bus.clone())),
             directory: stores.directory,
+            types: stores.types,
             clock,
         })
     }
@@ -66,6 +77,7 @@ impl Services {
 struct Stores {
     bus: Arc<dyn BusStore>,
     directory: Arc<dyn DirectoryStore>,
+    types: Arc<dyn TypeStore>,
 }
 
 /// The services on AWS, with the handles benchmarks and the local gateway use.

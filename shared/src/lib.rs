@@ -8,5 +8,6 @@ pub mod config;
 pub mod directory;
 pub mod domain;
 pub mod http;
+pub mod notifications;
 pub mod ports;
 pub mod telemetry;

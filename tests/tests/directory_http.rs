@@ -78,3 +78,49 @@ async fn directory_refusals() {
     assert_eq!(gw.send(Method::PUT, "/demo/companies/acme", a, Some(&json!({"name": " "}))).await.0, 400);
     assert_eq!(gw.send(Method::POST, "/demo/users/1", a, Some(&ok)).await.0, 405);
 }
+
+async fn notification_types(store: Store) {
+    let gw = Gateway::start(store).await;
+    let admin = admin_token();
+    let a = Some(admin.as_str());
+    let (status, listed) = gw.send(Method::GET, "/demo/types", a, None).await;
+    assert_eq!(status, 200);
+    let system = listed["types"].as_array().unwrap().iter().find(|t| t["key"] == "message:system").cloned();
+    assert_eq!(system.map(|t| t["default_channel"].clone()), Some(json!("alert")), "shipped default");
+    let internal = listed["types"].as_array().unwrap().iter().find(|t| t["key"] == "message:internal").cloned();
+    assert_eq!(internal.map(|t| t["default_channel"].clone()), Some(json!("message")));
+
+    let change = json!({"label": "Système", "default_channel": "email", "status_type": "error"});
+    let (status, _) = gw.send(Method::PUT, "/demo/types/message:system", a, Some(&change)).await;
+    assert_eq!(status, 200);
+    let added = json!({"label": "Rappel", "default_channel": "header_message", "status_type": "calendar"});
+    assert_eq!(gw.send(Method::PUT, "/demo/types/task:reminder", a, Some(&added)).await.0, 200);
+    let (_, listed) = gw.send(Method::GET, "/demo/types", a, None).await;
+    let types = listed["types"].as_array().unwrap();
+    let system = types.iter().find(|t| t["key"] == "message:system").unwrap();
+    assert_eq!((system["default_channel"].as_str(), system["label"].as_str()), (Some("email"), Some("Système")));
+    assert!(types.iter().any(|t| t["key"] == "task:reminder"));
+    // Another tenant still has the shipped default.
+    let other = token_with(TokenSpec { db: herald::auth::TenantClaim::One("*".into()), roles: &["admin"], ..Default::default() });
+    let (_, theirs) = gw.send(Method::GET, "/elsewhere/types", Some(&other), None).await;
+    let system = theirs["types"].as_array().unwrap().iter().find(|t| t["key"] == "message:system").cloned().unwrap();
+    assert_eq!(system["default_channel"], "alert");
+
+    // Refusals.
+    for bad in [
+        json!({"label": "x", "default_channel": "sms", "status_type": "error"}),
+        json!({"label": "", "default_channel": "email", "status_type": "error"}),
+        json!({"label": "x", "default_channel": "email", "status_type": "loud"}),
+        json!({"label": "x", "default_channel": "email"}),
+    ] {
+        assert_eq!(gw.send(Method::PUT, "/demo/types/task:x", a, Some(&bad)).await.0, 400, "{bad}");
+    }
+    assert_eq!(gw.send(Method::PUT, "/demo/types/Bad%20Key", a, Some(&added)).await.0, 400);
+    assert_eq!(gw.send(Method::GET, "/demo/types", Some(&user_token("5")), None).await.0, 403);
+    assert_eq!(gw.send(Method::GET, "/demo/types", None, None).await.0, 401);
+}
+
+mod types_on {
+    use super::*;
+    on_both_stores!(notification_types);
+}

@@ -7,11 +7,10 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{body, ApiError};
+use super::{body, tenant, ApiError};
 use crate::app::Services;
 use crate::bus::channel::{authorize_subscriptions, check_name, MAX_CHANNELS};
 use crate::bus::cursor::MAX_CURSOR_LEN;
-use crate::domain::TenantId;
 
 pub fn routes(services: Services) -> Router {
     Router::new().route("/{db}/bus", post(poll)).with_state(services)
@@ -23,10 +22,6 @@ struct PollRequest {
     last_message: Option<String>,
     #[serde(default)]
     channels: Vec<String>,
-}
-
-pub(crate) fn tenant(db: String) -> Result<TenantId, ApiError> {
-    TenantId::parse(db).map_err(ApiError::bad_request)
 }
 
 async fn poll(

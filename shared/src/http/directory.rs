@@ -8,14 +8,13 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::bus::tenant;
-use super::{body, ApiError};
+use super::{authorize_admin, body, ApiError};
 use crate::app::Services;
 use crate::directory::model::{
     Contact, MAX_COMPANIES_PER_USER, MAX_CONTACTS_PER_USER, MAX_GROUPS_PER_USER, MAX_TEXT_BYTES,
 };
 use crate::directory::{Company, User};
-use crate::domain::{CompanyId, EmailAddress, GroupName, TenantId, UserId};
+use crate::domain::{CompanyId, EmailAddress, GroupName, UserId};
 
 pub fn routes(services: Services) -> Router {
     Router::new()
@@ -23,14 +22,6 @@ pub fn routes(services: Services) -> Router {
         .route("/{db}/companies/{id}", get(get_company).put(put_company))
         .route("/{db}/groups/{name}/members", get(group_members))
         .with_state(services)
-}
-
-fn admin(services: &Services, headers: &HeaderMap, db: String) -> Result<TenantId, ApiError> {
-    let principal = services.auth.authenticate(headers)?;
-    let tenant = tenant(db)?;
-    principal.require_tenant(&tenant)?;
-    principal.require_admin()?;
-    Ok(tenant)
 }
 
 fn default_true() -> bool {
@@ -112,7 +103,7 @@ async fn put_user(
     headers: HeaderMap,
     request: Body,
 ) -> Result<Json<Value>, ApiError> {
-    let tenant = admin(&services, &headers, db)?;
+    let (_, tenant) = authorize_admin(&services, &headers, db)?;
     let id = user_id(id)?;
     let request: PutUser = body::parse(body::json_object(request).await?)?;
     text("login", &request.login)?;
@@ -148,7 +139,7 @@ async fn get_user(
     Path((db, id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
-    let tenant = admin(&services, &headers, db)?;
+    let (_, tenant) = authorize_admin(&services, &headers, db)?;
     let id = user_id(id)?;
     match services.directory.get_user(&tenant, &id).await? {
         Some(user) => Ok(as_json(&user)),
@@ -161,7 +152,7 @@ async fn delete_user(
     Path((db, id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
-    let tenant = admin(&services, &headers, db)?;
+    let (_, tenant) = authorize_admin(&services, &headers, db)?;
     let id = user_id(id)?;
     if services.directory.delete_user(&tenant, &id).await? {
         Ok(Json(json!({ "deleted": id })))
@@ -176,7 +167,7 @@ async fn put_company(
     headers: HeaderMap,
     request: Body,
 ) -> Result<Json<Value>, ApiError> {
-    let tenant = admin(&services, &headers, db)?;
+    let (_, tenant) = authorize_admin(&services, &headers, db)?;
     let id = company_id(id)?;
     let request: PutCompany = body::parse(body::json_object(request).await?)?;
     text("name", &request.name)?;
@@ -190,7 +181,7 @@ async fn get_company(
     Path((db, id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
-    let tenant = admin(&services, &headers, db)?;
+    let (_, tenant) = authorize_admin(&services, &headers, db)?;
     let id = company_id(id)?;
     match services.directory.get_company(&tenant, &id).await? {
         Some(company) => Ok(as_json(&company)),
@@ -203,7 +194,7 @@ async fn group_members(
     Path((db, name)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
-    let tenant = admin(&services, &headers, db)?;
+    let (_, tenant) = authorize_admin(&services, &headers, db)?;
     let group = GroupName::parse(name).map_err(ApiError::bad_request)?;
     let members = services.directory.group_members(&tenant, &group).await?;
     Ok(Json(json!({ "group": group, "members": members })))

@@ -5,10 +5,30 @@ pub mod bus;
 pub mod directory;
 pub mod error;
 pub mod notify;
+pub mod types;
 
+use axum::http::HeaderMap;
 use axum::Router;
 
+use crate::app::Services;
+use crate::auth::Principal;
+use crate::domain::TenantId;
+
 pub use error::ApiError;
+
+/// The tenant of the path, checked to be one the caller may use.
+pub(crate) fn tenant(db: String) -> Result<TenantId, ApiError> {
+    TenantId::parse(db).map_err(ApiError::bad_request)
+}
+
+/// An authenticated admin of the path's tenant, or the refusal (401/403/400).
+pub(crate) fn authorize_admin(services: &Services, headers: &HeaderMap, db: String) -> Result<(Principal, TenantId), ApiError> {
+    let principal = services.auth.authenticate(headers)?;
+    let tenant = tenant(db)?;
+    principal.require_tenant(&tenant)?;
+    principal.require_admin()?;
+    Ok((principal, tenant))
+}
 
 /// Answers JSON for unknown routes and wrong methods too.
 pub fn with_json_fallbacks(router: Router) -> Router {
@@ -18,23 +38,24 @@ pub fn with_json_fallbacks(router: Router) -> Router {
 }
 
 /// The bus function's router (`POST /{db}/bus`).
-pub fn bus_function(services: crate::app::Services) -> Router {
+pub fn bus_function(services: Services) -> Router {
     with_json_fallbacks(bus::routes(services))
 }
 
 /// The notify function's router (`POST /{db}/bus/publish`, `POST /{db}/notify`).
-pub fn notify_function(services: crate::app::Services) -> Router {
+pub fn notify_function(services: Services) -> Router {
     with_json_fallbacks(notify::routes(services))
 }
 
 /// The api function's router (directory; later inbox, subscriptions).
-pub fn api_function(services: crate::app::Services) -> Router {
-    with_json_fallbacks(directory::routes(services))
+pub fn api_function(services: Services) -> Router {
+    with_json_fallbacks(directory::routes(services.clone()).merge(types::routes(services)))
 }
 
 /// Every route of every HTTP function: what the local gateway serves.
-pub fn all_routes(services: crate::app::Services) -> Router {
+pub fn all_routes(services: Services) -> Router {
     with_json_fallbacks(
-        bus::routes(services.clone()).merge(notify::routes(services.clone())).merge(directory::routes(services)),
+        bus::routes(services.clone()).merge(notify::routes(services.clone())).merge(directory::routes(services.clone()))
+            .merge(types::routes(services)),
     )
 }

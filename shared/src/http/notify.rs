@@ -9,12 +9,11 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-use super::bus::tenant;
-use super::{body, ApiError};
+use super::{authorize_admin, body, ApiError};
 use crate::app::Services;
 use crate::auth::Principal;
 use crate::bus::channel::publish_key;
-use crate::domain::{TenantId, UserId};
+use crate::domain::UserId;
 
 pub const MAX_TITLE_BYTES: usize = 1024;
 pub const MAX_CLIENT_ID_BYTES: usize = 128;
@@ -50,14 +49,6 @@ struct NotifyRequest {
     client: Option<String>,
 }
 
-async fn admin_in_tenant(services: &Services, headers: &HeaderMap, db: String) -> Result<(Principal, TenantId), ApiError> {
-    let principal = services.auth.authenticate(headers)?;
-    let tenant = tenant(db)?;
-    principal.require_tenant(&tenant)?;
-    principal.require_admin()?;
-    Ok((principal, tenant))
-}
-
 fn target_user(user: Option<Value>, principal: &Principal) -> Result<UserId, ApiError> {
     match user {
         None | Some(Value::Null) => Ok(principal.user.clone()),
@@ -71,7 +62,7 @@ async fn publish(
     headers: HeaderMap,
     request: Body,
 ) -> Result<Json<Value>, ApiError> {
-    let (principal, tenant) = admin_in_tenant(&services, &headers, db).await?;
+    let (principal, tenant) = authorize_admin(&services, &headers, db)?;
     let request: PublishRequest = body::parse(body::json_object(request).await?)?;
     let user = target_user(request.user, &principal)?;
     let key = publish_key(&request.channel, &user).map_err(ApiError::bad_request)?;
@@ -85,7 +76,7 @@ async fn notify(
     headers: HeaderMap,
     request: Body,
 ) -> Result<Json<Value>, ApiError> {
-    let (principal, tenant) = admin_in_tenant(&services, &headers, db).await?;
+    let (principal, tenant) = authorize_admin(&services, &headers, db)?;
     let request: NotifyRequest = body::parse(body::json_object(request).await?)?;
     if request.title.trim().is_empty() {
         return Err(ApiError::bad_request("title must not be empty"));

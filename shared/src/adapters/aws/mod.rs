@@ -4,12 +4,14 @@ mod bus_store;
 mod directory_store;
 mod request_count;
 pub mod tables;
+mod type_store;
 
 pub use bus_store::DynamoBusStore;
 pub use directory_store::DynamoDirectoryStore;
 pub use aws_config::SdkConfig;
 pub use aws_sdk_dynamodb::Client as DynamoClient;
 pub use request_count::RequestCount;
+pub use type_store::DynamoTypeStore;
 
 /// Loads the shared AWS configuration from the environment.
 pub async fn load_config() -> aws_config::SdkConfig {

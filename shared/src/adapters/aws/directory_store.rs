@@ -3,14 +3,14 @@
 //! its group's or company's partition, so members are read with a `Query`.
 //! Writes keep both in step in one conditional transaction. See
 //! `docs/data-model.md`.
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
 use aws_sdk_dynamodb::Client;
 use serde::de::DeserializeOwned;
 
-use super::{describe, RequestCount};
+use super::{describe, query_partition, RequestCount};
 use crate::directory::{Company, DirectoryStore, User};
 use crate::domain::{CompanyId, GroupName, TenantId, UserId};
 use crate::ports::StoreError;
@@ -159,31 +159,12 @@ impl DynamoDirectoryStore {
     }
 
     async fn members(&self, pk: String) -> Result<Vec<UserId>, StoreError> {
-        let mut members = Vec::new();
-        let mut start: Option<HashMap<String, AttributeValue>> = None;
-        loop {
-            self.requests.add(1);
-            let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk")
-                .expression_attribute_values(":pk", s(pk.clone()))
-                .projection_expression("sk")
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(|e| StoreError::Unavailable(describe(&e)))?;
-            for item in out.items.unwrap_or_default() {
-                if let Some(id) = item.get("sk").and_then(|v| v.as_s().ok()) {
-                    members.push(UserId::parse(id.clone()).map_err(|e| StoreError::Corrupt(e.to_string()))?);
-                }
-            }
-            match out.last_evaluated_key {
-                Some(key) if !key.is_empty() => start = Some(key),
-                _ => return Ok(members),
-            }
-        }
+        query_partition(&self.client, &self.table, s(pk), &self.requests)
+            .await?
+            .iter()
+            .filter_map(|item| item.get("sk").and_then(|v| v.as_s().ok()))
+            .map(|id| UserId::parse(id.clone()).map_err(|e| StoreError::Corrupt(e.to_string())))
+            .collect()
     }
 }
 

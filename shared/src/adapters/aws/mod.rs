@@ -23,3 +23,32 @@ pub async fn load_config() -> aws_config::SdkConfig {
 pub(crate) fn describe<E: std::error::Error>(error: &E) -> String {
     aws_sdk_dynamodb::error::DisplayErrorContext(error).to_string()
 }
+
+/// Every item of one partition, following DynamoDB's pages (a `Query`, never
+/// a scan). Counts each page in `requests`.
+pub(crate) async fn query_partition(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+    pk: aws_sdk_dynamodb::types::AttributeValue,
+    requests: &RequestCount,
+) -> Result<Vec<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>>, crate::ports::StoreError> {
+    let mut items = Vec::new();
+    let mut start = None;
+    loop {
+        requests.add(1);
+        let out = client
+            .query()
+            .table_name(table)
+            .key_condition_expression("pk = :pk")
+            .expression_attribute_values(":pk", pk.clone())
+            .set_exclusive_start_key(start.take())
+            .send()
+            .await
+            .map_err(|e| crate::ports::StoreError::Unavailable(describe(&e)))?;
+        items.extend(out.items.unwrap_or_default());
+        match out.last_evaluated_key {
+            Some(key) if !key.is_empty() => start = Some(key),
+            _ => return Ok(items),
+        }
+    }
+}

@@ -1,12 +1,10 @@
 //! Tenants' notification types on the data table: one partition per tenant
 //! (`{tenant}#types`), one item per key, read with a `Query`.
-use std::collections::HashMap;
-
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
 
-use super::{describe, RequestCount};
+use super::{describe, query_partition, RequestCount};
 use crate::domain::TenantId;
 use crate::notifications::types::{NotificationType, TypeStore};
 use crate::ports::StoreError;
@@ -46,28 +44,13 @@ impl TypeStore for DynamoTypeStore {
     }
 
     async fn tenant_types(&self, tenant: &TenantId) -> Result<Vec<NotificationType>, StoreError> {
-        let mut types = Vec::new();
-        let mut start: Option<HashMap<String, AttributeValue>> = None;
-        loop {
-            self.requests.add(1);
-            let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk")
-                .expression_attribute_values(":pk", partition(tenant))
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(|e| StoreError::Unavailable(describe(&e)))?;
-            for item in out.items.unwrap_or_default() {
+        query_partition(&self.client, &self.table, partition(tenant), &self.requests)
+            .await?
+            .iter()
+            .map(|item| {
                 let doc = item.get("doc").and_then(|v| v.as_s().ok()).ok_or_else(|| StoreError::Corrupt("type without doc".into()))?;
-                types.push(serde_json::from_str(doc).map_err(|e| StoreError::Corrupt(e.to_string()))?);
-            }
-            match out.last_evaluated_key {
-                Some(key) if !key.is_empty() => start = Some(key),
-                _ => return Ok(types),
-            }
-        }
+                serde_json::from_str(doc).map_err(|e| StoreError::Corrupt(e.to_string()))
+            })
+            .collect()
     }
 }

@@ -1,24 +1,38 @@
-//! The composition root: builds the services every router needs, on the
+//! The composition root: builds the services every handler needs, on the
 //! embedded adapters or on AWS.
 use std::sync::Arc;
+use std::time::Duration;
 
-use crate::adapters::aws::{self, DynamoBusStore, DynamoDirectoryStore, DynamoTypeStore};
-use crate::adapters::embedded::{EmbeddedBusStore, EmbeddedDirectoryStore, EmbeddedTypeStore};
+use crate::adapters::aws::{
+    self, DynamoBusStore, DynamoDirectoryStore, DynamoInboxStore, DynamoNotificationStore, DynamoTypeStore, SesMailer, SqsQueue,
+};
+use crate::adapters::embedded::{
+    EmbeddedBusStore, EmbeddedDirectoryStore, EmbeddedInboxStore, EmbeddedNotificationStore, EmbeddedQueue, EmbeddedTypeStore,
+    FileMailer,
+};
 use crate::auth::Authenticator;
 use crate::bus::{Bus, BusStore};
-use crate::directory::DirectoryStore;
-use crate::notifications::TypeStore;
 use crate::config::{Config, ConfigError};
+use crate::directory::DirectoryStore;
 use crate::domain::Clock;
+use crate::inbox::{Inbox, InboxStore};
+use crate::notifications::{NotificationStore, Notifier, NotifierSettings, TypeStore};
+use crate::outbox::{Mailer, Outbox, OutboxQueue, OutboxSettings, QueueConsumer};
 use crate::ports::StoreError;
 
-/// Everything a request handler may use. Cheap to clone.
+/// Everything a handler may use. Cheap to clone.
 #[derive(Clone)]
 pub struct Services {
     pub auth: Arc<Authenticator>,
     pub bus: Arc<Bus>,
     pub directory: Arc<dyn DirectoryStore>,
     pub types: Arc<dyn TypeStore>,
+    pub notifier: Notifier,
+    pub inbox: Inbox,
+    pub outbox: Outbox,
+    /// Where the local gateway pulls outbox messages from (Lambda gets
+    /// them from its SQS event source instead).
+    pub outbox_consumer: Arc<dyn QueueConsumer>,
     pub clock: Arc<dyn Clock>,
 }
 
@@ -30,60 +44,126 @@ pub enum StartError {
     Store(#[from] StoreError),
 }
 
+struct Adapters {
+    bus: Arc<dyn BusStore>,
+    directory: Arc<dyn DirectoryStore>,
+    types: Arc<dyn TypeStore>,
+    notifications: Arc<dyn NotificationStore>,
+    inbox: Arc<dyn InboxStore>,
+    queue: Arc<dyn OutboxQueue>,
+    consumer: Arc<dyn QueueConsumer>,
+    mailer: Arc<dyn Mailer>,
+}
+
 impl Services {
-    /// In-process state: the local gateway's default and fast tests.
+    /// In-process state, emails as `.eml` files: the local gateway's default
+    /// and fast tests.
     pub fn embedded(config: &Config, clock: Arc<dyn Clock>) -> Result<Self, StartError> {
-        let stores = Stores {
+        let queue = Arc::new(EmbeddedQueue::new(config.outbox_max_attempts));
+        Self::embedded_with_queue(config, clock, queue)
+    }
+
+    /// As `embedded`, with a queue the caller keeps (to wait on it, or to
+    /// look at its dead letters).
+    pub fn embedded_with_queue(config: &Config, clock: Arc<dyn Clock>, queue: Arc<EmbeddedQueue>) -> Result<Self, StartError> {
+        let adapters = Adapters {
             bus: Arc::new(EmbeddedBusStore::new()),
             directory: Arc::new(EmbeddedDirectoryStore::new()),
             types: Arc::new(EmbeddedTypeStore::new()),
+            notifications: Arc::new(EmbeddedNotificationStore::new()),
+            inbox: Arc::new(EmbeddedInboxStore::new()),
+            queue: queue.clone(),
+            consumer: queue,
+            mailer: Arc::new(FileMailer::new(config.mail_dir.clone())),
         };
-        Ok(Self::assemble(config, clock, stores)?)
+        Ok(Self::assemble(config, clock, adapters)?)
     }
 
-    /// DynamoDB through the SDK configuration of the environment.
+    /// DynamoDB, SQS and SES v2 through the SDK configuration of the
+    /// environment.
     pub async fn aws(config: &Config, clock: Arc<dyn Clock>) -> Result<AwsServices, StartError> {
         let sdk = aws::load_config().await;
         let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
-        let bus_store = DynamoBusStore::new(dynamodb.clone(), config.bus_table.clone());
-        let directory_store = DynamoDirectoryStore::new(dynamodb.clone(), config.data_table.clone());
-        let stores = Stores {
-            bus: Arc::new(bus_store.clone()),
-            directory: Arc::new(directory_store),
-            types: Arc::new(DynamoTypeStore::new(dynamodb.clone(), config.data_table.clone())),
+        let sqs = aws_sdk_sqs::Client::new(&sdk);
+        let queue_url = match &config.outbox_queue_url {
+            Some(url) => url.clone(),
+            // Outside AWS (moto, the local gateway): create the queue, named
+            // after the data table so two deployments never share one.
+            None => {
+                let name = format!("{}-outbox", config.data_table);
+                aws::queue::ensure_outbox_queue(&sqs, &name, config.outbox_max_attempts).await?
+            }
         };
-        let services = Self::assemble(config, clock, stores)?;
+        let queue = Arc::new(SqsQueue::new(sqs.clone(), queue_url.clone()));
+        let bus_store = DynamoBusStore::new(dynamodb.clone(), config.bus_table.clone());
+        let adapters = Adapters {
+            bus: Arc::new(bus_store.clone()),
+            directory: Arc::new(DynamoDirectoryStore::new(dynamodb.clone(), config.data_table.clone())),
+            types: Arc::new(DynamoTypeStore::new(dynamodb.clone(), config.data_table.clone())),
+            notifications: Arc::new(DynamoNotificationStore::new(dynamodb.clone(), config.data_table.clone())),
+            inbox: Arc::new(DynamoInboxStore::new(dynamodb.clone(), config.data_table.clone())),
+            queue: queue.clone(),
+            consumer: queue,
+            mailer: Arc::new(SesMailer::new(aws_sdk_sesv2::Client::new(&sdk))),
+        };
+        let services = Self::assemble(config, clock, adapters)?;
         Ok(AwsServices {
             services,
             dynamodb,
+            sqs,
+            queue_url,
             bus_store,
             bus_table: config.bus_table.clone(),
             data_table: config.data_table.clone(),
         })
     }
 
-    fn assemble(config: &Config, clock: Arc<dyn Clock>, stores: Stores) -> Result<Self, ConfigError> {
+    fn assemble(config: &Config, clock: Arc<dyn Clock>, adapters: Adapters) -> Result<Self, ConfigError> {
         let secret = config.require_jwt_secret()?;
+        let bus = Arc::new(Bus::new(adapters.bus, clock.clone(), config.bus.clone()));
+        let inbox = Inbox::new(adapters.inbox, clock.clone(), config.inbox_read_retention);
+        let notifier = Notifier::new(
+            adapters.notifications.clone(),
+            adapters.directory.clone(),
+            adapters.types.clone(),
+            adapters.queue,
+            clock.clone(),
+            NotifierSettings::default(),
+        );
+        let outbox = Outbox::new(
+            adapters.notifications,
+            inbox.clone(),
+            bus.clone(),
+            adapters.mailer,
+            clock.clone(),
+            OutboxSettings {
+                sender: config.email_from.clone(),
+                max_attempts: config.outbox_max_attempts,
+                lease: Duration::from_secs(60),
+                retention: Duration::from_secs(30 * 86_400),
+            },
+        );
         Ok(Self {
             auth: Arc::new(Authenticator::hs256(secret.expose())),
-            bus: Arc::new(Bus::new(stores.bus, clock.clone(), config.bus.clone())),
-            directory: stores.directory,
-            types: stores.types,
+            bus,
+            directory: adapters.directory,
+            types: adapters.types,
+            notifier,
+            inbox,
+            outbox,
+            outbox_consumer: adapters.consumer,
             clock,
         })
     }
 }
 
-struct Stores {
-    bus: Arc<dyn BusStore>,
-    directory: Arc<dyn DirectoryStore>,
-    types: Arc<dyn TypeStore>,
-}
-
-/// The services on AWS, with the handles benchmarks and the local gateway use.
+/// The services on AWS, with the handles benchmarks, tests and the local
+/// gateway use.
 pub struct AwsServices {
     pub services: Services,
     pub dynamodb: aws_sdk_dynamodb::Client,
+    pub sqs: aws_sdk_sqs::Client,
+    pub queue_url: String,
     pub bus_store: DynamoBusStore,
     bus_table: String,
     data_table: String,

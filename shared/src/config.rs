@@ -4,6 +4,7 @@ use std::fmt;
 use std::time::Duration;
 
 use crate::bus::BusSettings;
+use crate::domain::EmailAddress;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -44,6 +45,20 @@ pub struct Config {
     /// `HERALD_DATA_TABLE`: DynamoDB table of the directory and other
     /// records (`herald-data`).
     pub data_table: String,
+    /// `HERALD_EMAIL_FROM`: the sender of every email (`herald@example.com`);
+    /// in AWS, an SES identity of the account.
+    pub email_from: EmailAddress,
+    /// `HERALD_OUTBOX_QUEUE_URL`: the SQS outbox queue (AWS only; the local
+    /// gateway creates `herald-outbox` when unset).
+    pub outbox_queue_url: Option<String>,
+    /// `HERALD_OUTBOX_MAX_ATTEMPTS` (5): attempts per delivery; the queue's
+    /// `maxReceiveCount` matches it.
+    pub outbox_max_attempts: u32,
+    /// `HERALD_INBOX_READ_RETENTION_DAYS` (30): read inbox items expire then.
+    pub inbox_read_retention: Duration,
+    /// `HERALD_MAIL_DIR` (`herald-mail`, under the working directory): where
+    /// the embedded mailer writes each email as an `.eml` file.
+    pub mail_dir: std::path::PathBuf,
 }
 
 impl Config {
@@ -90,6 +105,18 @@ impl Config {
             },
             bus_table: lookup("HERALD_BUS_TABLE").unwrap_or_else(|| "herald-bus".to_owned()),
             data_table: lookup("HERALD_DATA_TABLE").unwrap_or_else(|| "herald-data".to_owned()),
+            email_from: match lookup("HERALD_EMAIL_FROM").filter(|s| !s.is_empty()) {
+                None => EmailAddress::parse("herald@example.com").map_err(|_| ConfigError::Missing("HERALD_EMAIL_FROM"))?,
+                Some(v) => EmailAddress::parse(v.clone()).map_err(|_| ConfigError::Invalid {
+                    name: "HERALD_EMAIL_FROM",
+                    expected: "an email address",
+                    value: v,
+                })?,
+            },
+            outbox_queue_url: lookup("HERALD_OUTBOX_QUEUE_URL").filter(|s| !s.is_empty()),
+            outbox_max_attempts: u32::try_from(number("HERALD_OUTBOX_MAX_ATTEMPTS", 5, 1, 100)?).unwrap_or(5),
+            inbox_read_retention: Duration::from_secs(86_400 * number("HERALD_INBOX_READ_RETENTION_DAYS", 30, 1, 3650)?),
+            mail_dir: lookup("HERALD_MAIL_DIR").filter(|s| !s.is_empty()).unwrap_or_else(|| "herald-mail".to_owned()).into(),
         })
     }
 

@@ -8,6 +8,8 @@ pub mod config;
 pub mod directory;
 pub mod domain;
 pub mod http;
+pub mod inbox;
 pub mod notifications;
+pub mod outbox;
 pub mod ports;
 pub mod telemetry;

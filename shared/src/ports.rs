@@ -11,3 +11,13 @@ pub enum StoreError {
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
 }
+
+/// A conditional write that did not apply.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    /// The item changed (or exists, or is gone) since it was read.
+    #[error("the item changed concurrently")]
+    Conflict,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}

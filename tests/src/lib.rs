@@ -33,6 +33,10 @@ pub struct Gateway {
     child: Child,
     pub url: String,
     pub http: reqwest::Client,
+    /// Where the embedded mailer writes `.eml` files.
+    pub mail_dir: PathBuf,
+    /// The data table (`--aws`); the outbox queue is `{data_table}-outbox`.
+    pub data_table: Option<String>,
 }
 
 pub struct GatewayOptions {
@@ -40,21 +44,28 @@ pub struct GatewayOptions {
     pub wait_secs: u64,
     /// DynamoDB table of the bus; several gateways may share one.
     pub bus_table: Option<String>,
+    /// More environment for the gateway.
+    pub env: Vec<(String, String)>,
 }
 
 impl GatewayOptions {
     pub fn new(store: Store) -> Self {
-        Self { store, wait_secs: 2, bus_table: None }
+        Self { store, wait_secs: 2, bus_table: None, env: Vec::new() }
     }
 }
+
+/// The sender every test gateway uses (`HERALD_EMAIL_FROM`).
+pub const EMAIL_FROM: &str = "herald@example.com";
 
 pub fn fresh_table() -> String {
     format!("herald-bus-{}", uuid_like())
 }
 
 fn uuid_like() -> String {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
-    format!("{nanos:x}-{}", std::process::id())
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("{nanos:x}-{}-{n}", std::process::id())
 }
 
 impl Gateway {
@@ -64,12 +75,14 @@ impl Gateway {
 
     pub async fn start_with(options: GatewayOptions) -> Self {
         let mut command = Command::new(local_gateway_binary());
+        let mut data_table = None;
         command
             .args(["--port", "0"])
             .env("HERALD_JWT_SECRET", SECRET)
             .env("HERALD_BUS_WAIT_SECS", options.wait_secs.to_string())
             .env("HERALD_BUS_POLL_MS", "100")
             .env("RUST_LOG", "warn")
+            .env("HERALD_EMAIL_FROM", EMAIL_FROM)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .kill_on_drop(true);
@@ -79,7 +92,14 @@ impl Gateway {
                 "AWS_ENDPOINT_URL is not set: run the suite with scripts/test (it starts moto server)"
             );
             let table = options.bus_table.unwrap_or_else(fresh_table);
-            command.arg("--aws").env("HERALD_DATA_TABLE", format!("{table}-data")).env("HERALD_BUS_TABLE", table);
+            // Gateways sharing a bus table share the data table (and queue).
+            data_table = Some(format!("{table}-data"));
+            command.arg("--aws").env("HERALD_DATA_TABLE", data_table.clone().unwrap_or_default()).env("HERALD_BUS_TABLE", table);
+        }
+        let mail_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/test-mail").join(uuid_like());
+        command.env("HERALD_MAIL_DIR", &mail_dir);
+        for (name, value) in &options.env {
+            command.env(name, value);
         }
         let mut child = command.spawn().expect("spawn herald-local");
         let stdout = child.stdout.take().expect("stdout");
@@ -98,7 +118,7 @@ impl Gateway {
         // Keep draining stdout so the child never blocks on a full pipe.
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
         let http = reqwest::Client::builder().timeout(Duration::from_secs(60)).build().expect("client");
-        Self { child, url, http }
+        Self { child, url, http, mail_dir, data_table }
     }
 
     pub fn pid(&self) -> Option<u32> {
@@ -222,4 +242,81 @@ macro_rules! on_both_stores {
               async fn $case() { super::$case($crate::Store::Moto).await; })*
         }
     };
+}
+
+/// An email as a test sees it, from an `.eml` file or from moto's SES.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct SentMail {
+    pub to: String,
+    pub subject: String,
+}
+
+impl Gateway {
+    /// Runs the scheduled jobs once and drains the outbox; the report.
+    pub async fn tick(&self, admin: &str) -> Value {
+        let (status, body) = self.post("/_local/tick", Some(admin), &json!({})).await;
+        assert_eq!(status, 200, "tick answered {body}");
+        body
+    }
+
+    /// Emails sent so far to addresses ending in `domain`, sorted: `.eml`
+    /// files (embedded) or moto's SES messages (`--aws`).
+    pub async fn sent_mail(&self, domain: &str) -> Vec<SentMail> {
+        let mut mails = match self.data_table {
+            None => eml_files(&self.mail_dir),
+            Some(_) => moto_ses_messages(&self.http).await,
+        };
+        mails.retain(|m| m.to.ends_with(domain));
+        mails.sort();
+        mails
+    }
+}
+
+fn eml_files(dir: &std::path::Path) -> Vec<SentMail> {
+    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
+    let mut mails = Vec::new();
+    for entry in entries.flatten() {
+        let text = std::fs::read_to_string(entry.path()).expect("read .eml");
+        let header = |name: &str| {
+            text.lines()
+                .find_map(|l| l.strip_prefix(name))
+                .map(|v| v.trim().trim_start_matches('<').trim_end_matches('>').to_owned())
+                .unwrap_or_default()
+        };
+        mails.push(SentMail { to: header("To:"), subject: header("Subject:") });
+    }
+    mails
+}
+
+/// moto keeps sent SES messages in its backend; `/moto-api/data.json`
+/// shows them.
+async fn moto_ses_messages(http: &reqwest::Client) -> Vec<SentMail> {
+    let endpoint = std::env::var("AWS_ENDPOINT_URL").expect("AWS_ENDPOINT_URL");
+    let data: Value = http.get(format!("{endpoint}/moto-api/data.json")).send().await.expect("moto data").json().await.expect("json");
+    let mut mails = Vec::new();
+    for message in data["ses"]["Message"].as_array().into_iter().flatten() {
+        let subject = message["subject"].as_str().unwrap_or_default().to_owned();
+        for to in message["destinations"]["ToAddresses"].as_array().into_iter().flatten() {
+            mails.push(SentMail { to: to.as_str().unwrap_or_default().to_owned(), subject: subject.clone() });
+        }
+    }
+    mails
+}
+
+/// AWS clients on the moto server the suite started.
+pub async fn aws_config() -> herald::adapters::aws::SdkConfig {
+    herald::adapters::aws::load_config().await
+}
+
+/// Makes `address` a verified SES identity on moto (moto refuses to send
+/// from anything else, as SES does).
+pub async fn verify_sender(address: &str) {
+    let ses = aws_sdk_sesv2::Client::new(&aws_config().await);
+    let _ = ses.create_email_identity().email_identity(address).send().await;
+}
+
+/// A domain unique to one test run, so tests sharing moto's SES tell their
+/// mail apart.
+pub fn mail_domain() -> String {
+    format!("t{}.example", uuid_like().replace('-', ""))
 }

@@ -19,10 +19,16 @@ use crate::{dev, Args};
 struct Local {
     services: Services,
     clock: Arc<ManualClock>,
+    /// One drain of the outbox at a time, so a tick returns only once
+    /// everything queued before it is handled.
+    draining: Arc<tokio::sync::Mutex<()>>,
 }
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
     let mut config = Config::from_env()?;
+    if let Some(dir) = args.mail_dir.clone() {
+        config.mail_dir = dir;
+    }
     let mut dev_tokens = None;
     if config.jwt_secret.is_none() {
         let secret = dev::generated_secret();
@@ -38,7 +44,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         Services::embedded(&config, clock.clone())?
     };
 
-    let local = Local { services: services.clone(), clock };
+    let local = Local { services: services.clone(), clock, draining: Arc::default() };
     let app = herald::http::all_routes(services)
         .merge(
             Router::new()
@@ -57,7 +63,11 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         println!("  admin (sub 1): {admin}");
         println!("  user  (sub 2): {user}");
     }
-    tokio::spawn(run_schedules(local));
+    if !args.aws {
+        println!("emails are written to {}", config.mail_dir.display());
+    }
+    tokio::spawn(run_schedules(local.clone()));
+    tokio::spawn(drain_continuously(local));
     axum::serve(listener, app).with_graceful_shutdown(shutdown()).await?;
     Ok(())
 }
@@ -66,18 +76,39 @@ async fn shutdown() {
     let _ = tokio::signal::ctrl_c().await;
 }
 
-/// The scheduled jobs of template.yaml, run every minute. None exist yet;
-/// later capabilities register theirs in `run_jobs_once`.
+/// The scheduled jobs of template.yaml (the check, `rate(1 minute)`), run
+/// every minute.
 async fn run_schedules(local: Local) {
     let mut every_minute = tokio::time::interval(Duration::from_secs(60));
     loop {
         every_minute.tick().await;
-        run_jobs_once(&local).await;
+        if let Err(e) = run_jobs_once(&local).await {
+            tracing::warn!(error = %e, "scheduled jobs failed; next run in a minute");
+        }
     }
 }
 
-async fn run_jobs_once(_local: &Local) -> Value {
-    json!({ "jobs": [], "outbox_delivered": 0 })
+/// The outbox function's SQS event source, in-process: drains the queue
+/// every 200 ms.
+async fn drain_continuously(local: Local) {
+    loop {
+        if let Err(e) = drain(&local).await {
+            tracing::warn!(error = %e, "outbox drain failed");
+            tokio::time::sleep(Duration::from_secs(2)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+async fn drain(local: &Local) -> Result<herald::outbox::DrainReport, herald::ports::StoreError> {
+    let _one_at_a_time = local.draining.lock().await;
+    local.services.outbox.drain(local.services.outbox_consumer.as_ref()).await
+}
+
+async fn run_jobs_once(local: &Local) -> Result<Value, herald::ports::StoreError> {
+    let check = local.services.notifier.run_due().await?;
+    let outbox = drain(local).await?;
+    Ok(json!({ "check": check, "outbox": outbox }))
 }
 
 async fn require_admin(local: &Local, headers: &HeaderMap) -> Result<(), ApiError> {
@@ -88,7 +119,7 @@ async fn require_admin(local: &Local, headers: &HeaderMap) -> Result<(), ApiErro
 /// `POST /_local/tick`: run every scheduled job once and drain the outbox.
 async fn tick(State(local): State<Local>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
     require_admin(&local, &headers).await?;
-    Ok(Json(run_jobs_once(&local).await))
+    Ok(Json(run_jobs_once(&local).await?))
 }
 
 #[derive(Deserialize)]

@@ -17,6 +17,11 @@ pub struct Args {
     /// store; missing tables are created.
     #[arg(long)]
     pub aws: bool,
+    /// Folder where emails are written as `.eml` files (embedded mode;
+    /// default `HERALD_MAIL_DIR`, else `herald-mail` under the working
+    /// directory).
+    #[arg(long)]
+    pub mail_dir: Option<std::path::PathBuf>,
 }
 
 #[tokio::main]

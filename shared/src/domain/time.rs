@@ -3,7 +3,8 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Milliseconds since the Unix epoch.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
 pub struct Timestamp(i64);
 
 impl Timestamp {
@@ -15,6 +16,18 @@ impl Timestamp {
     }
     pub const fn as_secs(self) -> i64 {
         self.0.div_euclid(1000)
+    }
+    /// An RFC 3339 date-time (`2026-11-23T10:00:00Z`, any offset).
+    pub fn parse_rfc3339(text: &str) -> Option<Self> {
+        let at = time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok()?;
+        i64::try_from(at.unix_timestamp_nanos() / 1_000_000).ok().map(Self)
+    }
+    /// RFC 3339 in UTC with milliseconds.
+    pub fn to_rfc3339(self) -> String {
+        time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(self.0) * 1_000_000)
+            .ok()
+            .and_then(|at| at.format(&time::format_description::well_known::Rfc3339).ok())
+            .unwrap_or_else(|| self.0.to_string())
     }
     pub fn plus(self, d: Duration) -> Self {
         Self(self.0.saturating_add(i64::try_from(d.as_millis()).unwrap_or(i64::MAX)))
@@ -68,6 +81,14 @@ impl Clock for ManualClock {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rfc3339_round_trips() {
+        let t = Timestamp::parse_rfc3339("2026-11-23T10:00:00.250+01:00").unwrap();
+        assert_eq!(t.to_rfc3339(), "2026-11-23T09:00:00.25Z");
+        assert_eq!(Timestamp::parse_rfc3339(&t.to_rfc3339()), Some(t));
+        assert!(Timestamp::parse_rfc3339("tomorrow").is_none());
+    }
 
     #[test]
     fn manual_clock_moves_forward() {

@@ -4,6 +4,8 @@ pub mod body;
 pub mod bus;
 pub mod directory;
 pub mod error;
+pub mod inbox;
+pub mod notifications;
 pub mod notify;
 pub mod types;
 
@@ -42,20 +44,26 @@ pub fn bus_function(services: Services) -> Router {
     with_json_fallbacks(bus::routes(services))
 }
 
-/// The notify function's router (`POST /{db}/bus/publish`, `POST /{db}/notify`).
+/// The notify function's router: every way of sending (`POST /{db}/bus/publish`,
+/// `POST /{db}/notify`, `/{db}/notifications`).
 pub fn notify_function(services: Services) -> Router {
-    with_json_fallbacks(notify::routes(services))
+    with_json_fallbacks(notify_routes(services))
 }
 
-/// The api function's router (directory; later inbox, subscriptions).
+fn notify_routes(services: Services) -> Router {
+    notify::routes(services.clone()).merge(notifications::routes(services))
+}
+
+/// The api function's router: directory, types, inbox.
 pub fn api_function(services: Services) -> Router {
-    with_json_fallbacks(directory::routes(services.clone()).merge(types::routes(services)))
+    with_json_fallbacks(api_routes(services))
+}
+
+fn api_routes(services: Services) -> Router {
+    directory::routes(services.clone()).merge(types::routes(services.clone())).merge(inbox::routes(services))
 }
 
 /// Every route of every HTTP function: what the local gateway serves.
 pub fn all_routes(services: Services) -> Router {
-    with_json_fallbacks(
-        bus::routes(services.clone()).merge(notify::routes(services.clone())).merge(directory::routes(services.clone()))
-            .merge(types::routes(services)),
-    )
+    with_json_fallbacks(bus::routes(services.clone()).merge(notify_routes(services.clone())).merge(api_routes(services)))
 }

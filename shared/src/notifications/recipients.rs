@@ -5,7 +5,7 @@
 //! directory as it is when it is sent.
 use std::collections::BTreeSet;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::types::Channel;
 use crate::directory::{DirectoryStore, User};
@@ -15,7 +15,7 @@ use crate::ports::StoreError;
 pub const MAX_RECIPIENT_ENTRIES: usize = 100;
 
 /// The `recipients` of a send request.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RecipientSpec {
     #[serde(default)]
@@ -31,7 +31,7 @@ pub struct RecipientSpec {
     #[serde(default)]
     pub fallback_groups: Vec<GroupName>,
     /// Only users of this account type.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub account_type: Option<String>,
 }
 

@@ -2,12 +2,22 @@
 //! comes from `aws-config`; nothing here knows where the endpoint is.
 mod bus_store;
 mod directory_store;
+mod inbox_store;
+mod items;
+pub mod lambda;
+mod notification_store;
+pub mod queue;
 mod request_count;
+mod ses_mailer;
 pub mod tables;
 mod type_store;
 
 pub use bus_store::DynamoBusStore;
 pub use directory_store::DynamoDirectoryStore;
+pub use inbox_store::DynamoInboxStore;
+pub use notification_store::{DynamoNotificationStore, DUE_INDEX};
+pub use queue::SqsQueue;
+pub use ses_mailer::SesMailer;
 pub use aws_config::SdkConfig;
 pub use aws_sdk_dynamodb::Client as DynamoClient;
 pub use request_count::RequestCount;

@@ -2,8 +2,8 @@
 //! create missing tables. In AWS, `template.yaml` creates them; the two must
 //! agree (the data model is in `docs/data-model.md`).
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-    TimeToLiveSpecification,
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
+    ScalarAttributeType, TimeToLiveSpecification,
 };
 use aws_sdk_dynamodb::Client;
 
@@ -18,12 +18,14 @@ pub async fn ensure_bus_table(client: &Client, table: &str) -> Result<(), StoreE
     ensure_table(client, table, ScalarAttributeType::N).await
 }
 
-/// Creates the data table (`pk` S, `sk` S, TTL on `ttl`) if it does not exist.
+/// Creates the data table (`pk` S, `sk` S, TTL on `ttl`, the sparse `due`
+/// index on `due_pk`/`due_sk`) if it does not exist.
 pub async fn ensure_data_table(client: &Client, table: &str) -> Result<(), StoreError> {
     ensure_table(client, table, ScalarAttributeType::S).await
 }
 
 async fn ensure_table(client: &Client, table: &str, sort_key: ScalarAttributeType) -> Result<(), StoreError> {
+    let with_due_index = sort_key == ScalarAttributeType::S;
     match client.describe_table().table_name(table).send().await {
         Ok(_) => return Ok(()),
         Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_not_found_exception()) => {}
@@ -43,16 +45,28 @@ async fn ensure_table(client: &Client, table: &str, sort_key: ScalarAttributeTyp
             .build()
             .map_err(|e| StoreError::Unavailable(e.to_string()))
     };
-    let created = client
+    let mut request = client
         .create_table()
         .table_name(table)
         .billing_mode(BillingMode::PayPerRequest)
         .attribute_definitions(attribute("pk", ScalarAttributeType::S)?)
         .attribute_definitions(attribute("sk", sort_key)?)
         .key_schema(key("pk", KeyType::Hash)?)
-        .key_schema(key("sk", KeyType::Range)?)
-        .send()
-        .await;
+        .key_schema(key("sk", KeyType::Range)?);
+    if with_due_index {
+        let index = GlobalSecondaryIndex::builder()
+            .index_name(super::DUE_INDEX)
+            .key_schema(key("due_pk", KeyType::Hash)?)
+            .key_schema(key("due_sk", KeyType::Range)?)
+            .projection(Projection::builder().projection_type(ProjectionType::KeysOnly).build())
+            .build()
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        request = request
+            .attribute_definitions(attribute("due_pk", ScalarAttributeType::S)?)
+            .attribute_definitions(attribute("due_sk", ScalarAttributeType::S)?)
+            .global_secondary_indexes(index);
+    }
+    let created = request.send().await;
     match created {
         Ok(_) => {}
         // Another process created it meanwhile.

@@ -1,8 +1,17 @@
-//! In-process adapters: nothing to install, state lives in memory.
+//! In-process adapters: nothing to install, state lives in memory (and
+//! emails in `.eml` files).
 mod bus_store;
 mod directory_store;
+mod file_mailer;
+mod inbox_store;
+mod notification_store;
+mod queue;
 mod type_store;
 
 pub use bus_store::EmbeddedBusStore;
 pub use directory_store::EmbeddedDirectoryStore;
+pub use file_mailer::FileMailer;
+pub use inbox_store::EmbeddedInboxStore;
+pub use notification_store::EmbeddedNotificationStore;
+pub use queue::EmbeddedQueue;
 pub use type_store::EmbeddedTypeStore;

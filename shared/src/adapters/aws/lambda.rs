@@ -1,0 +1,32 @@
+//! Lambda event shapes for the non-HTTP functions: the outbox's SQS batch
+//! (with partial batch failures) and the check's EventBridge schedule.
+use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
+
+use crate::notifications::{CheckReport, Notifier};
+use crate::outbox::{Handled, Outbox};
+use crate::ports::StoreError;
+
+/// Handles each record; those to retry are reported as batch item
+/// failures (`ReportBatchItemFailures`), so SQS redelivers only them and,
+/// after `maxReceiveCount`, moves them to the DLQ.
+pub async fn outbox_batch(outbox: &Outbox, event: SqsEvent) -> SqsBatchResponse {
+    let mut response = SqsBatchResponse::default();
+    for record in event.records {
+        let id = record.message_id.unwrap_or_default();
+        let body = record.body.unwrap_or_default();
+        if outbox.handle_message(&body).await == Handled::Retry {
+            let mut failure = BatchItemFailure::default();
+            failure.item_identifier = id;
+            response.batch_item_failures.push(failure);
+        }
+    }
+    response
+}
+
+/// The scheduled check: publishes due notifications. The event's content
+/// does not matter (EventBridge sends its schedule event).
+pub async fn scheduled_check(notifier: &Notifier) -> Result<CheckReport, StoreError> {
+    let report = notifier.run_due().await?;
+    tracing::info!(published = report.published, cancelled = report.cancelled, deliveries = report.deliveries, "check done");
+    Ok(report)
+}

@@ -1,0 +1,224 @@
+//! Notifications and their deliveries on the data table. A notification and
+//! its deliveries share a partition (`{tenant}#notification#{id}`), so its
+//! status page is one `Query`; notifications awaiting publication carry the
+//! keys of the sparse `due` index. See docs/data-model.md.
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::Client;
+
+use super::items::{document, n, parse_doc, put_error, s, Item};
+use super::{describe, query_partition, RequestCount};
+use crate::domain::{TenantId, Timestamp};
+use crate::notifications::model::{Context, Notification, NotificationId};
+use crate::notifications::store::NotificationStore;
+use crate::notifications::types::TypeKey;
+use crate::outbox::model::{Delivery, DeliveryKey};
+use crate::ports::{StoreError, WriteError};
+
+pub const DUE_INDEX: &str = "due";
+const DUE_PARTITION: &str = "due";
+const NOTIFICATION_SK: &str = "#";
+
+#[derive(Clone)]
+pub struct DynamoNotificationStore {
+    client: Client,
+    table: String,
+    requests: RequestCount,
+}
+
+fn partition(tenant: &TenantId, id: &NotificationId) -> String {
+    format!("{tenant}#notification#{id}")
+}
+
+fn delivery_sk(key: &DeliveryKey) -> String {
+    format!("d#{:010}#{}", key.revision, key.recipient)
+}
+
+fn unavailable<E: std::error::Error>(e: E) -> StoreError {
+    StoreError::Unavailable(describe(&e))
+}
+
+impl DynamoNotificationStore {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self { client, table: table.into(), requests: RequestCount::default() }
+    }
+
+    /// Requests sent so far (benchmarks).
+    pub fn requests(&self) -> &RequestCount {
+        &self.requests
+    }
+
+    async fn get_item(&self, pk: String, sk: &str) -> Result<Option<Item>, StoreError> {
+        self.requests.add(1);
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(pk))
+            .key("sk", s(sk))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(out.item)
+    }
+
+    /// Puts `item` if absent; else answers the stored one.
+    async fn put_once(&self, item: Item) -> Result<Option<Item>, StoreError> {
+        let (pk, sk) = (item.get("pk").cloned(), item.get("sk").cloned());
+        self.requests.add(1);
+        let put = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await;
+        match put.map_err(put_error) {
+            Ok(_) => Ok(None),
+            Err(WriteError::Conflict) => {
+                let (Some(AttributeValue::S(pk)), Some(AttributeValue::S(sk))) = (pk, sk) else {
+                    return Err(StoreError::Corrupt("item without key".into()));
+                };
+                Ok(Some(self.get_item(pk, &sk).await?.unwrap_or_default()))
+            }
+            Err(WriteError::Store(e)) => Err(e),
+        }
+    }
+
+    async fn put_versioned(&self, item: Item, expected: Option<u64>) -> Result<(), WriteError> {
+        self.requests.add(1);
+        let request = self.client.put_item().table_name(&self.table).set_item(Some(item));
+        let request = match expected {
+            None => request.condition_expression("attribute_not_exists(pk)"),
+            Some(v) => request.condition_expression("version = :v").expression_attribute_values(":v", n(v)),
+        };
+        request.send().await.map_err(put_error)?;
+        Ok(())
+    }
+}
+
+fn notification_id(item: &Item) -> Result<NotificationId, StoreError> {
+    item.get("notification")
+        .and_then(|v| v.as_s().ok())
+        .and_then(|v| NotificationId::parse(v.as_str()).ok())
+        .ok_or_else(|| StoreError::Corrupt("binding without notification".into()))
+}
+
+#[async_trait]
+impl NotificationStore for DynamoNotificationStore {
+    async fn save(&self, notification: &Notification, expected: Option<u64>) -> Result<(), WriteError> {
+        let (tenant, id) = (&notification.tenant, &notification.id);
+        let mut item = document(partition(tenant, id), NOTIFICATION_SK.into(), notification, notification.version, None)?;
+        if notification.awaits_publication() {
+            item.insert("due_pk".into(), s(DUE_PARTITION));
+            item.insert("due_sk".into(), s(format!("{:013}#{tenant}#{id}", notification.due_at.as_millis().max(0))));
+        }
+        self.put_versioned(item, expected).await
+    }
+
+    async fn get(&self, tenant: &TenantId, id: &NotificationId) -> Result<Option<Notification>, StoreError> {
+        self.get_item(partition(tenant, id), NOTIFICATION_SK).await?.map(|item| parse_doc(&item)).transpose()
+    }
+
+    async fn due(&self, now: Timestamp, limit: usize) -> Result<Vec<(TenantId, NotificationId)>, StoreError> {
+        self.requests.add(1);
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(DUE_INDEX)
+            .key_condition_expression("due_pk = :p AND due_sk < :upper")
+            .expression_attribute_values(":p", s(DUE_PARTITION))
+            .expression_attribute_values(":upper", s(format!("{:013}", now.as_millis().saturating_add(1).max(0))))
+            .limit(i32::try_from(limit).unwrap_or(100))
+            .send()
+            .await
+            .map_err(unavailable)?;
+        let mut due = Vec::new();
+        for item in out.items.unwrap_or_default() {
+            let key = item.get("due_sk").and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+            let mut parts = key.splitn(3, '#');
+            let (_, tenant, id) = (parts.next(), parts.next(), parts.next());
+            match (tenant.and_then(|t| TenantId::parse(t).ok()), id.and_then(|i| NotificationId::parse(i).ok())) {
+                (Some(t), Some(i)) => due.push((t, i)),
+                _ => return Err(StoreError::Corrupt(format!("bad due index key {key}"))),
+            }
+        }
+        Ok(due)
+    }
+
+    async fn bind_context(&self, tenant: &TenantId, context: &Context, key: &TypeKey, id: &NotificationId) -> Result<NotificationId, StoreError> {
+        let item = Item::from([
+            ("pk".into(), s(format!("{tenant}#context#{}#{}#{key}", context.table, context.id))),
+            ("sk".into(), s(NOTIFICATION_SK)),
+            ("notification".into(), s(id.as_str())),
+        ]);
+        match self.put_once(item).await? {
+            None => Ok(id.clone()),
+            Some(existing) => notification_id(&existing),
+        }
+    }
+
+    async fn claim_idempotency_key(
+        &self,
+        tenant: &TenantId,
+        key: &str,
+        id: &NotificationId,
+        now: Timestamp,
+        expires: Timestamp,
+    ) -> Result<Option<NotificationId>, StoreError> {
+        let item = Item::from([
+            ("pk".into(), s(format!("{tenant}#idempotency#{key}"))),
+            ("sk".into(), s(NOTIFICATION_SK)),
+            ("notification".into(), s(id.as_str())),
+            ("expires_ms".into(), n(expires.as_millis())),
+            (super::tables::TTL_ATTRIBUTE.into(), n(expires.as_secs())),
+        ]);
+        self.requests.add(1);
+        // Absent, or expired (TTL deletes late): this send takes the key.
+        let put = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk) OR expires_ms <= :now")
+            .expression_attribute_values(":now", n(now.as_millis()))
+            .send()
+            .await;
+        match put.map_err(put_error) {
+            Ok(_) => Ok(None),
+            Err(WriteError::Conflict) => {
+                let stored = self.get_item(format!("{tenant}#idempotency#{key}"), NOTIFICATION_SK).await?;
+                stored.map(|item| notification_id(&item)).transpose()
+            }
+            Err(WriteError::Store(e)) => Err(e),
+        }
+    }
+
+    async fn create_delivery(&self, delivery: &Delivery) -> Result<bool, StoreError> {
+        let key = &delivery.key;
+        let item = document(partition(&key.tenant, &key.notification), delivery_sk(key), delivery, delivery.version, None)?;
+        Ok(self.put_once(item).await?.is_none())
+    }
+
+    async fn get_delivery(&self, key: &DeliveryKey) -> Result<Option<Delivery>, StoreError> {
+        self.get_item(partition(&key.tenant, &key.notification), &delivery_sk(key)).await?.map(|item| parse_doc(&item)).transpose()
+    }
+
+    async fn update_delivery(&self, delivery: &Delivery, expected: u64) -> Result<(), WriteError> {
+        let key = &delivery.key;
+        let item = document(partition(&key.tenant, &key.notification), delivery_sk(key), delivery, delivery.version, delivery.expires_at)?;
+        self.put_versioned(item, Some(expected)).await
+    }
+
+    async fn deliveries(&self, tenant: &TenantId, id: &NotificationId) -> Result<Vec<Delivery>, StoreError> {
+        query_partition(&self.client, &self.table, s(partition(tenant, id)), &self.requests)
+            .await?
+            .iter()
+            .filter(|item| item.get("sk").and_then(|v| v.as_s().ok()).is_some_and(|sk| sk.starts_with("d#")))
+            .map(parse_doc)
+            .collect()
+    }
+}

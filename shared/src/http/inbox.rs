@@ -1,0 +1,171 @@
+//! The signed-in user's inbox: `GET /{db}/inbox` (unread and due by
+//! default; `state`, `channel`, `key`, `due_before`, `cursor`, `limit`),
+//! `GET /{db}/inbox/{id}`, `POST /{db}/inbox/{id}/read`,
+//! `POST /{db}/inbox/read-all`, `POST /{db}/inbox/{id}/postpone`
+//! (`{"days": n}`, default 7), `DELETE /{db}/inbox/{id}`.
+//! Only the caller's own items: anyone else's id is simply not found.
+use axum::body::Body;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::HeaderMap;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::{body, tenant, ApiError};
+use crate::app::Services;
+use crate::domain::{TenantId, Timestamp, UserId};
+use crate::inbox::service::{MAX_LIMIT, MAX_POSTPONE_DAYS};
+use crate::inbox::{InboxError, InboxFilter, InboxId, ReadState};
+use crate::notifications::{Channel, TypeKey};
+use crate::outbox::inbox_json;
+
+pub fn routes(services: Services) -> Router {
+    Router::new()
+        .route("/{db}/inbox", get(list))
+        .route("/{db}/inbox/read-all", post(read_all))
+        .route("/{db}/inbox/{id}", get(show).delete(remove))
+        .route("/{db}/inbox/{id}/read", post(read))
+        .route("/{db}/inbox/{id}/postpone", post(postpone))
+        .with_state(services)
+}
+
+impl From<InboxError> for ApiError {
+    fn from(e: InboxError) -> Self {
+        match e {
+            InboxError::NotFound => Self::NotFound("no such inbox item".into()),
+            InboxError::Store(e) => Self::Unavailable(e),
+        }
+    }
+}
+
+/// The caller, who must be an active user of the path's tenant.
+async fn owner(services: &Services, headers: &HeaderMap, db: String) -> Result<(TenantId, UserId), ApiError> {
+    let principal = services.auth.authenticate(headers)?;
+    let tenant = tenant(db)?;
+    principal.require_tenant(&tenant)?;
+    match services.directory.get_user(&tenant, &principal.user).await? {
+        Some(user) if user.active => Ok((tenant, principal.user)),
+        _ => Err(ApiError::NotFound("the signed-in user is not an active user of this tenant's directory".into())),
+    }
+}
+
+fn item_id(id: String) -> Result<InboxId, ApiError> {
+    InboxId::parse(id).map_err(|_| ApiError::NotFound("no such inbox item".into()))
+}
+
+const MAX_QUERY_BYTES: usize = 2048;
+
+async fn list(
+    State(services): State<Services>,
+    Path(db): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    let (tenant, user) = owner(&services, &headers, db).await?;
+    let query = query.unwrap_or_default();
+    if query.len() > MAX_QUERY_BYTES {
+        return Err(ApiError::BadRequest(format!("the query string exceeds {MAX_QUERY_BYTES} bytes")));
+    }
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(&query).map_err(ApiError::bad_request)?;
+    let mut filter = InboxFilter::default();
+    let mut cursor = None;
+    let mut limit = 50;
+    for (name, value) in pairs {
+        match name.as_str() {
+            "state" => {
+                filter.state = match value.as_str() {
+                    "unread" => ReadState::Unread,
+                    "read" => ReadState::Read,
+                    "all" => ReadState::All,
+                    _ => return Err(ApiError::bad_request("state must be unread, read or all")),
+                }
+            }
+            "channel" => {
+                filter.channel = Some(
+                    serde_json::from_value::<Channel>(Value::String(value))
+                        .map_err(|_| ApiError::bad_request("channel must be email, message, header_message or alert"))?,
+                )
+            }
+            "key" => filter.key = Some(TypeKey::parse(value).map_err(ApiError::bad_request)?),
+            "due_before" => {
+                filter.due_before = Some(
+                    Timestamp::parse_rfc3339(&value)
+                        .or_else(|| value.parse::<i64>().ok().map(Timestamp::from_millis))
+                        .ok_or_else(|| ApiError::bad_request("due_before must be an RFC 3339 date-time or milliseconds"))?,
+                )
+            }
+            "cursor" => cursor = Some(InboxId::parse(value).map_err(|_| ApiError::bad_request("cursor is not one this API gave"))?),
+            "limit" => {
+                limit = value
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|l| (1..=MAX_LIMIT).contains(l))
+                    .ok_or_else(|| ApiError::BadRequest(format!("limit must be 1 to {MAX_LIMIT}")))?
+            }
+            other => return Err(ApiError::BadRequest(format!("unknown query parameter '{other}'"))),
+        }
+    }
+    let page = services.inbox.list(&tenant, &user, &filter, cursor, limit).await?;
+    Ok(Json(json!({
+        "items": page.items.iter().map(inbox_json).collect::<Vec<_>>(),
+        "next_cursor": page.next,
+    })))
+}
+
+async fn show(State(services): State<Services>, Path((db, id)): Path<(String, String)>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
+    let (tenant, user) = owner(&services, &headers, db).await?;
+    let item = services.inbox.get(&tenant, &user, &item_id(id)?).await?;
+    Ok(Json(inbox_json(&item)))
+}
+
+async fn read(State(services): State<Services>, Path((db, id)): Path<(String, String)>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
+    let (tenant, user) = owner(&services, &headers, db).await?;
+    let item = services.inbox.mark_read(&tenant, &user, &item_id(id)?).await?;
+    Ok(Json(inbox_json(&item)))
+}
+
+async fn read_all(State(services): State<Services>, Path(db): Path<String>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
+    let (tenant, user) = owner(&services, &headers, db).await?;
+    let marked = services.inbox.mark_all_read(&tenant, &user).await?;
+    Ok(Json(json!({ "marked": marked })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PostponeBody {
+    #[serde(default)]
+    days: Option<u32>,
+}
+
+async fn postpone(
+    State(services): State<Services>,
+    Path((db, id)): Path<(String, String)>,
+    headers: HeaderMap,
+    request: Body,
+) -> Result<Json<Value>, ApiError> {
+    let (tenant, user) = owner(&services, &headers, db).await?;
+    let id = item_id(id)?;
+    let bytes = axum::body::to_bytes(request, body::MAX_BODY_BYTES).await.map_err(|_| ApiError::bad_request("the body is too large"))?;
+    let days = if bytes.iter().all(u8::is_ascii_whitespace) {
+        None
+    } else {
+        let object = serde_json::from_slice::<Value>(&bytes).map_err(|e| ApiError::bad_request(format_args!("the body is not valid JSON: {e}")))?;
+        match object {
+            Value::Object(map) => body::parse::<PostponeBody>(map)?.days,
+            _ => return Err(ApiError::bad_request("the body must be a JSON object")),
+        }
+    };
+    let days = days.unwrap_or(7);
+    if !(1..=MAX_POSTPONE_DAYS).contains(&days) {
+        return Err(ApiError::BadRequest(format!("days must be 1 to {MAX_POSTPONE_DAYS}")));
+    }
+    let item = services.inbox.postpone(&tenant, &user, &id, days).await?;
+    Ok(Json(inbox_json(&item)))
+}
+
+async fn remove(State(services): State<Services>, Path((db, id)): Path<(String, String)>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
+    let (tenant, user) = owner(&services, &headers, db).await?;
+    services.inbox.delete(&tenant, &user, &item_id(id)?).await?;
+    Ok(Json(json!({ "deleted": true })))
+}

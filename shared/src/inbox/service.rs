@@ -1,0 +1,207 @@
+//! The signed-in user's inbox: list (unread and due by default, filtered,
+//! paginated), read, read all, postpone, delete. Every call is scoped to
+//! one user's partition, so another user's item is simply not found.
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::model::{InboxId, InboxItem};
+use super::store::InboxStore;
+use crate::domain::{Clock, TenantId, Timestamp, UserId};
+use crate::notifications::types::{Channel, TypeKey};
+use crate::ports::{StoreError, WriteError};
+
+/// Items read from the store per page while filtering.
+const PAGE: usize = 100;
+/// Items examined by one list call before it answers with a cursor.
+const MAX_EXAMINED: usize = 1000;
+pub const MAX_LIMIT: usize = 100;
+pub const MAX_POSTPONE_DAYS: u32 = 365;
+const DAY: Duration = Duration::from_secs(86_400);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ReadState {
+    #[default]
+    Unread,
+    Read,
+    All,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct InboxFilter {
+    pub state: ReadState,
+    pub channel: Option<Channel>,
+    pub key: Option<TypeKey>,
+    /// Unread items show once due; this looks ahead (or back) instead of now.
+    pub due_before: Option<Timestamp>,
+}
+
+pub struct InboxPage {
+    pub items: Vec<InboxItem>,
+    /// Pass back as `cursor` for the next page; `None` at the end.
+    pub next: Option<InboxId>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum InboxError {
+    #[error("no such inbox item")]
+    NotFound,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+#[derive(Clone)]
+pub struct Inbox {
+    store: Arc<dyn InboxStore>,
+    clock: Arc<dyn Clock>,
+    read_retention: Duration,
+}
+
+impl Inbox {
+    pub fn new(store: Arc<dyn InboxStore>, clock: Arc<dyn Clock>, read_retention: Duration) -> Self {
+        Self { store, clock, read_retention }
+    }
+
+    pub fn store(&self) -> &Arc<dyn InboxStore> {
+        &self.store
+    }
+
+    fn matches(filter: &InboxFilter, item: &InboxItem, now: Timestamp) -> bool {
+        if item.is_expired(now) {
+            return false;
+        }
+        let due_limit = filter.due_before.unwrap_or(Timestamp::from_millis(now.as_millis().saturating_add(1)));
+        let state_ok = match filter.state {
+            ReadState::Unread => item.read_at.is_none() && item.due_at < due_limit,
+            ReadState::Read => item.read_at.is_some(),
+            ReadState::All => filter.due_before.is_none_or(|limit| item.due_at < limit),
+        };
+        state_ok && filter.channel.is_none_or(|c| c == item.channel) && filter.key.as_ref().is_none_or(|k| *k == item.key)
+    }
+
+    pub async fn list(
+        &self,
+        tenant: &TenantId,
+        user: &UserId,
+        filter: &InboxFilter,
+        cursor: Option<InboxId>,
+        limit: usize,
+    ) -> Result<InboxPage, StoreError> {
+        let now = self.clock.now();
+        let limit = limit.clamp(1, MAX_LIMIT);
+        let mut items = Vec::new();
+        let mut before = cursor;
+        let mut examined = 0;
+        loop {
+            let page = self.store.page(tenant, user, before.as_ref(), PAGE).await?;
+            let exhausted = page.len() < PAGE;
+            for item in page {
+                examined += 1;
+                before = Some(item.id.clone());
+                if Self::matches(filter, &item, now) {
+                    items.push(item);
+                    if items.len() == limit {
+                        return Ok(InboxPage { items, next: before });
+                    }
+                }
+                if examined >= MAX_EXAMINED {
+                    return Ok(InboxPage { items, next: before });
+                }
+            }
+            if exhausted {
+                return Ok(InboxPage { items, next: None });
+            }
+        }
+    }
+
+    /// Unread items due now: the `count` of the live message.
+    pub async fn unread_count(&self, tenant: &TenantId, user: &UserId) -> Result<usize, StoreError> {
+        let page = self.list(tenant, user, &InboxFilter::default(), None, MAX_LIMIT).await?;
+        let mut count = page.items.len();
+        let mut next = page.next;
+        while let Some(cursor) = next.take() {
+            let page = self.list(tenant, user, &InboxFilter::default(), Some(cursor), MAX_LIMIT).await?;
+            count += page.items.len();
+            next = page.next;
+            if count >= MAX_EXAMINED {
+                break;
+            }
+        }
+        Ok(count)
+    }
+
+    pub async fn get(&self, tenant: &TenantId, user: &UserId, id: &InboxId) -> Result<InboxItem, InboxError> {
+        let now = self.clock.now();
+        self.store.get(tenant, user, id).await?.filter(|i| !i.is_expired(now)).ok_or(InboxError::NotFound)
+    }
+
+    /// Applies `change` with a conditional write, re-reading on a conflict.
+    async fn update(
+        &self,
+        tenant: &TenantId,
+        user: &UserId,
+        id: &InboxId,
+        change: impl Fn(&mut InboxItem, Timestamp),
+    ) -> Result<InboxItem, InboxError> {
+        for _ in 0..16 {
+            let current = self.get(tenant, user, id).await?;
+            let mut next = current.clone();
+            change(&mut next, self.clock.now());
+            if next == current {
+                return Ok(current);
+            }
+            next.version = current.version + 1;
+            match self.store.replace(&next, current.version).await {
+                Ok(()) => return Ok(next),
+                Err(WriteError::Conflict) => continue,
+                Err(WriteError::Store(e)) => return Err(e.into()),
+            }
+        }
+        Err(StoreError::Contention.into())
+    }
+
+    pub async fn mark_read(&self, tenant: &TenantId, user: &UserId, id: &InboxId) -> Result<InboxItem, InboxError> {
+        let retention = self.read_retention;
+        self.update(tenant, user, id, |item, now| {
+            if item.read_at.is_none() {
+                item.read_at = Some(now);
+                item.expires_at = Some(now.plus(retention));
+            }
+        })
+        .await
+    }
+
+    /// Marks every unread due item read; how many changed.
+    pub async fn mark_all_read(&self, tenant: &TenantId, user: &UserId) -> Result<usize, InboxError> {
+        let mut marked = 0;
+        let mut cursor = None;
+        loop {
+            let page = self.list(tenant, user, &InboxFilter::default(), cursor, MAX_LIMIT).await?;
+            for item in &page.items {
+                match self.mark_read(tenant, user, &item.id).await {
+                    Ok(_) => marked += 1,
+                    Err(InboxError::NotFound) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            match page.next {
+                Some(next) if marked < MAX_EXAMINED => cursor = Some(next),
+                _ => return Ok(marked),
+            }
+        }
+    }
+
+    /// Moves the item's due time `days` from now and makes it unread again.
+    pub async fn postpone(&self, tenant: &TenantId, user: &UserId, id: &InboxId, days: u32) -> Result<InboxItem, InboxError> {
+        self.update(tenant, user, id, |item, now| {
+            item.due_at = now.plus(DAY * days);
+            item.read_at = None;
+            item.expires_at = None;
+        })
+        .await
+    }
+
+    pub async fn delete(&self, tenant: &TenantId, user: &UserId, id: &InboxId) -> Result<(), InboxError> {
+        self.get(tenant, user, id).await?;
+        if self.store.delete(tenant, user, id).await? { Ok(()) } else { Err(InboxError::NotFound) }
+    }
+}

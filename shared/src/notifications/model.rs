@@ -1,0 +1,130 @@
+//! A typed notification as stored: what to say, to whom, on which channel,
+//! and when. Recipients are resolved when it is published, not when it is
+//! sent, so a scheduled notification reaches the directory of its due time.
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use super::recipients::RecipientSpec;
+use super::types::{Channel, StatusType, TypeKey};
+use crate::domain::{TenantId, Timestamp};
+
+pub const MAX_TITLE_BYTES: usize = 256;
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+pub const MAX_CONTEXT_BYTES: usize = 128;
+pub const MAX_IDEMPOTENCY_KEY_BYTES: usize = 128;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("a notification id is 32 lowercase hexadecimal characters")]
+pub struct InvalidNotificationId;
+
+/// A random 128-bit id, in hex.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct NotificationId(String);
+
+impl NotificationId {
+    pub fn random() -> Self {
+        Self(uuid::Uuid::new_v4().simple().to_string())
+    }
+    pub fn parse(value: impl Into<String>) -> Result<Self, InvalidNotificationId> {
+        let value = value.into();
+        let valid = value.len() == 32 && value.chars().all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c));
+        if valid { Ok(Self(value)) } else { Err(InvalidNotificationId) }
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for NotificationId {
+    type Error = InvalidNotificationId;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::parse(value)
+    }
+}
+
+impl From<NotificationId> for String {
+    fn from(id: NotificationId) -> String {
+        id.0
+    }
+}
+
+impl fmt::Display for NotificationId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The application object a notification is about (`{"table", "id"}`); a
+/// new send with the same context and key replaces the notification.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Context {
+    pub table: String,
+    pub id: String,
+}
+
+impl Context {
+    pub fn validate(&self) -> Result<(), String> {
+        let ok = |s: &str| !s.is_empty() && s.len() <= MAX_CONTEXT_BYTES && !s.contains('#');
+        if ok(&self.table) && ok(&self.id) {
+            Ok(())
+        } else {
+            Err(format!("context table and id are 1 to {MAX_CONTEXT_BYTES} bytes without '#'"))
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NotificationStatus {
+    /// Waiting for its due time.
+    Scheduled,
+    /// Claimed by a publisher until `lease_until`; another one takes over
+    /// after that (a crash never leaves it stuck).
+    Publishing,
+    Published,
+    /// Cancelled by `DELETE`, or its `until` passed before it was due.
+    Cancelled,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notification {
+    pub id: NotificationId,
+    pub tenant: TenantId,
+    pub key: TypeKey,
+    pub title: String,
+    pub body: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body_html: Option<String>,
+    /// The type's default channel, or `force_channel`, fixed when sent.
+    pub channel: Channel,
+    pub status_type: StatusType,
+    pub recipients: RecipientSpec,
+    pub due_at: Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context: Option<Context>,
+    pub status: NotificationStatus,
+    /// Starts at 1; a republish (same context, already published) adds one,
+    /// so its deliveries are new ones.
+    pub revision: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lease_until: Option<Timestamp>,
+    pub created_at: Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub published_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cancel_reason: Option<String>,
+    /// Optimistic concurrency: every store write is conditioned on it.
+    pub version: u64,
+}
+
+impl Notification {
+    /// Waiting to be published (scheduled, or a publisher's lease ran out).
+    pub fn awaits_publication(&self) -> bool {
+        matches!(self.status, NotificationStatus::Scheduled | NotificationStatus::Publishing)
+    }
+}

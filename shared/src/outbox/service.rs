@@ -1,0 +1,299 @@
+//! The outbox: takes a delivery key off the queue and delivers it once.
+//!
+//! queued → sending (conditional write, a lease, one attempt more) → send →
+//! sent. A key seen again for a finished item is a no-op. A transient
+//! failure puts the item back to queued (the queue retries it) until the
+//! attempts run out (failed; the queue moves the message to its DLQ). An
+//! email found `sending` after its lease ran out was interrupted between
+//! the send and its record: it is marked failed, never sent again, because
+//! the first send may have gone out ("no duplicate email, ever").
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{json, Map, Value};
+
+use super::model::{Delivery, DeliveryKey, DeliveryStatus, Recipient};
+use super::ports::{Email, MailError, Mailer, QueueConsumer};
+use crate::bus::channel::ChannelKey;
+use crate::bus::Bus;
+use crate::domain::{Clock, EmailAddress, Timestamp};
+use crate::inbox::{Inbox, InboxId, InboxItem};
+use crate::notifications::model::{Notification, NotificationStatus};
+use crate::notifications::store::NotificationStore;
+use crate::notifications::types::Channel;
+use crate::ports::{StoreError, WriteError};
+
+#[derive(Debug, Clone)]
+pub struct OutboxSettings {
+    pub sender: EmailAddress,
+    /// Attempts before an item is failed; the queue's `maxReceiveCount`
+    /// should be the same.
+    pub max_attempts: u32,
+    /// How long one run owns an item it is sending.
+    pub lease: Duration,
+    /// Finished items are kept this long (TTL).
+    pub retention: Duration,
+}
+
+/// What to tell the queue about a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Handled {
+    /// Delete it: delivered, or nothing (more) to do.
+    Done,
+    /// Leave it for another attempt (and, after the last, the DLQ).
+    Retry,
+}
+
+/// What a drain of the queue did (the local gateway's in-process consumer).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct DrainReport {
+    pub handled: usize,
+    pub retried: usize,
+}
+
+#[derive(Clone)]
+pub struct Outbox {
+    store: Arc<dyn NotificationStore>,
+    inbox: Inbox,
+    bus: Arc<Bus>,
+    mailer: Arc<dyn Mailer>,
+    clock: Arc<dyn Clock>,
+    settings: OutboxSettings,
+}
+
+enum Attempt {
+    Delivered { to: String, provider_id: Option<String> },
+    NoAddress(String),
+    Failed(String),
+}
+
+impl Outbox {
+    pub fn new(
+        store: Arc<dyn NotificationStore>,
+        inbox: Inbox,
+        bus: Arc<Bus>,
+        mailer: Arc<dyn Mailer>,
+        clock: Arc<dyn Clock>,
+        settings: OutboxSettings,
+    ) -> Self {
+        Self { store, inbox, bus, mailer, clock, settings }
+    }
+
+    /// One queue message (its body is a delivery key in JSON).
+    pub async fn handle_message(&self, body: &str) -> Handled {
+        let key: DeliveryKey = match serde_json::from_str(body) {
+            Ok(key) => key,
+            Err(e) => {
+                // Left to reach the DLQ, where someone can look at it.
+                tracing::error!(error = %e, "outbox message is not a delivery key");
+                return Handled::Retry;
+            }
+        };
+        match self.deliver(&key).await {
+            Ok(handled) => handled,
+            Err(e) => {
+                tracing::warn!(delivery = %key, error = %e, "outbox store failure; will retry");
+                Handled::Retry
+            }
+        }
+    }
+
+    /// Delivers everything queued, one batch at a time; stops when the
+    /// queue answers nothing.
+    pub async fn drain(&self, queue: &dyn QueueConsumer) -> Result<DrainReport, StoreError> {
+        let mut report = DrainReport::default();
+        // Bounded: a message failing forever reaches the DLQ after the
+        // queue's maximum receives.
+        for _ in 0..10_000 {
+            let batch = queue.receive(10).await?;
+            if batch.is_empty() {
+                break;
+            }
+            for message in batch {
+                report.handled += 1;
+                match self.handle_message(&message.body).await {
+                    Handled::Done => queue.delete(&message.handle).await?,
+                    Handled::Retry => {
+                        report.retried += 1;
+                        queue.release(&message.handle).await?;
+                    }
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    pub async fn deliver(&self, key: &DeliveryKey) -> Result<Handled, StoreError> {
+        let now = self.clock.now();
+        let Some(delivery) = self.store.get_delivery(key).await? else {
+            tracing::warn!(delivery = %key, "no such delivery; dropped");
+            return Ok(Handled::Done);
+        };
+        match delivery.status {
+            DeliveryStatus::Sent | DeliveryStatus::Invalid | DeliveryStatus::Suppressed => return Ok(Handled::Done),
+            DeliveryStatus::Failed => return Ok(Handled::Retry),
+            DeliveryStatus::Sending if delivery.lease_until.is_some_and(|l| l > now) => return Ok(Handled::Retry),
+            DeliveryStatus::Sending if delivery.channel == Channel::Email => {
+                let error = "interrupted while sending: not sent again, as the first send may have gone out";
+                self.finish(&delivery, DeliveryStatus::Failed, Some(error.into()), None, None).await?;
+                return Ok(Handled::Retry);
+            }
+            // In-app items are idempotent: an interrupted one is redone.
+            DeliveryStatus::Sending | DeliveryStatus::Queued => {}
+        }
+        let notification = self.store.get(&key.tenant, &key.notification).await?;
+        let current = notification.filter(|n| n.revision == key.revision && n.status != NotificationStatus::Cancelled);
+        let Some(notification) = current else {
+            self.finish(&delivery, DeliveryStatus::Suppressed, Some("the notification was cancelled or superseded".into()), None, None)
+                .await?;
+            return Ok(Handled::Done);
+        };
+        let claimed = Delivery {
+            status: DeliveryStatus::Sending,
+            attempts: delivery.attempts + 1,
+            lease_until: Some(now.plus(self.settings.lease)),
+            updated_at: now,
+            version: delivery.version + 1,
+            ..delivery.clone()
+        };
+        match self.store.update_delivery(&claimed, delivery.version).await {
+            Ok(()) => {}
+            Err(WriteError::Conflict) => return Ok(Handled::Retry),
+            Err(WriteError::Store(e)) => return Err(e),
+        }
+        let attempt = match claimed.channel {
+            Channel::Email => self.send_email(&claimed, &notification).await,
+            _ => self.deliver_in_app(&claimed, &notification).await?,
+        };
+        match attempt {
+            Attempt::Delivered { to, provider_id } => {
+                self.finish(&claimed, DeliveryStatus::Sent, None, Some(to), provider_id).await?;
+                Ok(Handled::Done)
+            }
+            Attempt::NoAddress(error) => {
+                self.finish(&claimed, DeliveryStatus::Invalid, Some(error), None, None).await?;
+                Ok(Handled::Done)
+            }
+            Attempt::Failed(error) if claimed.attempts >= self.settings.max_attempts => {
+                self.finish(&claimed, DeliveryStatus::Failed, Some(error), None, None).await?;
+                Ok(Handled::Retry)
+            }
+            Attempt::Failed(error) => {
+                let later = self.clock.now();
+                let queued = Delivery {
+                    status: DeliveryStatus::Queued,
+                    lease_until: None,
+                    last_error: Some(error),
+                    updated_at: later,
+                    version: claimed.version + 1,
+                    ..claimed.clone()
+                };
+                match self.store.update_delivery(&queued, claimed.version).await {
+                    Ok(()) | Err(WriteError::Conflict) => Ok(Handled::Retry),
+                    Err(WriteError::Store(e)) => Err(e),
+                }
+            }
+        }
+    }
+
+    async fn finish(
+        &self,
+        from: &Delivery,
+        status: DeliveryStatus,
+        error: Option<String>,
+        delivered_to: Option<String>,
+        provider_id: Option<String>,
+    ) -> Result<(), StoreError> {
+        let now = self.clock.now();
+        let done = Delivery {
+            status,
+            lease_until: None,
+            last_error: error.or_else(|| from.last_error.clone()),
+            delivered_to,
+            provider_id,
+            updated_at: now,
+            expires_at: Some(now.plus(self.settings.retention)),
+            version: from.version + 1,
+            ..from.clone()
+        };
+        match self.store.update_delivery(&done, from.version).await {
+            // Someone else moved it on (a lease taken over): theirs stands.
+            Ok(()) | Err(WriteError::Conflict) => Ok(()),
+            Err(WriteError::Store(e)) => Err(e),
+        }
+    }
+
+    async fn send_email(&self, delivery: &Delivery, notification: &Notification) -> Attempt {
+        if delivery.addresses.is_empty() {
+            return Attempt::NoAddress("the recipient has no email address".into());
+        }
+        let mut refusals = Vec::new();
+        for address in &delivery.addresses {
+            let email = Email {
+                from: self.settings.sender.clone(),
+                to: address.clone(),
+                subject: notification.title.clone(),
+                text: Some(notification.body.clone()).filter(|b| !b.is_empty() || notification.body_html.is_none()),
+                html: notification.body_html.clone(),
+            };
+            match self.mailer.send(&email).await {
+                Ok(provider_id) => return Attempt::Delivered { to: address.to_string(), provider_id: Some(provider_id) },
+                Err(MailError::AddressRefused(why)) => refusals.push(format!("{address}: {why}")),
+                Err(e) => return Attempt::Failed(e.to_string()),
+            }
+        }
+        Attempt::NoAddress(format!("every address was refused: {}", refusals.join("; ")))
+    }
+
+    /// The inbox item (created once: its id is the delivery's) and a live
+    /// `user-notification` message on the user's `notification:<uid>`.
+    async fn deliver_in_app(&self, delivery: &Delivery, notification: &Notification) -> Result<Attempt, StoreError> {
+        let Recipient::User(user) = &delivery.key.recipient else {
+            return Ok(Attempt::NoAddress("in-app deliveries go to users".into()));
+        };
+        let created_at = notification.published_at.unwrap_or(delivery.created_at);
+        let item = InboxItem {
+            id: InboxId::new(created_at, &notification.id, notification.revision),
+            tenant: notification.tenant.clone(),
+            user: user.clone(),
+            notification: notification.id.clone(),
+            key: notification.key.clone(),
+            channel: notification.channel,
+            status_type: notification.status_type,
+            title: notification.title.clone(),
+            body: notification.body.clone(),
+            context: notification.context.clone(),
+            created_at,
+            due_at: created_at,
+            read_at: None,
+            expires_at: None,
+            version: 1,
+        };
+        self.inbox.store().insert(&item).await?;
+        let count = self.inbox.unread_count(&notification.tenant, user).await?;
+        let mut message = Map::new();
+        message.insert("type".into(), json!("user-notification"));
+        message.insert("count".into(), json!(count));
+        message.insert("content".into(), Value::Array(vec![inbox_json(&item)]));
+        self.bus.publish(&notification.tenant, &ChannelKey::notification(user), &message).await?;
+        Ok(Attempt::Delivered { to: item.id.to_string(), provider_id: None })
+    }
+}
+
+/// An inbox item as the API and the live message show it.
+pub fn inbox_json(item: &InboxItem) -> Value {
+    json!({
+        "id": item.id,
+        "notification": item.notification,
+        "key": item.key,
+        "channel": item.channel,
+        "status_type": item.status_type,
+        "title": item.title,
+        "body": item.body,
+        "context": item.context,
+        "created_at": item.created_at.as_millis(),
+        "due_at": item.due_at.as_millis(),
+        "read": item.read_at.is_some(),
+        "read_at": item.read_at.map(Timestamp::as_millis),
+    })
+}

@@ -1,0 +1,206 @@
+//! The notification and inbox store contracts, on the embedded stores and
+//! DynamoDB (moto): conditional writes, the due index, context and
+//! idempotency bindings, deliveries, inbox pages.
+mod common;
+
+use std::sync::Arc;
+
+use herald::adapters::aws::{tables, DynamoInboxStore, DynamoNotificationStore};
+use herald::adapters::embedded::{EmbeddedInboxStore, EmbeddedNotificationStore};
+use herald::domain::{TenantId, Timestamp, UserId};
+use herald::inbox::{InboxId, InboxItem, InboxStore};
+use herald::notifications::model::{Context, Notification, NotificationId, NotificationStatus};
+use herald::notifications::recipients::RecipientSpec;
+use herald::notifications::types::{Channel, StatusType, TypeKey};
+use herald::notifications::NotificationStore;
+use herald::outbox::{Delivery, DeliveryKey, DeliveryStatus, Recipient};
+use herald::ports::WriteError;
+
+async fn dynamo() -> (Arc<dyn NotificationStore>, Arc<dyn InboxStore>) {
+    let (client, table) = common::moto_client("notifications-contract").await;
+    tables::ensure_data_table(&client, &table).await.expect("create table");
+    (Arc::new(DynamoNotificationStore::new(client.clone(), table.clone())), Arc::new(DynamoInboxStore::new(client, table)))
+}
+
+fn embedded() -> (Arc<dyn NotificationStore>, Arc<dyn InboxStore>) {
+    (Arc::new(EmbeddedNotificationStore::new()), Arc::new(EmbeddedInboxStore::new()))
+}
+
+fn tenant(t: &str) -> TenantId {
+    TenantId::parse(t).unwrap()
+}
+
+fn notification(t: &str, due_ms: i64, status: NotificationStatus) -> Notification {
+    Notification {
+        id: NotificationId::random(),
+        tenant: tenant(t),
+        key: TypeKey::parse("message:internal").unwrap(),
+        title: "T".into(),
+        body: "B".into(),
+        body_html: None,
+        channel: Channel::Message,
+        status_type: StatusType::Neutral,
+        recipients: RecipientSpec { users: vec![UserId::parse("1").unwrap()], ..Default::default() },
+        due_at: Timestamp::from_millis(due_ms),
+        until: None,
+        context: None,
+        status,
+        revision: 1,
+        lease_until: None,
+        created_at: Timestamp::from_millis(1),
+        published_at: None,
+        cancel_reason: None,
+        version: 1,
+    }
+}
+
+async fn notifications_are_conditional_and_indexed_by_due_time(store: Arc<dyn NotificationStore>) {
+    let late = notification("a", 3_000, NotificationStatus::Scheduled);
+    let early = notification("b", 1_000, NotificationStatus::Scheduled);
+    let done = notification("a", 500, NotificationStatus::Published);
+    for n in [&late, &early, &done] {
+        store.save(n, None).await.unwrap();
+    }
+    assert!(matches!(store.save(&late, None).await, Err(WriteError::Conflict)), "create only once");
+    assert_eq!(store.get(&late.tenant, &late.id).await.unwrap().as_ref(), Some(&late));
+    assert_eq!(store.get(&tenant("b"), &late.id).await.unwrap(), None, "tenants are apart");
+
+    let due = |ms| {
+        let store = store.clone();
+        async move { store.due(Timestamp::from_millis(ms), 10).await.unwrap() }
+    };
+    assert_eq!(due(999).await, vec![]);
+    assert_eq!(due(1_000).await, vec![(early.tenant.clone(), early.id.clone())], "due at its time, not before");
+    assert_eq!(due(5_000).await, vec![(early.tenant.clone(), early.id.clone()), (late.tenant.clone(), late.id.clone())]);
+
+    // A replace needs the version read; publishing leaves the index.
+    let published = Notification { status: NotificationStatus::Published, version: 2, ..early.clone() };
+    assert!(matches!(store.save(&published, Some(7)).await, Err(WriteError::Conflict)));
+    store.save(&published, Some(1)).await.unwrap();
+    assert!(matches!(store.save(&published, Some(1)).await, Err(WriteError::Conflict)), "a stale writer loses");
+    assert_eq!(due(5_000).await, vec![(late.tenant.clone(), late.id.clone())]);
+    // Moving the due time moves the index entry.
+    let moved = Notification { due_at: Timestamp::from_millis(9_000), version: 2, ..late.clone() };
+    store.save(&moved, Some(1)).await.unwrap();
+    assert_eq!(due(5_000).await, vec![]);
+    assert_eq!(due(9_000).await.len(), 1);
+}
+
+async fn bindings_keep_the_first_claim(store: Arc<dyn NotificationStore>) {
+    let t = tenant("a");
+    let key = TypeKey::parse("task:due").unwrap();
+    let context = Context { table: "task".into(), id: "7".into() };
+    let (first, second) = (NotificationId::random(), NotificationId::random());
+    assert_eq!(store.bind_context(&t, &context, &key, &first).await.unwrap(), first);
+    assert_eq!(store.bind_context(&t, &context, &key, &second).await.unwrap(), first);
+    let other_key = TypeKey::parse("task:done").unwrap();
+    assert_eq!(store.bind_context(&t, &context, &other_key, &second).await.unwrap(), second);
+
+    let at = Timestamp::from_millis;
+    assert_eq!(store.claim_idempotency_key(&t, "k", &first, at(0), at(100)).await.unwrap(), None);
+    assert_eq!(store.claim_idempotency_key(&t, "k", &second, at(99), at(199)).await.unwrap(), Some(first.clone()));
+    assert_eq!(store.claim_idempotency_key(&tenant("b"), "k", &second, at(99), at(199)).await.unwrap(), None);
+    assert_eq!(store.claim_idempotency_key(&t, "k", &second, at(100), at(200)).await.unwrap(), None, "expired: taken anew");
+    assert_eq!(store.claim_idempotency_key(&t, "k", &first, at(150), at(250)).await.unwrap(), Some(second));
+}
+
+fn delivery(n: &Notification, recipient: &str, revision: u32) -> Delivery {
+    Delivery {
+        key: DeliveryKey {
+            tenant: n.tenant.clone(),
+            notification: n.id.clone(),
+            revision,
+            recipient: Recipient::User(UserId::parse(recipient).unwrap()),
+        },
+        channel: Channel::Email,
+        status: DeliveryStatus::Queued,
+        addresses: vec![],
+        attempts: 0,
+        lease_until: None,
+        last_error: None,
+        delivered_to: None,
+        provider_id: None,
+        created_at: Timestamp::from_millis(1),
+        updated_at: Timestamp::from_millis(1),
+        expires_at: None,
+        version: 1,
+    }
+}
+
+async fn deliveries_are_created_once_and_updated_conditionally(store: Arc<dyn NotificationStore>) {
+    let n = notification("a", 1, NotificationStatus::Publishing);
+    store.save(&n, None).await.unwrap();
+    let d = delivery(&n, "1", 1);
+    assert!(store.create_delivery(&d).await.unwrap());
+    let sending = Delivery { status: DeliveryStatus::Sending, attempts: 1, version: 2, ..d.clone() };
+    store.update_delivery(&sending, 1).await.unwrap();
+    assert!(!store.create_delivery(&d).await.unwrap(), "a second create changes nothing");
+    assert_eq!(store.get_delivery(&d.key).await.unwrap(), Some(sending.clone()));
+    assert!(matches!(store.update_delivery(&Delivery { version: 3, ..sending.clone() }, 1).await, Err(WriteError::Conflict)));
+    assert!(store.create_delivery(&delivery(&n, "2", 1)).await.unwrap());
+    assert!(store.create_delivery(&delivery(&n, "1", 2)).await.unwrap(), "a new revision is a new delivery");
+    assert_eq!(store.deliveries(&n.tenant, &n.id).await.unwrap().len(), 3);
+    assert_eq!(store.get(&n.tenant, &n.id).await.unwrap(), Some(n), "deliveries share the partition, not the item");
+}
+
+fn item(user: &str, ms: i64) -> InboxItem {
+    let n = NotificationId::random();
+    InboxItem {
+        id: InboxId::new(Timestamp::from_millis(ms), &n, 1),
+        tenant: tenant("a"),
+        user: UserId::parse(user).unwrap(),
+        notification: n,
+        key: TypeKey::parse("message:internal").unwrap(),
+        channel: Channel::Message,
+        status_type: StatusType::Neutral,
+        title: format!("at {ms}"),
+        body: String::new(),
+        context: None,
+        created_at: Timestamp::from_millis(ms),
+        due_at: Timestamp::from_millis(ms),
+        read_at: None,
+        expires_at: None,
+        version: 1,
+    }
+}
+
+async fn inbox_pages_newest_first_per_user(inbox: Arc<dyn InboxStore>) {
+    let (t, ann, bob) = (tenant("a"), UserId::parse("ann").unwrap(), UserId::parse("bob").unwrap());
+    let items: Vec<InboxItem> = [1_000, 3_000, 2_000].into_iter().map(|ms| item("ann", ms)).collect();
+    for i in &items {
+        assert!(inbox.insert(i).await.unwrap());
+    }
+    assert!(!inbox.insert(&items[0]).await.unwrap(), "created once");
+    inbox.insert(&item("bob", 5_000)).await.unwrap();
+    let titles = |page: Vec<InboxItem>| page.into_iter().map(|i| i.title).collect::<Vec<_>>();
+    assert_eq!(titles(inbox.page(&t, &ann, None, 10).await.unwrap()), ["at 3000", "at 2000", "at 1000"]);
+    let first = inbox.page(&t, &ann, None, 2).await.unwrap();
+    assert_eq!(titles(inbox.page(&t, &ann, Some(&first[1].id), 2).await.unwrap()), ["at 1000"]);
+    assert_eq!(inbox.get(&t, &bob, &items[0].id).await.unwrap(), None, "one user's item is not another's");
+
+    let read = InboxItem { read_at: Some(Timestamp::from_millis(9)), version: 2, ..items[0].clone() };
+    inbox.replace(&read, 1).await.unwrap();
+    assert!(matches!(inbox.replace(&read, 1).await, Err(WriteError::Conflict)));
+    assert_eq!(inbox.get(&t, &ann, &items[0].id).await.unwrap(), Some(read));
+    assert!(inbox.delete(&t, &ann, &items[0].id).await.unwrap());
+    assert!(!inbox.delete(&t, &ann, &items[0].id).await.unwrap());
+    assert_eq!(inbox.page(&t, &ann, None, 10).await.unwrap().len(), 2);
+}
+
+macro_rules! on_both {
+    ($($case:ident: $pick:tt),* $(,)?) => {
+        mod embedded_store {
+            $(#[tokio::test] async fn $case() { super::$case(super::embedded().$pick).await; })*
+        }
+        mod dynamodb_on_moto {
+            $(#[tokio::test] async fn $case() { super::$case(super::dynamo().await.$pick).await; })*
+        }
+    };
+}
+
+on_both!(
+    notifications_are_conditional_and_indexed_by_due_time: 0,
+    bindings_keep_the_first_claim: 0,
+    deliveries_are_created_once_and_updated_conditionally: 0,
+    inbox_pages_newest_first_per_user: 1,
+);

@@ -26,12 +26,15 @@ use herald::ports::{StoreError, WriteError};
 
 const MAX_ATTEMPTS: u32 = 3;
 
+/// How the mailer answers a send to an address, once its script is used up.
+type MailRule = fn(&str) -> Result<(), MailError>;
+
 /// Records every send; answers from a script first (then succeeds).
 #[derive(Default)]
 struct ScriptedMailer {
     sent: Mutex<Vec<String>>,
     script: Mutex<VecDeque<Result<(), MailError>>>,
-    always: Mutex<Option<fn(&str) -> Result<(), MailError>>>,
+    always: Mutex<Option<MailRule>>,
 }
 
 #[async_trait]
@@ -303,7 +306,7 @@ async fn concurrent_ticks_publish_once(h: Harness) {
     }
     // Redelivering an in-app delivery creates no second item.
     let key = h.deliveries(&n).await[0].key.clone();
-    h.queue.enqueue(&[key.clone()]).await.unwrap();
+    h.queue.enqueue(std::slice::from_ref(&key)).await.unwrap();
     h.drain().await;
     let herald::outbox::Recipient::User(user) = &key.recipient else { panic!() };
     assert_eq!(h.inbox.list(&h.tenant, user, &InboxFilter::default(), None, 10).await.unwrap().items.len(), 1);

@@ -61,3 +61,62 @@ async fn fixtures_go_through_the_function_routers() {
     let (status, _) = invoke(herald::http::notify_function(self::services()), "bus-poll.json").await;
     assert_eq!(status, 404);
 }
+
+/// A send through the notify function's router, the check on its
+/// EventBridge event, the outbox on an SQS batch, the inbox through the api
+/// function: the non-HTTP handlers take the event shapes AWS sends.
+#[tokio::test]
+async fn notification_fixtures_through_check_outbox_and_inbox() {
+    use aws_lambda_events::event::eventbridge::EventBridgeEvent;
+    use aws_lambda_events::event::sqs::SqsEvent;
+    use herald::adapters::aws::lambda::{outbox_batch, scheduled_check};
+
+    let clock = Arc::new(ManualClock::new());
+    let config = Config::from_lookup(|name| (name == "HERALD_JWT_SECRET").then(|| FIXTURE_SECRET.into())).expect("config");
+    let services = Services::embedded(&config, clock.clone()).expect("services");
+    let user: herald::directory::User = serde_json::from_value(serde_json::json!({
+        "id": "5", "login": "eve", "email": null, "active": true, "groups": [], "companies": [], "follower": null,
+        "account_type": null, "locale": null, "timezone": null, "contacts": []
+    }))
+    .expect("user");
+    let tenant = herald::domain::TenantId::parse("demo").expect("tenant");
+    services.directory.put_user(&tenant, &user).await.expect("put user");
+
+    let (status, sent) = invoke(herald::http::notify_function(services.clone()), "notification-send.json").await;
+    assert_eq!((status, sent["outcome"].as_str()), (202, Some("published")), "{sent}");
+
+    // A notification due in a second, published by the scheduled check.
+    let mut later = herald::notifications::SendRequest {
+        key: herald::notifications::TypeKey::parse("message:system").expect("key"),
+        title: "Later".into(),
+        body: String::new(),
+        body_html: None,
+        recipients: serde_json::from_value(serde_json::json!({"users": ["5"]})).expect("recipients"),
+        due_at: None,
+        until: None,
+        force_channel: None,
+        context: None,
+        idempotency_key: None,
+    };
+    later.due_at = Some(herald::domain::Clock::now(clock.as_ref()).plus(std::time::Duration::from_secs(1)));
+    services.notifier.send(&tenant, later).await.expect("schedule");
+    clock.advance(std::time::Duration::from_secs(2));
+    let schedule_event = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../events/check-schedule.json")).expect("fixture");
+    let _: EventBridgeEvent = serde_json::from_str(&schedule_event).expect("an EventBridge event");
+    let report = scheduled_check(&services.notifier).await.expect("check");
+    assert_eq!((report.published, report.deliveries), (1, 1));
+
+    // The outbox fixture: an unknown delivery is done, a malformed body is
+    // reported as a batch item failure (and so reaches the DLQ).
+    let sqs_event = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../events/outbox-sqs.json")).expect("fixture");
+    let batch: SqsEvent = serde_json::from_str(&sqs_event).expect("an SQS event");
+    let response = outbox_batch(&services.outbox, batch).await;
+    let failed: Vec<&str> = response.batch_item_failures.iter().map(|f| f.item_identifier.as_str()).collect();
+    assert_eq!(failed, ["22222222-2222-4222-8222-222222222222"]);
+
+    services.outbox.drain(services.outbox_consumer.as_ref()).await.expect("drain");
+    let (status, inbox) = invoke(herald::http::api_function(services), "inbox-list.json").await;
+    assert_eq!(status, 200, "{inbox}");
+    let titles: Vec<&str> = inbox["items"].as_array().expect("items").iter().filter_map(|i| i["title"].as_str()).collect();
+    assert_eq!(titles, ["Later", "Invoice posted"]);
+}

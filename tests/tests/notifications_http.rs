@@ -322,3 +322,35 @@ async fn notification_refusals() {
         assert_eq!(status, 400, "{days}");
     }
 }
+
+/// SES refuses the send every time (the sender is not a verified
+/// identity): the delivery ends `failed` after the configured attempts and
+/// its SQS message lands in the dead-letter queue.
+#[tokio::test]
+async fn moto_permanent_ses_failure_fails_and_dead_letters() {
+    let domain = mail_domain();
+    let mut options = GatewayOptions::new(Store::Moto);
+    options.env = vec![
+        ("HERALD_EMAIL_FROM".into(), format!("unverified@{domain}")),
+        ("HERALD_OUTBOX_MAX_ATTEMPTS".into(), "2".into()),
+    ];
+    let gw = Gateway::start_with(options).await;
+    let admin = admin_token();
+    directory(&gw, &admin, &domain).await;
+    let sent = send(&gw, &admin, json!({"key": "message:internal", "title": "Refused", "body": "x", "recipients": {"users": ["2"]},
+        "force_channel": "email"})).await;
+    gw.tick(&admin).await;
+    let (_, shown) = gw.send(Method::GET, &format!("/demo/notifications/{}", sent["id"].as_str().unwrap()), Some(&admin), None).await;
+    let delivery = &shown["deliveries"][0];
+    assert_eq!((delivery["status"].as_str(), delivery["attempts"].as_u64()), (Some("failed"), Some(2)), "{shown}");
+    assert!(delivery["last_error"].as_str().unwrap_or_default().contains("not verified"), "{delivery}");
+    assert!(gw.sent_mail(&domain).await.is_empty());
+
+    let sqs = aws_sdk_sqs::Client::new(&aws_config().await);
+    let dlq = format!("{}-outbox-dlq", gw.data_table.as_deref().unwrap());
+    let url = sqs.get_queue_url().queue_name(dlq).send().await.expect("dlq").queue_url.expect("url");
+    let dead = sqs.receive_message().queue_url(url).max_number_of_messages(10).send().await.expect("receive").messages.unwrap_or_default();
+    assert_eq!(dead.len(), 1);
+    let key: Value = serde_json::from_str(dead[0].body.as_deref().unwrap_or_default()).expect("a delivery key");
+    assert_eq!((&key["notification"], &key["recipient"]), (&sent["id"], &json!({"user": "2"})));
+}

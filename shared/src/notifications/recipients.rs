@@ -3,7 +3,7 @@
 //! filtered by account type; inactive users and companies are skipped.
 //! Resolved at publish time, so a scheduled notification reaches the
 //! directory as it is when it is sent.
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -45,11 +45,12 @@ impl RecipientSpec {
     }
 }
 
-/// Resolved recipients: users (each gets the notification on the channel),
-/// and, for email only, companies reached at their own address.
+/// Resolved recipients: users (each gets the notification on the channel;
+/// their records as read, so publishing needs no second read), and, for
+/// email only, companies reached at their own address.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Resolved {
-    pub users: BTreeSet<UserId>,
+    pub users: BTreeMap<UserId, User>,
     pub company_addresses: Vec<(CompanyId, EmailAddress)>,
 }
 
@@ -100,7 +101,7 @@ pub async fn resolve(
         if spec.account_type.as_ref().is_some_and(|wanted| user.account_type.as_ref() != Some(wanted)) {
             continue;
         }
-        resolved.users.insert(id);
+        resolved.users.insert(id, user);
     }
     Ok(resolved)
 }
@@ -159,7 +160,7 @@ mod tests {
     }
 
     fn ids(r: &Resolved) -> Vec<&str> {
-        r.users.iter().map(UserId::as_str).collect()
+        r.users.keys().map(UserId::as_str).collect()
     }
 
     fn spec(json: serde_json::Value) -> RecipientSpec {

@@ -312,15 +312,8 @@ impl Notifier {
         let tenant = &notification.tenant;
         let resolved = resolve(self.directory.as_ref(), tenant, &notification.recipients, notification.channel).await?;
         let mut planned: Vec<(Recipient, Vec<EmailAddress>)> = Vec::new();
-        for user_id in &resolved.users {
-            let addresses = if notification.channel == Channel::Email {
-                match self.directory.get_user(tenant, user_id).await? {
-                    Some(user) => email_addresses(&user),
-                    None => continue,
-                }
-            } else {
-                Vec::new()
-            };
+        for (user_id, user) in &resolved.users {
+            let addresses = if notification.channel == Channel::Email { email_addresses(user) } else { Vec::new() };
             planned.push((Recipient::User(user_id.clone()), addresses));
         }
         for (company, address) in &resolved.company_addresses {

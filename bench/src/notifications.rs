@@ -1,0 +1,237 @@
+//! `notifications-bench`: typed notifications, measured in-process.
+//!
+//! - fan-out: notifications per second published to a group of 1,000
+//!   recipients (recipients resolved, 1,000 deliveries written, queued),
+//!   embedded store;
+//! - outbox: deliveries per second, in-app (inbox item + unread count + a
+//!   live bus message) and email (a mailer that only counts), embedded;
+//! - DynamoDB requests per delivered message, from the adapters' own
+//!   counts, for publishing and for delivering, in-app and email (needs
+//!   `AWS_ENDPOINT_URL`, e.g. moto server; skipped otherwise).
+//!
+//! Prints a report and writes `target/bench/notifications.json`. See
+//! docs/benchmarks.md.
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use clap::Parser;
+use herald::adapters::aws::{
+    self, queue, tables, DynamoBusStore, DynamoDirectoryStore, DynamoInboxStore, DynamoNotificationStore, DynamoTypeStore, SqsQueue,
+};
+use herald::adapters::embedded::{EmbeddedBusStore, EmbeddedDirectoryStore, EmbeddedInboxStore, EmbeddedNotificationStore, EmbeddedQueue, EmbeddedTypeStore};
+use herald::bus::{Bus, BusSettings, BusStore};
+use herald::directory::{Contact, ContactMethod, DirectoryStore, User};
+use herald::domain::{EmailAddress, GroupName, SystemClock, TenantId, UserId};
+use herald::inbox::{Inbox, InboxStore};
+use herald::notifications::recipients::RecipientSpec;
+use herald::notifications::{Channel, NotificationStore, Notifier, NotifierSettings, SendRequest, TypeKey, TypeStore};
+use herald::outbox::{Email, MailError, Mailer, Outbox, OutboxQueue, OutboxSettings, QueueConsumer};
+use serde_json::json;
+
+#[derive(Parser)]
+#[command(about = "Notification fan-out, outbox throughput and DynamoDB requests per delivered message")]
+struct Args {
+    /// Recipients of each fanned-out notification.
+    #[arg(long, default_value_t = 1000)]
+    recipients: usize,
+    /// Notifications sent in the fan-out run.
+    #[arg(long, default_value_t = 20)]
+    notifications: usize,
+    /// Recipients in the DynamoDB cost run (moto is slow; the cost per
+    /// message does not depend on it).
+    #[arg(long, default_value_t = 50)]
+    dynamodb_recipients: usize,
+}
+
+#[derive(Default)]
+struct CountingMailer(AtomicU64);
+
+#[async_trait]
+impl Mailer for CountingMailer {
+    async fn send(&self, _: &Email) -> Result<String, MailError> {
+        Ok(self.0.fetch_add(1, Ordering::Relaxed).to_string())
+    }
+}
+
+struct Setup {
+    directory: Arc<dyn DirectoryStore>,
+    types: Arc<dyn TypeStore>,
+    notifications: Arc<dyn NotificationStore>,
+    inbox: Arc<dyn InboxStore>,
+    bus: Arc<dyn BusStore>,
+    queue: Arc<dyn OutboxQueue>,
+    consumer: Arc<dyn QueueConsumer>,
+}
+
+struct Parts {
+    tenant: TenantId,
+    notifier: Notifier,
+    outbox: Outbox,
+    consumer: Arc<dyn QueueConsumer>,
+}
+
+async fn parts(setup: Setup, recipients: usize) -> anyhow::Result<Parts> {
+    let tenant = TenantId::parse("bench")?;
+    let clock = Arc::new(SystemClock);
+    for i in 0..recipients {
+        let user = User {
+            id: UserId::parse(i.to_string())?,
+            login: format!("user{i}"),
+            email: None,
+            active: true,
+            groups: vec![GroupName::parse("everyone")?],
+            companies: vec![],
+            follower: None,
+            account_type: None,
+            locale: None,
+            timezone: None,
+            contacts: vec![Contact { method: ContactMethod::Email, address: EmailAddress::parse(format!("user{i}@bench.example"))?, priority: 0 }],
+        };
+        setup.directory.put_user(&tenant, &user).await?;
+    }
+    let bus = Arc::new(Bus::new(setup.bus, clock.clone(), BusSettings::default()));
+    let inbox = Inbox::new(setup.inbox, clock.clone(), Duration::from_secs(86_400));
+    let notifier = Notifier::new(setup.notifications.clone(), setup.directory, setup.types, setup.queue, clock.clone(), NotifierSettings::default());
+    let outbox = Outbox::new(
+        setup.notifications,
+        inbox,
+        bus,
+        Arc::new(CountingMailer::default()),
+        clock,
+        OutboxSettings { sender: EmailAddress::parse("herald@bench.example")?, max_attempts: 5, lease: Duration::from_secs(60), retention: Duration::from_secs(86_400) },
+    );
+    Ok(Parts { tenant, notifier, outbox, consumer: setup.consumer })
+}
+
+fn embedded_setup() -> Setup {
+    let queue = Arc::new(EmbeddedQueue::new(5));
+    Setup {
+        directory: Arc::new(EmbeddedDirectoryStore::new()),
+        types: Arc::new(EmbeddedTypeStore::new()),
+        notifications: Arc::new(EmbeddedNotificationStore::new()),
+        inbox: Arc::new(EmbeddedInboxStore::new()),
+        bus: Arc::new(EmbeddedBusStore::new()),
+        queue: queue.clone(),
+        consumer: queue,
+    }
+}
+
+fn request(channel: Channel, n: usize) -> anyhow::Result<SendRequest> {
+    Ok(SendRequest {
+        key: TypeKey::parse("message:internal")?,
+        title: format!("Bench {n}"),
+        body: "A notification body of a realistic size, a sentence or two long.".into(),
+        body_html: None,
+        recipients: RecipientSpec { groups: vec![GroupName::parse("everyone")?], ..Default::default() },
+        due_at: None,
+        until: None,
+        force_channel: Some(channel),
+        context: None,
+        idempotency_key: None,
+    })
+}
+
+/// Sends `notifications` to the group; notifications published per second.
+async fn fan_out(p: &Parts, channel: Channel, notifications: usize) -> anyhow::Result<f64> {
+    let start = Instant::now();
+    for n in 0..notifications {
+        p.notifier.send(&p.tenant, request(channel, n)?).await?;
+    }
+    Ok(notifications as f64 / start.elapsed().as_secs_f64())
+}
+
+/// Drains the queue; deliveries per second.
+async fn drain(p: &Parts) -> anyhow::Result<(usize, f64)> {
+    let start = Instant::now();
+    let report = p.outbox.drain(p.consumer.as_ref()).await?;
+    Ok((report.handled, report.handled as f64 / start.elapsed().as_secs_f64()))
+}
+
+struct Costs {
+    publish: f64,
+    deliver: f64,
+}
+
+/// DynamoDB requests per delivered message on moto, for one channel.
+async fn dynamodb_costs(channel: Channel, recipients: usize) -> anyhow::Result<Costs> {
+    let sdk = aws::load_config().await;
+    let client = aws::DynamoClient::new(&sdk);
+    let table = format!("bench-notifications-{}", std::process::id());
+    let bus_table = format!("{table}-bus");
+    tables::ensure_data_table(&client, &table).await?;
+    tables::ensure_bus_table(&client, &bus_table).await?;
+    let sqs = aws_sdk_sqs::Client::new(&sdk);
+    let url = queue::ensure_outbox_queue(&sqs, &format!("{table}-{channel:?}-outbox"), 5).await?;
+    let q = Arc::new(SqsQueue::new(sqs, url));
+    let directory = DynamoDirectoryStore::new(client.clone(), table.clone());
+    let types = DynamoTypeStore::new(client.clone(), table.clone());
+    let notifications = DynamoNotificationStore::new(client.clone(), table.clone());
+    let inbox = DynamoInboxStore::new(client.clone(), table.clone());
+    let bus = DynamoBusStore::new(client, bus_table);
+    let counts = (directory.requests(), notifications.requests().clone(), inbox.requests().clone(), bus.requests());
+    let total = || counts.0.get() + counts.1.get() + counts.2.get() + counts.3.get();
+    let setup = Setup {
+        directory: Arc::new(directory),
+        types: Arc::new(types),
+        notifications: Arc::new(notifications),
+        inbox: Arc::new(inbox),
+        bus: Arc::new(bus),
+        queue: q.clone(),
+        consumer: q,
+    };
+    let p = parts(setup, recipients).await?;
+    let before = total();
+    p.notifier.send(&p.tenant, request(channel, 0)?).await?;
+    let published = total();
+    let (delivered, _) = drain(&p).await?;
+    let after = total();
+    anyhow::ensure!(delivered == recipients, "delivered {delivered} of {recipients}");
+    Ok(Costs { publish: (published - before) as f64 / recipients as f64, deliver: (after - published) as f64 / recipients as f64 })
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    eprintln!("fan-out: {} notifications × {} recipients, embedded…", args.notifications, args.recipients);
+    let inapp = parts(embedded_setup(), args.recipients).await?;
+    let inapp_fanout = fan_out(&inapp, Channel::Message, args.notifications).await?;
+    let (inapp_delivered, inapp_rate) = drain(&inapp).await?;
+    let email = parts(embedded_setup(), args.recipients).await?;
+    let email_fanout = fan_out(&email, Channel::Email, args.notifications).await?;
+    let (email_delivered, email_rate) = drain(&email).await?;
+
+    let costs = if std::env::var_os("AWS_ENDPOINT_URL").is_some() {
+        eprintln!("DynamoDB requests per delivered message: {} recipients on moto…", args.dynamodb_recipients);
+        Some((dynamodb_costs(Channel::Message, args.dynamodb_recipients).await?, dynamodb_costs(Channel::Email, args.dynamodb_recipients).await?))
+    } else {
+        None
+    };
+
+    println!("fan-out to {} recipients (embedded): {inapp_fanout:.1} notifications/s in-app, {email_fanout:.1}/s email ({:.0} and {:.0} recipients/s)",
+        args.recipients, inapp_fanout * args.recipients as f64, email_fanout * args.recipients as f64);
+    println!("outbox (embedded): {inapp_rate:.0} in-app deliveries/s ({inapp_delivered}), {email_rate:.0} email deliveries/s ({email_delivered})");
+    match &costs {
+        Some((inapp, email)) => println!(
+            "DynamoDB requests per delivered message: in-app {:.2} to publish + {:.2} to deliver; email {:.2} + {:.2}",
+            inapp.publish, inapp.deliver, email.publish, email.deliver
+        ),
+        None => println!("DynamoDB requests per delivered message: skipped (AWS_ENDPOINT_URL not set)"),
+    }
+    let report = json!({
+        "recipients": args.recipients,
+        "notifications": args.notifications,
+        "fan_out_notifications_per_sec": {"in_app": inapp_fanout, "email": email_fanout},
+        "outbox_deliveries_per_sec": {"in_app": inapp_rate, "email": email_rate},
+        "delivered": {"in_app": inapp_delivered, "email": email_delivered},
+        "dynamodb_requests_per_delivered_message": costs.map(|(i, e)| json!({
+            "recipients": args.dynamodb_recipients,
+            "in_app": {"publish": i.publish, "deliver": i.deliver},
+            "email": {"publish": e.publish, "deliver": e.deliver},
+        })),
+    });
+    std::fs::create_dir_all("target/bench")?;
+    std::fs::write("target/bench/notifications.json", serde_json::to_string_pretty(&report)?)?;
+    Ok(())
+}

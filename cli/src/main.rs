@@ -33,7 +33,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Send a typed notification now, or at --from (POST /{db}/notifications).
-    Notify(NotifyArgs),
+    Notify(Box<NotifyArgs>),
     /// Show a sent notification: status and deliveries.
     Show {
         /// The id `herald notify` printed.
@@ -162,7 +162,7 @@ fn print(value: &Value) {
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let api = Api::new(&cli.url, &cli.db, cli.token.clone())?;
     match cli.command {
-        Command::Notify(args) => print(&api.call(Method::POST, "/notifications", Some(&notify_body(args)?)).await?),
+        Command::Notify(args) => print(&api.call(Method::POST, "/notifications", Some(&notify_body(*args)?)).await?),
         Command::Show { id } => print(&api.call(Method::GET, &format!("/notifications/{id}"), None).await?),
         Command::Types => print(&api.call(Method::GET, "/types", None).await?),
         Command::Inbox(args) => {

@@ -13,21 +13,21 @@
 //! docs/benchmarks.md.
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use async_trait::async_trait;
 use clap::Parser;
 use herald::adapters::aws::{
     self, queue, tables, DynamoBusStore, DynamoDirectoryStore, DynamoInboxStore, DynamoNotificationStore, DynamoTypeStore, SqsQueue,
 };
-use herald::adapters::embedded::{EmbeddedBusStore, EmbeddedDirectoryStore, EmbeddedInboxStore, EmbeddedNotificationStore, EmbeddedQueue, EmbeddedTypeStore};
-use herald::bus::{Bus, BusSettings, BusStore};
-use herald::directory::{Contact, ContactMethod, DirectoryStore, User};
+use herald::adapters::embedded::EmbeddedQueue;
+use herald::app::{Adapters, Services};
+use herald::config::Config;
+use herald::directory::{Contact, ContactMethod, User};
 use herald::domain::{EmailAddress, GroupName, SystemClock, TenantId, UserId};
-use herald::inbox::{Inbox, InboxStore};
 use herald::notifications::recipients::RecipientSpec;
-use herald::notifications::{Channel, NotificationStore, Notifier, NotifierSettings, SendRequest, TypeKey, TypeStore};
-use herald::outbox::{Email, MailError, Mailer, Outbox, OutboxQueue, OutboxSettings, QueueConsumer};
+use herald::notifications::{Channel, SendRequest, TypeKey};
+use herald::outbox::{Email, MailError, Mailer};
 use serde_json::json;
 
 #[derive(Parser)]
@@ -55,26 +55,19 @@ impl Mailer for CountingMailer {
     }
 }
 
-struct Setup {
-    directory: Arc<dyn DirectoryStore>,
-    types: Arc<dyn TypeStore>,
-    notifications: Arc<dyn NotificationStore>,
-    inbox: Arc<dyn InboxStore>,
-    bus: Arc<dyn BusStore>,
-    queue: Arc<dyn OutboxQueue>,
-    consumer: Arc<dyn QueueConsumer>,
-}
-
 struct Parts {
     tenant: TenantId,
-    notifier: Notifier,
-    outbox: Outbox,
-    consumer: Arc<dyn QueueConsumer>,
+    services: Services,
 }
 
-async fn parts(setup: Setup, recipients: usize) -> anyhow::Result<Parts> {
+fn config() -> anyhow::Result<Config> {
+    Ok(Config::from_lookup(|name| (name == "HERALD_JWT_SECRET").then(|| "bench-secret-0123456789abcdef".to_owned()))?)
+}
+
+/// The services over `adapters`, a mailer that only counts, and
+/// `recipients` users in the group `everyone`.
+async fn parts(mut adapters: Adapters, recipients: usize) -> anyhow::Result<Parts> {
     let tenant = TenantId::parse("bench")?;
-    let clock = Arc::new(SystemClock);
     for i in 0..recipients {
         let user = User {
             id: UserId::parse(i.to_string())?,
@@ -89,33 +82,15 @@ async fn parts(setup: Setup, recipients: usize) -> anyhow::Result<Parts> {
             timezone: None,
             contacts: vec![Contact { method: ContactMethod::Email, address: EmailAddress::parse(format!("user{i}@bench.example"))?, priority: 0 }],
         };
-        setup.directory.put_user(&tenant, &user).await?;
+        adapters.directory.put_user(&tenant, &user).await?;
     }
-    let bus = Arc::new(Bus::new(setup.bus, clock.clone(), BusSettings::default()));
-    let inbox = Inbox::new(setup.inbox, clock.clone(), Duration::from_secs(86_400));
-    let notifier = Notifier::new(setup.notifications.clone(), setup.directory, setup.types, setup.queue, clock.clone(), NotifierSettings::default());
-    let outbox = Outbox::new(
-        setup.notifications,
-        inbox,
-        bus,
-        Arc::new(CountingMailer::default()),
-        clock,
-        OutboxSettings { sender: EmailAddress::parse("herald@bench.example")?, max_attempts: 5, lease: Duration::from_secs(60), retention: Duration::from_secs(86_400) },
-    );
-    Ok(Parts { tenant, notifier, outbox, consumer: setup.consumer })
+    adapters.mailer = Arc::new(CountingMailer::default());
+    let services = Services::from_adapters(&config()?, Arc::new(SystemClock), adapters)?;
+    Ok(Parts { tenant, services })
 }
 
-fn embedded_setup() -> Setup {
-    let queue = Arc::new(EmbeddedQueue::new(5));
-    Setup {
-        directory: Arc::new(EmbeddedDirectoryStore::new()),
-        types: Arc::new(EmbeddedTypeStore::new()),
-        notifications: Arc::new(EmbeddedNotificationStore::new()),
-        inbox: Arc::new(EmbeddedInboxStore::new()),
-        bus: Arc::new(EmbeddedBusStore::new()),
-        queue: queue.clone(),
-        consumer: queue,
-    }
+fn embedded_adapters() -> anyhow::Result<Adapters> {
+    Ok(Adapters::embedded(&config()?, Arc::new(EmbeddedQueue::new(5))))
 }
 
 fn request(channel: Channel, n: usize) -> anyhow::Result<SendRequest> {
@@ -137,7 +112,7 @@ fn request(channel: Channel, n: usize) -> anyhow::Result<SendRequest> {
 async fn fan_out(p: &Parts, channel: Channel, notifications: usize) -> anyhow::Result<f64> {
     let start = Instant::now();
     for n in 0..notifications {
-        p.notifier.send(&p.tenant, request(channel, n)?).await?;
+        p.services.notifier.send(&p.tenant, request(channel, n)?).await?;
     }
     Ok(notifications as f64 / start.elapsed().as_secs_f64())
 }
@@ -145,7 +120,7 @@ async fn fan_out(p: &Parts, channel: Channel, notifications: usize) -> anyhow::R
 /// Drains the queue; deliveries per second.
 async fn drain(p: &Parts) -> anyhow::Result<(usize, f64)> {
     let start = Instant::now();
-    let report = p.outbox.drain(p.consumer.as_ref()).await?;
+    let report = p.services.outbox.drain(p.services.outbox_consumer.as_ref()).await?;
     Ok((report.handled, report.handled as f64 / start.elapsed().as_secs_f64()))
 }
 
@@ -172,7 +147,7 @@ async fn dynamodb_costs(channel: Channel, recipients: usize) -> anyhow::Result<C
     let bus = DynamoBusStore::new(client, bus_table);
     let counts = (directory.requests(), notifications.requests().clone(), inbox.requests().clone(), bus.requests());
     let total = || counts.0.get() + counts.1.get() + counts.2.get() + counts.3.get();
-    let setup = Setup {
+    let adapters = Adapters {
         directory: Arc::new(directory),
         types: Arc::new(types),
         notifications: Arc::new(notifications),
@@ -180,10 +155,11 @@ async fn dynamodb_costs(channel: Channel, recipients: usize) -> anyhow::Result<C
         bus: Arc::new(bus),
         queue: q.clone(),
         consumer: q,
+        mailer: Arc::new(CountingMailer::default()),
     };
-    let p = parts(setup, recipients).await?;
+    let p = parts(adapters, recipients).await?;
     let before = total();
-    p.notifier.send(&p.tenant, request(channel, 0)?).await?;
+    p.services.notifier.send(&p.tenant, request(channel, 0)?).await?;
     let published = total();
     let (delivered, _) = drain(&p).await?;
     let after = total();
@@ -195,10 +171,10 @@ async fn dynamodb_costs(channel: Channel, recipients: usize) -> anyhow::Result<C
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     eprintln!("fan-out: {} notifications × {} recipients, embedded…", args.notifications, args.recipients);
-    let inapp = parts(embedded_setup(), args.recipients).await?;
+    let inapp = parts(embedded_adapters()?, args.recipients).await?;
     let inapp_fanout = fan_out(&inapp, Channel::Message, args.notifications).await?;
     let (inapp_delivered, inapp_rate) = drain(&inapp).await?;
-    let email = parts(embedded_setup(), args.recipients).await?;
+    let email = parts(embedded_adapters()?, args.recipients).await?;
     let email_fanout = fan_out(&email, Channel::Email, args.notifications).await?;
     let (email_delivered, email_rate) = drain(&email).await?;
 

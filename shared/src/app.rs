@@ -44,15 +44,34 @@ pub enum StartError {
     Store(#[from] StoreError),
 }
 
-struct Adapters {
-    bus: Arc<dyn BusStore>,
-    directory: Arc<dyn DirectoryStore>,
-    types: Arc<dyn TypeStore>,
-    notifications: Arc<dyn NotificationStore>,
-    inbox: Arc<dyn InboxStore>,
-    queue: Arc<dyn OutboxQueue>,
-    consumer: Arc<dyn QueueConsumer>,
-    mailer: Arc<dyn Mailer>,
+/// Every port the services need, whichever adapters implement them
+/// (tests and benchmarks mix their own in).
+pub struct Adapters {
+    pub bus: Arc<dyn BusStore>,
+    pub directory: Arc<dyn DirectoryStore>,
+    pub types: Arc<dyn TypeStore>,
+    pub notifications: Arc<dyn NotificationStore>,
+    pub inbox: Arc<dyn InboxStore>,
+    pub queue: Arc<dyn OutboxQueue>,
+    pub consumer: Arc<dyn QueueConsumer>,
+    pub mailer: Arc<dyn Mailer>,
+}
+
+impl Adapters {
+    /// The embedded adapters on `queue`, with emails as `.eml` files in the
+    /// configured mail folder.
+    pub fn embedded(config: &Config, queue: Arc<EmbeddedQueue>) -> Self {
+        Self {
+            bus: Arc::new(EmbeddedBusStore::new()),
+            directory: Arc::new(EmbeddedDirectoryStore::new()),
+            types: Arc::new(EmbeddedTypeStore::new()),
+            notifications: Arc::new(EmbeddedNotificationStore::new()),
+            inbox: Arc::new(EmbeddedInboxStore::new()),
+            queue: queue.clone(),
+            consumer: queue,
+            mailer: Arc::new(FileMailer::new(config.mail_dir.clone())),
+        }
+    }
 }
 
 impl Services {
@@ -66,17 +85,7 @@ impl Services {
     /// As `embedded`, with a queue the caller keeps (to wait on it, or to
     /// look at its dead letters).
     pub fn embedded_with_queue(config: &Config, clock: Arc<dyn Clock>, queue: Arc<EmbeddedQueue>) -> Result<Self, StartError> {
-        let adapters = Adapters {
-            bus: Arc::new(EmbeddedBusStore::new()),
-            directory: Arc::new(EmbeddedDirectoryStore::new()),
-            types: Arc::new(EmbeddedTypeStore::new()),
-            notifications: Arc::new(EmbeddedNotificationStore::new()),
-            inbox: Arc::new(EmbeddedInboxStore::new()),
-            queue: queue.clone(),
-            consumer: queue,
-            mailer: Arc::new(FileMailer::new(config.mail_dir.clone())),
-        };
-        Ok(Self::assemble(config, clock, adapters)?)
+        Ok(Self::from_adapters(config, clock, Adapters::embedded(config, queue))?)
     }
 
     /// DynamoDB, SQS and SES v2 through the SDK configuration of the
@@ -106,7 +115,7 @@ impl Services {
             consumer: queue,
             mailer: Arc::new(SesMailer::new(aws_sdk_sesv2::Client::new(&sdk))),
         };
-        let services = Self::assemble(config, clock, adapters)?;
+        let services = Self::from_adapters(config, clock, adapters)?;
         Ok(AwsServices {
             services,
             dynamodb,
@@ -118,7 +127,8 @@ impl Services {
         })
     }
 
-    fn assemble(config: &Config, clock: Arc<dyn Clock>, adapters: Adapters) -> Result<Self, ConfigError> {
+    /// The services over any adapters, configured by `config`.
+    pub fn from_adapters(config: &Config, clock: Arc<dyn Clock>, adapters: Adapters) -> Result<Self, ConfigError> {
         let secret = config.require_jwt_secret()?;
         let bus = Arc::new(Bus::new(adapters.bus, clock.clone(), config.bus.clone()));
         let inbox = Inbox::new(adapters.inbox, clock.clone(), config.inbox_read_retention);

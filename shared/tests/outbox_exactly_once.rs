@@ -12,16 +12,17 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use herald::adapters::aws::{queue, tables, DynamoBusStore, DynamoDirectoryStore, DynamoInboxStore, DynamoNotificationStore, DynamoTypeStore, SqsQueue};
-use herald::adapters::embedded::{EmbeddedBusStore, EmbeddedDirectoryStore, EmbeddedInboxStore, EmbeddedNotificationStore, EmbeddedQueue, EmbeddedTypeStore};
-use herald::bus::{Bus, BusSettings, BusStore};
-use herald::directory::{Contact, ContactMethod, DirectoryStore, User};
+use herald::adapters::embedded::EmbeddedQueue;
+use herald::app::{Adapters, Services};
+use herald::config::Config;
+use herald::directory::{Contact, ContactMethod, User};
 use herald::domain::{Clock, EmailAddress, ManualClock, TenantId, Timestamp, UserId};
-use herald::inbox::{Inbox, InboxFilter, InboxStore};
+use herald::inbox::InboxFilter;
 use herald::notifications::model::{Context, Notification, NotificationId};
 use herald::notifications::recipients::RecipientSpec;
 use herald::notifications::types::TypeKey;
-use herald::notifications::{Channel, NotificationStore, Notifier, NotifierSettings, SendRequest, TypeStore};
-use herald::outbox::{Delivery, DeliveryKey, DeliveryStatus, Email, MailError, Mailer, Outbox, OutboxQueue, OutboxSettings, QueueConsumer};
+use herald::notifications::{Channel, NotificationStore, SendRequest};
+use herald::outbox::{Delivery, DeliveryKey, DeliveryStatus, Email, MailError, Mailer, OutboxQueue};
 use herald::ports::{StoreError, WriteError};
 
 const MAX_ATTEMPTS: u32 = 3;
@@ -94,11 +95,8 @@ struct Harness {
     tenant: TenantId,
     clock: Arc<ManualClock>,
     store: Arc<CrashBeforeMarkSent>,
-    inbox: Inbox,
-    notifier: Notifier,
-    outbox: Outbox,
+    services: Services,
     queue: Arc<dyn OutboxQueue>,
-    consumer: Arc<dyn QueueConsumer>,
     mailer: Arc<ScriptedMailer>,
     dead_letters: DeadLetters,
 }
@@ -127,32 +125,21 @@ impl DeadLetters {
     }
 }
 
-struct Adapters {
-    bus: Arc<dyn BusStore>,
-    directory: Arc<dyn DirectoryStore>,
-    types: Arc<dyn TypeStore>,
-    notifications: Arc<dyn NotificationStore>,
-    inbox: Arc<dyn InboxStore>,
-    queue: Arc<dyn OutboxQueue>,
-    consumer: Arc<dyn QueueConsumer>,
-    dead_letters: DeadLetters,
+fn config() -> Config {
+    Config::from_lookup(|name| match name {
+        "HERALD_JWT_SECRET" => Some("outbox-test-secret-0123456789".into()),
+        "HERALD_OUTBOX_MAX_ATTEMPTS" => Some(MAX_ATTEMPTS.to_string()),
+        _ => None,
+    })
+    .unwrap()
 }
 
-fn embedded() -> Adapters {
+fn embedded() -> (Adapters, DeadLetters) {
     let queue = Arc::new(EmbeddedQueue::new(MAX_ATTEMPTS));
-    Adapters {
-        bus: Arc::new(EmbeddedBusStore::new()),
-        directory: Arc::new(EmbeddedDirectoryStore::new()),
-        types: Arc::new(EmbeddedTypeStore::new()),
-        notifications: Arc::new(EmbeddedNotificationStore::new()),
-        inbox: Arc::new(EmbeddedInboxStore::new()),
-        queue: queue.clone(),
-        consumer: queue.clone(),
-        dead_letters: DeadLetters::Embedded(queue),
-    }
+    (Adapters::embedded(&config(), queue.clone()), DeadLetters::Embedded(queue))
 }
 
-async fn moto() -> Adapters {
+async fn moto() -> (Adapters, DeadLetters) {
     let (client, table) = common::moto_client("outbox").await;
     tables::ensure_data_table(&client, &table).await.unwrap();
     let bus_table = format!("{table}-bus");
@@ -162,7 +149,7 @@ async fn moto() -> Adapters {
     let url = queue::ensure_outbox_queue(&sqs, &name, MAX_ATTEMPTS).await.unwrap();
     let dlq_url = sqs.get_queue_url().queue_name(format!("{name}-dlq")).send().await.unwrap().queue_url.unwrap();
     let q = Arc::new(SqsQueue::new(sqs.clone(), url));
-    Adapters {
+    let adapters = Adapters {
         bus: Arc::new(DynamoBusStore::new(client.clone(), bus_table)),
         directory: Arc::new(DynamoDirectoryStore::new(client.clone(), table.clone())),
         types: Arc::new(DynamoTypeStore::new(client.clone(), table.clone())),
@@ -170,15 +157,16 @@ async fn moto() -> Adapters {
         inbox: Arc::new(DynamoInboxStore::new(client, table)),
         queue: q.clone(),
         consumer: q,
-        dead_letters: DeadLetters::Sqs(sqs, dlq_url),
-    }
+        mailer: Arc::new(ScriptedMailer::default()),
+    };
+    (adapters, DeadLetters::Sqs(sqs, dlq_url))
 }
 
 fn address(s: &str) -> EmailAddress {
     EmailAddress::parse(s).unwrap()
 }
 
-async fn harness(adapters: Adapters) -> Harness {
+async fn harness((mut adapters, dead_letters): (Adapters, DeadLetters)) -> Harness {
     let tenant = TenantId::parse("demo").unwrap();
     let clock = Arc::new(ManualClock::new());
     for (id, contacts) in [("1", vec!["one@a.example", "one@b.example"]), ("2", vec!["two@a.example"]), ("3", vec![])] {
@@ -201,31 +189,13 @@ async fn harness(adapters: Adapters) -> Harness {
         };
         adapters.directory.put_user(&tenant, &user).await.unwrap();
     }
-    let store = Arc::new(CrashBeforeMarkSent { inner: adapters.notifications, armed: AtomicBool::new(false) });
-    let bus = Arc::new(Bus::new(adapters.bus, clock.clone(), BusSettings::default()));
-    let inbox = Inbox::new(adapters.inbox, clock.clone(), Duration::from_secs(86_400));
+    let store = Arc::new(CrashBeforeMarkSent { inner: adapters.notifications.clone(), armed: AtomicBool::new(false) });
     let mailer = Arc::new(ScriptedMailer::default());
-    let notifier = Notifier::new(store.clone(), adapters.directory, adapters.types, adapters.queue.clone(), clock.clone(), NotifierSettings::default());
-    let outbox = Outbox::new(
-        store.clone(),
-        inbox.clone(),
-        bus.clone(),
-        mailer.clone(),
-        clock.clone(),
-        OutboxSettings { sender: address("herald@example.com"), max_attempts: MAX_ATTEMPTS, lease: Duration::from_secs(60), retention: Duration::from_secs(86_400) },
-    );
-    Harness {
-        tenant,
-        clock,
-        store,
-        inbox,
-        notifier,
-        outbox,
-        queue: adapters.queue,
-        consumer: adapters.consumer,
-        mailer,
-        dead_letters: adapters.dead_letters,
-    }
+    adapters.notifications = store.clone();
+    adapters.mailer = mailer.clone();
+    let queue = adapters.queue.clone();
+    let services = Services::from_adapters(&config(), clock.clone(), adapters).unwrap();
+    Harness { tenant, clock, store, services, queue, mailer, dead_letters }
 }
 
 fn request(users: &[&str], channel: Channel, due_at: Option<Timestamp>) -> SendRequest {
@@ -254,12 +224,12 @@ impl Harness {
 
     /// Takes every queued message, answering the queue as Lambda would.
     async fn drain(&self) -> usize {
-        self.outbox.drain(self.consumer.as_ref()).await.unwrap().handled
+        self.services.outbox.drain(self.services.outbox_consumer.as_ref()).await.unwrap().handled
     }
 }
 
 async fn redelivered_message_sends_no_second_email(h: Harness) {
-    let (n, _) = h.notifier.send(&h.tenant, request(&["2"], Channel::Email, None)).await.unwrap();
+    let (n, _) = h.services.notifier.send(&h.tenant, request(&["2"], Channel::Email, None)).await.unwrap();
     assert_eq!(h.drain().await, 1);
     assert_eq!(h.sent(), ["two@a.example"]);
     // SQS delivers at least once: the same key again, twice.
@@ -272,17 +242,17 @@ async fn redelivered_message_sends_no_second_email(h: Harness) {
 }
 
 async fn crash_between_send_and_mark_sent_sends_no_second_email(h: Harness) {
-    let (n, _) = h.notifier.send(&h.tenant, request(&["2"], Channel::Email, None)).await.unwrap();
+    let (n, _) = h.services.notifier.send(&h.tenant, request(&["2"], Channel::Email, None)).await.unwrap();
     let key = h.deliveries(&n).await[0].key.clone();
     let body = serde_json::to_string(&key).unwrap();
     h.store.armed.store(true, Ordering::SeqCst);
-    assert_eq!(h.outbox.handle_message(&body).await, herald::outbox::Handled::Retry, "the crash leaves it to retry");
+    assert_eq!(h.services.outbox.handle_message(&body).await, herald::outbox::Handled::Retry, "the crash leaves it to retry");
     assert_eq!(h.sent(), ["two@a.example"]);
     // Redelivered while the lease holds, then after it ran out.
-    assert_eq!(h.outbox.handle_message(&body).await, herald::outbox::Handled::Retry);
+    assert_eq!(h.services.outbox.handle_message(&body).await, herald::outbox::Handled::Retry);
     h.clock.advance(Duration::from_secs(61));
-    h.outbox.handle_message(&body).await;
-    h.outbox.handle_message(&body).await;
+    h.services.outbox.handle_message(&body).await;
+    h.services.outbox.handle_message(&body).await;
     assert_eq!(h.sent(), ["two@a.example"], "no second email, ever");
     let d = &h.deliveries(&n).await[0];
     assert_eq!(d.status, DeliveryStatus::Failed);
@@ -291,17 +261,17 @@ async fn crash_between_send_and_mark_sent_sends_no_second_email(h: Harness) {
 
 async fn concurrent_ticks_publish_once(h: Harness) {
     let due = h.clock.now().plus(Duration::from_secs(3600));
-    let (n, _) = h.notifier.send(&h.tenant, request(&["1", "2", "3"], Channel::Message, Some(due))).await.unwrap();
-    let (a, b) = tokio::join!(h.notifier.run_due(), h.notifier.run_due());
+    let (n, _) = h.services.notifier.send(&h.tenant, request(&["1", "2", "3"], Channel::Message, Some(due))).await.unwrap();
+    let (a, b) = tokio::join!(h.services.notifier.run_due(), h.services.notifier.run_due());
     assert_eq!(a.unwrap().published + b.unwrap().published, 0, "not due yet");
     h.clock.advance(Duration::from_secs(3601));
-    let runs = futures::future::join_all((0..4).map(|_| h.notifier.run_due())).await;
+    let runs = futures::future::join_all((0..4).map(|_| h.services.notifier.run_due())).await;
     let published: usize = runs.into_iter().map(|r| r.unwrap().published).sum();
     assert_eq!(published, 1);
     assert_eq!(h.deliveries(&n).await.len(), 3);
     assert_eq!(h.drain().await, 3, "each delivery queued once");
     for user in ["1", "2", "3"] {
-        let items = h.inbox.list(&h.tenant, &UserId::parse(user).unwrap(), &InboxFilter::default(), None, 10).await.unwrap().items;
+        let items = h.services.inbox.list(&h.tenant, &UserId::parse(user).unwrap(), &InboxFilter::default(), None, 10).await.unwrap().items;
         assert_eq!(items.len(), 1, "user {user}");
     }
     // Redelivering an in-app delivery creates no second item.
@@ -309,12 +279,12 @@ async fn concurrent_ticks_publish_once(h: Harness) {
     h.queue.enqueue(std::slice::from_ref(&key)).await.unwrap();
     h.drain().await;
     let herald::outbox::Recipient::User(user) = &key.recipient else { panic!() };
-    assert_eq!(h.inbox.list(&h.tenant, user, &InboxFilter::default(), None, 10).await.unwrap().items.len(), 1);
+    assert_eq!(h.services.inbox.list(&h.tenant, user, &InboxFilter::default(), None, 10).await.unwrap().items.len(), 1);
 }
 
 async fn permanent_failure_fails_after_max_attempts_and_dead_letters(h: Harness) {
     *h.mailer.always.lock().unwrap() = Some(|_| Err(MailError::Permanent("sender not verified".into())));
-    let (n, _) = h.notifier.send(&h.tenant, request(&["2"], Channel::Email, None)).await.unwrap();
+    let (n, _) = h.services.notifier.send(&h.tenant, request(&["2"], Channel::Email, None)).await.unwrap();
     h.drain().await;
     let d = &h.deliveries(&n).await[0];
     assert_eq!((d.status, d.attempts), (DeliveryStatus::Failed, MAX_ATTEMPTS), "{d:?}");
@@ -324,7 +294,7 @@ async fn permanent_failure_fails_after_max_attempts_and_dead_letters(h: Harness)
 
 async fn transient_failures_retry_then_send(h: Harness) {
     h.mailer.script.lock().unwrap().extend([Err(MailError::Transient("throttled".into())), Err(MailError::Transient("timeout".into()))]);
-    let (n, _) = h.notifier.send(&h.tenant, request(&["2"], Channel::Email, None)).await.unwrap();
+    let (n, _) = h.services.notifier.send(&h.tenant, request(&["2"], Channel::Email, None)).await.unwrap();
     h.drain().await;
     let d = &h.deliveries(&n).await[0];
     assert_eq!((d.status, d.attempts), (DeliveryStatus::Sent, 3), "{d:?}");
@@ -334,7 +304,7 @@ async fn transient_failures_retry_then_send(h: Harness) {
 
 async fn refused_addresses_fall_through(h: Harness) {
     *h.mailer.always.lock().unwrap() = Some(|to| if to.starts_with("one@a") || to.starts_with("two") { Err(MailError::AddressRefused("suppressed".into())) } else { Ok(()) });
-    let (n, _) = h.notifier.send(&h.tenant, request(&["1", "2", "3"], Channel::Email, None)).await.unwrap();
+    let (n, _) = h.services.notifier.send(&h.tenant, request(&["1", "2", "3"], Channel::Email, None)).await.unwrap();
     h.drain().await;
     let mut outcome: Vec<(String, DeliveryStatus, Option<String>)> =
         h.deliveries(&n).await.into_iter().map(|d| (d.key.recipient.to_string(), d.status, d.delivered_to)).collect();

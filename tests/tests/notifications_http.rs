@@ -236,7 +236,7 @@ async fn idempotency_key_sends_once(store: Store) {
     let admin = admin_token();
     let domain = mail_domain();
     directory(&gw, &admin, &domain).await;
-    let request = json!({"key": "message:internal", "title": "Once", "body": "only once", "recipients": {"users": ["2"]},
+    let request = json!({"key": "message:internal", "title": "Once", "body": "only once", "recipients": {"users": [2]},
         "force_channel": "email", "idempotency_key": "invoice-42-reminder"});
     let first = send(&gw, &admin, request.clone()).await;
     let again = send(&gw, &admin, request.clone()).await;

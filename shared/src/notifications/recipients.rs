@@ -18,14 +18,15 @@ pub const MAX_RECIPIENT_ENTRIES: usize = 100;
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RecipientSpec {
-    #[serde(default)]
+    /// User ids, as strings or integers (Tryton's ids).
+    #[serde(default, deserialize_with = "user_ids")]
     pub users: Vec<UserId>,
     #[serde(default)]
     pub groups: Vec<GroupName>,
     #[serde(default)]
     pub companies: Vec<CompanyId>,
     /// Users whose follower (référent) is to be notified.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "user_ids")]
     pub followers_of: Vec<UserId>,
     /// Groups notified for a user of `followers_of` without an active follower.
     #[serde(default)]
@@ -33,6 +34,11 @@ pub struct RecipientSpec {
     /// Only users of this account type.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub account_type: Option<String>,
+}
+
+fn user_ids<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<UserId>, D::Error> {
+    let values = Vec::<serde_json::Value>::deserialize(deserializer)?;
+    values.iter().map(|v| UserId::from_json(v).map_err(serde::de::Error::custom)).collect()
 }
 
 impl RecipientSpec {
@@ -209,5 +215,9 @@ mod tests {
         assert!(serde_json::from_value::<RecipientSpec>(serde_json::json!({"user": ["1"]})).is_err());
         assert!(serde_json::from_value::<RecipientSpec>(serde_json::json!({"groups": ["a#b"]})).is_err());
         assert!(RecipientSpec::default().is_empty());
+        let numeric: RecipientSpec = serde_json::from_value(serde_json::json!({"users": [3, "4"], "followers_of": [5]})).unwrap();
+        assert_eq!(numeric.users, [uid("3"), uid("4")]);
+        assert_eq!(numeric.followers_of, [uid("5")]);
+        assert!(serde_json::from_value::<RecipientSpec>(serde_json::json!({"users": [1.5]})).is_err());
     }
 }

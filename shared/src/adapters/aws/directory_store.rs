@@ -65,18 +65,9 @@ impl DynamoDirectoryStore {
 
     /// The stored JSON document of an item, verbatim (for conditions) and parsed.
     async fn get_doc<T: DeserializeOwned>(&self, pk: String) -> Result<Option<(String, T)>, StoreError> {
-        self.requests.add(1);
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", s(pk))
-            .key("sk", s(DOC_SK))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| StoreError::Unavailable(describe(&e)))?;
-        let Some(item) = out.item else { return Ok(None) };
+        let Some(item) = super::items::get_item(&self.client, &self.table, pk, DOC_SK, &self.requests).await? else {
+            return Ok(None);
+        };
         let raw = item
             .get("doc")
             .and_then(|v| v.as_s().ok())

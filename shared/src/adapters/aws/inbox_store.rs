@@ -49,18 +49,8 @@ impl InboxStore for DynamoInboxStore {
     }
 
     async fn get(&self, tenant: &TenantId, user: &UserId, id: &InboxId) -> Result<Option<InboxItem>, StoreError> {
-        self.requests.add(1);
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", s(partition(tenant, user)))
-            .key("sk", s(id.as_str()))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(unavailable)?;
-        out.item.map(|item| parse_doc(&item)).transpose()
+        let item = super::items::get_item(&self.client, &self.table, partition(tenant, user), id.as_str(), &self.requests).await?;
+        item.map(|item| parse_doc(&item)).transpose()
     }
 
     async fn page(&self, tenant: &TenantId, user: &UserId, before: Option<&InboxId>, limit: usize) -> Result<Vec<InboxItem>, StoreError> {

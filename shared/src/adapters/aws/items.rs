@@ -37,6 +37,27 @@ pub(crate) fn parse_doc<T: DeserializeOwned>(item: &Item) -> Result<T, StoreErro
     serde_json::from_str(doc).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
+/// One item by its key, strongly consistent; counted in `requests`.
+pub(crate) async fn get_item(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+    pk: String,
+    sk: &str,
+    requests: &super::RequestCount,
+) -> Result<Option<Item>, StoreError> {
+    requests.add(1);
+    let out = client
+        .get_item()
+        .table_name(table)
+        .key("pk", s(pk))
+        .key("sk", s(sk))
+        .consistent_read(true)
+        .send()
+        .await
+        .map_err(|e| StoreError::Unavailable(describe(&e)))?;
+    Ok(out.item)
+}
+
 /// A conditional `PutItem`'s error: a failed condition is a conflict.
 pub(crate) fn put_error(e: SdkError<PutItemError, aws_sdk_dynamodb::config::http::HttpResponse>) -> WriteError {
     if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) {

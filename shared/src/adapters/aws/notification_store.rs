@@ -49,18 +49,7 @@ impl DynamoNotificationStore {
     }
 
     async fn get_item(&self, pk: String, sk: &str) -> Result<Option<Item>, StoreError> {
-        self.requests.add(1);
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", s(pk))
-            .key("sk", s(sk))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(unavailable)?;
-        Ok(out.item)
+        super::items::get_item(&self.client, &self.table, pk, sk, &self.requests).await
     }
 
     /// Puts `item` if absent; else answers the stored one.

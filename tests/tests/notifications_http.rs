@@ -200,6 +200,17 @@ async fn context_reschedules_and_republishes(store: Store) {
         json!({"key": "task:status:valid", "title": title, "body": "", "recipients": {"users": ["3"]},
                "context": {"table": "task", "id": "7"}, "due_at": due})
     };
+    // Due in a minute, valid until a minute and a half: a check that runs
+    // only after `until` cancels it instead of publishing it.
+    let lapsing = send(&gw, &admin, json!({"key": "message:internal", "title": "Lapsed", "body": "", "recipients": {"users": ["3"]},
+        "due_at": later(60), "until": later(90)})).await;
+    assert_eq!(lapsing["outcome"], "scheduled");
+    gw.advance_clock(&admin, 200).await;
+    let report = gw.tick(&admin).await;
+    assert_eq!((report["check"]["published"].as_u64(), report["check"]["cancelled"].as_u64()), (Some(0), Some(1)), "{report}");
+    let (_, shown) = gw.send(Method::GET, &format!("/demo/notifications/{}", lapsing["id"].as_str().unwrap()), Some(&admin), None).await;
+    assert_eq!((shown["status"].as_str(), shown["deliveries"].as_array().map(Vec::len)), (Some("cancelled"), Some(0)));
+
     let first = send(&gw, &admin, request("Due in two hours", Some(later(7200)))).await;
     let second = send(&gw, &admin, request("Due in one hour", Some(later(3600)))).await;
     assert_eq!(second["outcome"], "rescheduled");

@@ -6,15 +6,19 @@ use crate::notifications::{CheckReport, Notifier};
 use crate::outbox::{Handled, Outbox};
 use crate::ports::StoreError;
 
-/// Handles each record; those to retry are reported as batch item
-/// failures (`ReportBatchItemFailures`), so SQS redelivers only them and,
-/// after `maxReceiveCount`, moves them to the DLQ.
+/// Handles the records concurrently (each is its own delivery); those to
+/// retry are reported as batch item failures (`ReportBatchItemFailures`),
+/// so SQS redelivers only them and, after `maxReceiveCount`, moves them to
+/// the DLQ.
 pub async fn outbox_batch(outbox: &Outbox, event: SqsEvent) -> SqsBatchResponse {
+    let handled = futures::future::join_all(event.records.into_iter().map(|record| async move {
+        let outcome = outbox.handle_message(record.body.as_deref().unwrap_or_default()).await;
+        (record.message_id.unwrap_or_default(), outcome)
+    }))
+    .await;
     let mut response = SqsBatchResponse::default();
-    for record in event.records {
-        let id = record.message_id.unwrap_or_default();
-        let body = record.body.unwrap_or_default();
-        if outbox.handle_message(&body).await == Handled::Retry {
+    for (id, outcome) in handled {
+        if outcome == Handled::Retry {
             let mut failure = BatchItemFailure::default();
             failure.item_identifier = id;
             response.batch_item_failures.push(failure);

@@ -12,4 +12,5 @@ pub mod inbox;
 pub mod notifications;
 pub mod outbox;
 pub mod ports;
+pub mod subscriptions;
 pub mod telemetry;

@@ -156,6 +156,7 @@ async fn dynamodb_costs(channel: Channel, recipients: usize) -> anyhow::Result<C
         queue: q.clone(),
         consumer: q,
         mailer: Arc::new(CountingMailer::default()),
+        records: Arc::new(herald::adapters::embedded::EmbeddedRecordStore::new()),
     };
     let p = parts(adapters, recipients).await?;
     let before = total();

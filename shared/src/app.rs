@@ -4,11 +4,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::adapters::aws::{
-    self, DynamoBusStore, DynamoDirectoryStore, DynamoInboxStore, DynamoNotificationStore, DynamoTypeStore, SesMailer, SqsQueue,
+    self, DynamoBusStore, DynamoDirectoryStore, DynamoInboxStore, DynamoNotificationStore, DynamoRecordStore, DynamoTypeStore, SesMailer,
+    SqsQueue,
 };
 use crate::adapters::embedded::{
-    EmbeddedBusStore, EmbeddedDirectoryStore, EmbeddedInboxStore, EmbeddedNotificationStore, EmbeddedQueue, EmbeddedTypeStore,
-    FileMailer,
+    EmbeddedBusStore, EmbeddedDirectoryStore, EmbeddedInboxStore, EmbeddedNotificationStore, EmbeddedQueue, EmbeddedRecordStore,
+    EmbeddedTypeStore, FileMailer,
 };
 use crate::auth::Authenticator;
 use crate::bus::{Bus, BusStore};
@@ -19,6 +20,7 @@ use crate::inbox::{Inbox, InboxStore};
 use crate::notifications::{NotificationStore, Notifier, NotifierSettings, TypeStore};
 use crate::outbox::{Mailer, Outbox, OutboxQueue, OutboxSettings, QueueConsumer};
 use crate::ports::StoreError;
+use crate::records::{RecordStore, Records};
 
 /// Everything a handler may use. Cheap to clone.
 #[derive(Clone)]
@@ -33,6 +35,7 @@ pub struct Services {
     /// Where the local gateway pulls outbox messages from (Lambda gets
     /// them from its SQS event source instead).
     pub outbox_consumer: Arc<dyn QueueConsumer>,
+    pub records: Records,
     pub clock: Arc<dyn Clock>,
 }
 
@@ -55,6 +58,7 @@ pub struct Adapters {
     pub queue: Arc<dyn OutboxQueue>,
     pub consumer: Arc<dyn QueueConsumer>,
     pub mailer: Arc<dyn Mailer>,
+    pub records: Arc<dyn RecordStore>,
 }
 
 impl Adapters {
@@ -70,6 +74,7 @@ impl Adapters {
             queue: queue.clone(),
             consumer: queue,
             mailer: Arc::new(FileMailer::new(config.mail_dir.clone())),
+            records: Arc::new(EmbeddedRecordStore::new()),
         }
     }
 }
@@ -114,6 +119,7 @@ impl Services {
             queue: queue.clone(),
             consumer: queue,
             mailer: Arc::new(SesMailer::new(aws_sdk_sesv2::Client::new(&sdk))),
+            records: Arc::new(DynamoRecordStore::new(dynamodb.clone(), config.data_table.clone())),
         };
         let services = Self::from_adapters(config, clock, adapters)?;
         Ok(AwsServices {
@@ -162,6 +168,7 @@ impl Services {
             inbox,
             outbox,
             outbox_consumer: adapters.consumer,
+            records: Records::new(adapters.records, clock.clone()),
             clock,
         })
     }

@@ -12,5 +12,6 @@ pub mod inbox;
 pub mod notifications;
 pub mod outbox;
 pub mod ports;
+pub mod records;
 pub mod subscriptions;
 pub mod telemetry;

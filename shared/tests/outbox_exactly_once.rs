@@ -158,6 +158,7 @@ async fn moto() -> (Adapters, DeadLetters) {
         queue: q.clone(),
         consumer: q,
         mailer: Arc::new(ScriptedMailer::default()),
+        records: Arc::new(herald::adapters::embedded::EmbeddedRecordStore::new()),
     };
     (adapters, DeadLetters::Sqs(sqs, dlq_url))
 }

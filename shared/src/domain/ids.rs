@@ -96,6 +96,16 @@ id_type!(
     CompanyId, "company id", 128
 );
 
+id_type!(
+    /// A kind of record applications report changes of (Eden's resource,
+    /// `req_req`, `org_office`, ...).
+    ResourceName, "resource name", 64
+);
+id_type!(
+    /// A record of a resource, as the application names it.
+    RecordId, "record id", 128
+);
+
 impl UserId {
     /// Accepts a JSON number or string, as Tryton callers send either.
     pub fn from_json(value: &serde_json::Value) -> Result<Self, InvalidId> {

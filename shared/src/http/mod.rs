@@ -7,6 +7,7 @@ pub mod error;
 pub mod inbox;
 pub mod notifications;
 pub mod notify;
+pub mod records;
 pub mod types;
 
 use axum::http::HeaderMap;
@@ -54,13 +55,16 @@ fn notify_routes(services: Services) -> Router {
     notify::routes(services.clone()).merge(notifications::routes(services))
 }
 
-/// The api function's router: directory, types, inbox.
+/// The api function's router: directory, types, inbox, resources and records.
 pub fn api_function(services: Services) -> Router {
     with_json_fallbacks(api_routes(services))
 }
 
 fn api_routes(services: Services) -> Router {
-    directory::routes(services.clone()).merge(types::routes(services.clone())).merge(inbox::routes(services))
+    directory::routes(services.clone())
+        .merge(types::routes(services.clone()))
+        .merge(inbox::routes(services.clone()))
+        .merge(records::routes(services))
 }
 
 /// Every route of every HTTP function: what the local gateway serves.

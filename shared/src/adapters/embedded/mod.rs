@@ -6,6 +6,7 @@ mod file_mailer;
 mod inbox_store;
 mod notification_store;
 mod queue;
+mod record_store;
 mod type_store;
 
 pub use bus_store::EmbeddedBusStore;
@@ -14,4 +15,5 @@ pub use file_mailer::FileMailer;
 pub use inbox_store::EmbeddedInboxStore;
 pub use notification_store::EmbeddedNotificationStore;
 pub use queue::EmbeddedQueue;
+pub use record_store::EmbeddedRecordStore;
 pub use type_store::EmbeddedTypeStore;

@@ -1,0 +1,132 @@
+//! Resources, records and change logs on the data table. A record and its
+//! change-log entry are written in one conditional transaction, so the log
+//! holds exactly the saved versions. See docs/data-model.md.
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
+use aws_sdk_dynamodb::Client;
+
+use super::items::{document, get_item, n, parse_doc, s};
+use super::{describe, query_partition, RequestCount};
+use crate::domain::{RecordId, ResourceName, TenantId, Timestamp};
+use crate::ports::{StoreError, WriteError};
+use crate::records::{Record, RecordStore, Resource};
+
+/// Change-log entries are kept this long: past the longest digest period
+/// (a week) with room for a check that failed for a while.
+const CHANGE_LOG_DAYS: i64 = 35;
+const DOC_SK: &str = "#";
+
+#[derive(Clone)]
+pub struct DynamoRecordStore {
+    client: Client,
+    table: String,
+    requests: RequestCount,
+}
+
+fn resources_pk(tenant: &TenantId) -> String {
+    format!("{tenant}#resources")
+}
+
+fn record_pk(tenant: &TenantId, resource: &ResourceName, id: &RecordId) -> String {
+    format!("{tenant}#record#{resource}#{id}")
+}
+
+fn changes_pk(tenant: &TenantId, resource: &ResourceName) -> String {
+    format!("{tenant}#changes#{resource}")
+}
+
+fn ms(at: Timestamp) -> String {
+    format!("{:013}", at.as_millis().max(0))
+}
+
+impl DynamoRecordStore {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self { client, table: table.into(), requests: RequestCount::default() }
+    }
+
+    pub fn requests(&self) -> &RequestCount {
+        &self.requests
+    }
+}
+
+#[async_trait]
+impl RecordStore for DynamoRecordStore {
+    async fn put_resource(&self, tenant: &TenantId, resource: &Resource) -> Result<(), StoreError> {
+        let item = document(resources_pk(tenant), resource.name.to_string(), resource, 1, None)?;
+        self.requests.add(1);
+        self.client.put_item().table_name(&self.table).set_item(Some(item)).send().await.map_err(|e| StoreError::Unavailable(describe(&e)))?;
+        Ok(())
+    }
+
+    async fn get_resource(&self, tenant: &TenantId, name: &ResourceName) -> Result<Option<Resource>, StoreError> {
+        get_item(&self.client, &self.table, resources_pk(tenant), name.as_str(), &self.requests).await?.map(|i| parse_doc(&i)).transpose()
+    }
+
+    async fn resources(&self, tenant: &TenantId) -> Result<Vec<Resource>, StoreError> {
+        query_partition(&self.client, &self.table, s(resources_pk(tenant)), &self.requests).await?.iter().map(parse_doc).collect()
+    }
+
+    async fn get_record(&self, tenant: &TenantId, resource: &ResourceName, id: &RecordId) -> Result<Option<Record>, StoreError> {
+        get_item(&self.client, &self.table, record_pk(tenant, resource, id), DOC_SK, &self.requests).await?.map(|i| parse_doc(&i)).transpose()
+    }
+
+    async fn save_record(&self, tenant: &TenantId, record: &Record, expected: Option<u64>) -> Result<(), WriteError> {
+        let main = document(record_pk(tenant, &record.resource, &record.id), DOC_SK.into(), record, record.version, None)?;
+        let expires = Timestamp::from_millis(record.modified_on.as_millis() + CHANGE_LOG_DAYS * 86_400_000);
+        let sk = format!("{}#{}#{:020}", ms(record.modified_on), record.id, record.version);
+        let entry = document(changes_pk(tenant, &record.resource), sk, record, record.version, Some(expires))?;
+        let mut record_put = Put::builder().set_item(Some(main)).table_name(&self.table);
+        record_put = match expected {
+            None => record_put.condition_expression("attribute_not_exists(pk)"),
+            Some(v) => record_put.condition_expression("version = :v").expression_attribute_values(":v", n(v)),
+        };
+        let record_put = record_put.build().map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        let entry_put = Put::builder().set_item(Some(entry)).table_name(&self.table).build().map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        self.requests.add(1);
+        let written = self
+            .client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().put(record_put).build())
+            .transact_items(TransactWriteItem::builder().put(entry_put).build())
+            .send()
+            .await;
+        match written {
+            Ok(_) => Ok(()),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_transaction_canceled_exception()) => Err(WriteError::Conflict),
+            Err(e) => Err(WriteError::Store(StoreError::Unavailable(describe(&e)))),
+        }
+    }
+
+    async fn changes(&self, tenant: &TenantId, resource: &ResourceName, from: Timestamp, to: Timestamp) -> Result<Vec<Record>, StoreError> {
+        if to <= from {
+            return Ok(Vec::new());
+        }
+        let mut records = Vec::new();
+        let mut start = None;
+        loop {
+            self.requests.add(1);
+            // Entries are `{ms}#{id}#{version}`: from `{from}` up to, not
+            // including, `{to}`.
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk AND sk BETWEEN :from AND :to")
+                .expression_attribute_values(":pk", s(changes_pk(tenant, resource)))
+                .expression_attribute_values(":from", s(ms(from)))
+                .expression_attribute_values(":to", s(format!("{}#", ms(Timestamp::from_millis(to.as_millis() - 1))) + "~"))
+                .consistent_read(true)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| StoreError::Unavailable(describe(&e)))?;
+            for item in out.items.unwrap_or_default() {
+                records.push(parse_doc(&item)?);
+            }
+            match out.last_evaluated_key {
+                Some(key) if !key.is_empty() => start = Some(key),
+                _ => return Ok(records),
+            }
+        }
+    }
+}

@@ -157,6 +157,7 @@ async fn dynamodb_costs(channel: Channel, recipients: usize) -> anyhow::Result<C
         consumer: q,
         mailer: Arc::new(CountingMailer::default()),
         records: Arc::new(herald::adapters::embedded::EmbeddedRecordStore::new()),
+        subscriptions: Arc::new(herald::adapters::embedded::EmbeddedSubscriptionStore::new()),
     };
     let p = parts(adapters, recipients).await?;
     let before = total();

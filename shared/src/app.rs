@@ -4,12 +4,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::adapters::aws::{
-    self, DynamoBusStore, DynamoDirectoryStore, DynamoInboxStore, DynamoNotificationStore, DynamoRecordStore, DynamoTypeStore, SesMailer,
-    SqsQueue,
+    self, DynamoBusStore, DynamoDirectoryStore, DynamoInboxStore, DynamoNotificationStore, DynamoRecordStore, DynamoSubscriptionStore,
+    DynamoTypeStore, SesMailer, SqsQueue,
 };
 use crate::adapters::embedded::{
     EmbeddedBusStore, EmbeddedDirectoryStore, EmbeddedInboxStore, EmbeddedNotificationStore, EmbeddedQueue, EmbeddedRecordStore,
-    EmbeddedTypeStore, FileMailer,
+    EmbeddedSubscriptionStore, EmbeddedTypeStore, FileMailer,
 };
 use crate::auth::Authenticator;
 use crate::bus::{Bus, BusStore};
@@ -21,6 +21,7 @@ use crate::notifications::{NotificationStore, Notifier, NotifierSettings, TypeSt
 use crate::outbox::{Mailer, Outbox, OutboxQueue, OutboxSettings, QueueConsumer};
 use crate::ports::StoreError;
 use crate::records::{RecordStore, Records};
+use crate::subscriptions::{SubscriptionStore, Subscriptions};
 
 /// Everything a handler may use. Cheap to clone.
 #[derive(Clone)]
@@ -36,6 +37,7 @@ pub struct Services {
     /// them from its SQS event source instead).
     pub outbox_consumer: Arc<dyn QueueConsumer>,
     pub records: Records,
+    pub subscriptions: Subscriptions,
     pub clock: Arc<dyn Clock>,
 }
 
@@ -59,6 +61,7 @@ pub struct Adapters {
     pub consumer: Arc<dyn QueueConsumer>,
     pub mailer: Arc<dyn Mailer>,
     pub records: Arc<dyn RecordStore>,
+    pub subscriptions: Arc<dyn SubscriptionStore>,
 }
 
 impl Adapters {
@@ -75,6 +78,7 @@ impl Adapters {
             consumer: queue,
             mailer: Arc::new(FileMailer::new(config.mail_dir.clone())),
             records: Arc::new(EmbeddedRecordStore::new()),
+            subscriptions: Arc::new(EmbeddedSubscriptionStore::new()),
         }
     }
 }
@@ -120,6 +124,7 @@ impl Services {
             consumer: queue,
             mailer: Arc::new(SesMailer::new(aws_sdk_sesv2::Client::new(&sdk))),
             records: Arc::new(DynamoRecordStore::new(dynamodb.clone(), config.data_table.clone())),
+            subscriptions: Arc::new(DynamoSubscriptionStore::new(dynamodb.clone(), config.data_table.clone())),
         };
         let services = Self::from_adapters(config, clock, adapters)?;
         Ok(AwsServices {
@@ -168,7 +173,8 @@ impl Services {
             inbox,
             outbox,
             outbox_consumer: adapters.consumer,
-            records: Records::new(adapters.records, clock.clone()),
+            records: Records::new(adapters.records.clone(), clock.clone()),
+            subscriptions: Subscriptions::new(adapters.subscriptions, adapters.records, clock.clone()),
             clock,
         })
     }

@@ -159,6 +159,7 @@ async fn moto() -> (Adapters, DeadLetters) {
         consumer: q,
         mailer: Arc::new(ScriptedMailer::default()),
         records: Arc::new(herald::adapters::embedded::EmbeddedRecordStore::new()),
+        subscriptions: Arc::new(herald::adapters::embedded::EmbeddedSubscriptionStore::new()),
     };
     (adapters, DeadLetters::Sqs(sqs, dlq_url))
 }

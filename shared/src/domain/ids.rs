@@ -106,6 +106,73 @@ id_type!(
     RecordId, "record id", 128
 );
 
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("an id is 32 lowercase hexadecimal characters")]
+pub struct InvalidHexId;
+
+/// Random 128-bit ids in hex, made by Herald (and, derived from a source
+/// with `derived`, the same for the same source).
+macro_rules! hex_id {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $name(String);
+
+        impl $name {
+            pub fn random() -> Self {
+                Self(uuid::Uuid::new_v4().simple().to_string())
+            }
+            /// The same id for the same `source` text.
+            pub fn derived(source: &str) -> Self {
+                let hash = |seed: &str| {
+                    let mut h = fnv::FnvHasher::default();
+                    std::hash::Hasher::write(&mut h, seed.as_bytes());
+                    std::hash::Hasher::write(&mut h, source.as_bytes());
+                    std::hash::Hasher::finish(&h)
+                };
+                Self(format!("{:016x}{:016x}", hash("a"), hash("b")))
+            }
+            pub fn parse(value: impl Into<String>) -> Result<Self, InvalidHexId> {
+                let value = value.into();
+                let valid = value.len() == 32 && value.chars().all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c));
+                if valid { Ok(Self(value)) } else { Err(InvalidHexId) }
+            }
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = InvalidHexId;
+            fn try_from(value: String) -> Result<Self, Self::Error> {
+                Self::parse(value)
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(id: $name) -> String {
+                id.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+hex_id!(
+    /// A notification.
+    NotificationId
+);
+hex_id!(
+    /// A subscription.
+    SubscriptionId
+);
+
 impl UserId {
     /// Accepts a JSON number or string, as Tryton callers send either.
     pub fn from_json(value: &serde_json::Value) -> Result<Self, InvalidId> {

@@ -4,5 +4,5 @@ pub mod ids;
 pub mod time;
 
 pub use email::{EmailAddress, InvalidEmail};
-pub use ids::{CompanyId, GroupName, InvalidId, RecordId, ResourceName, TenantId, UserId};
+pub use ids::{CompanyId, GroupName, InvalidHexId, InvalidId, NotificationId, RecordId, ResourceName, SubscriptionId, TenantId, UserId};
 pub use time::{Clock, ManualClock, SystemClock, Timestamp};

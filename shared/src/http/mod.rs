@@ -8,6 +8,7 @@ pub mod inbox;
 pub mod notifications;
 pub mod notify;
 pub mod records;
+pub mod subscriptions;
 pub mod types;
 
 use axum::http::HeaderMap;
@@ -64,7 +65,8 @@ fn api_routes(services: Services) -> Router {
     directory::routes(services.clone())
         .merge(types::routes(services.clone()))
         .merge(inbox::routes(services.clone()))
-        .merge(records::routes(services))
+        .merge(records::routes(services.clone()))
+        .merge(subscriptions::routes(services))
 }
 
 /// Every route of every HTTP function: what the local gateway serves.

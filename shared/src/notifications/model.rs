@@ -1,8 +1,6 @@
 //! A typed notification as stored: what to say, to whom, on which channel,
 //! and when. Recipients are resolved when it is published, not when it is
 //! sent, so a scheduled notification reaches the directory of its due time.
-use std::fmt;
-
 use serde::{Deserialize, Serialize};
 
 use super::recipients::RecipientSpec;
@@ -14,47 +12,7 @@ pub const MAX_BODY_BYTES: usize = 16 * 1024;
 pub const MAX_CONTEXT_BYTES: usize = 128;
 pub const MAX_IDEMPOTENCY_KEY_BYTES: usize = 128;
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("a notification id is 32 lowercase hexadecimal characters")]
-pub struct InvalidNotificationId;
-
-/// A random 128-bit id, in hex.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct NotificationId(String);
-
-impl NotificationId {
-    pub fn random() -> Self {
-        Self(uuid::Uuid::new_v4().simple().to_string())
-    }
-    pub fn parse(value: impl Into<String>) -> Result<Self, InvalidNotificationId> {
-        let value = value.into();
-        let valid = value.len() == 32 && value.chars().all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c));
-        if valid { Ok(Self(value)) } else { Err(InvalidNotificationId) }
-    }
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl TryFrom<String> for NotificationId {
-    type Error = InvalidNotificationId;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        Self::parse(value)
-    }
-}
-
-impl From<NotificationId> for String {
-    fn from(id: NotificationId) -> String {
-        id.0
-    }
-}
-
-impl fmt::Display for NotificationId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+pub use crate::domain::NotificationId;
 
 /// The application object a notification is about (`{"table", "id"}`); a
 /// new send with the same context and key replaces the notification.

@@ -1,4 +1,11 @@
-//! Record-change subscriptions (the Sahana Eden seed): filters first.
+//! Record-change subscriptions (the Sahana Eden seed): filters, the
+//! subscription model and store, and the check that sends digests.
 pub mod filter;
+pub mod model;
+pub mod service;
+pub mod store;
 
 pub use filter::{Filter, FilterError};
+pub use model::{EmailFormat, Frequency, Method, NotifyOn, Subscriber, Subscription};
+pub use store::SubscriptionStore;
+pub use service::{Caller, SubscriptionError, SubscriptionRequest, Subscriptions};

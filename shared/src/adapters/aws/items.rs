@@ -66,3 +66,43 @@ pub(crate) fn put_error(e: SdkError<PutItemError, aws_sdk_dynamodb::config::http
         WriteError::Store(StoreError::Unavailable(describe(&e)))
     }
 }
+
+/// The `due` index attributes of an item due at `at` in `partition`.
+pub(crate) fn due_keys(item: &mut Item, partition: &str, at: Timestamp, tenant: &crate::domain::TenantId, id: &str) {
+    item.insert("due_pk".into(), s(partition));
+    item.insert("due_sk".into(), s(format!("{:013}#{tenant}#{id}", at.as_millis().max(0))));
+}
+
+/// Items of `partition` in the sparse `due` index due at or before `now`,
+/// oldest first: (tenant, id).
+pub(crate) async fn query_due(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+    partition: &str,
+    now: Timestamp,
+    limit: usize,
+    requests: &super::RequestCount,
+) -> Result<Vec<(crate::domain::TenantId, String)>, StoreError> {
+    requests.add(1);
+    let out = client
+        .query()
+        .table_name(table)
+        .index_name(super::DUE_INDEX)
+        .key_condition_expression("due_pk = :p AND due_sk < :upper")
+        .expression_attribute_values(":p", s(partition))
+        .expression_attribute_values(":upper", s(format!("{:013}", now.as_millis().saturating_add(1).max(0))))
+        .limit(i32::try_from(limit).unwrap_or(100))
+        .send()
+        .await
+        .map_err(|e| StoreError::Unavailable(describe(&e)))?;
+    let mut due = Vec::new();
+    for item in out.items.unwrap_or_default() {
+        let key = item.get("due_sk").and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+        let mut parts = key.splitn(3, '#');
+        match (parts.next(), parts.next().and_then(|t| crate::domain::TenantId::parse(t).ok()), parts.next()) {
+            (Some(_), Some(tenant), Some(id)) => due.push((tenant, id.to_owned())),
+            _ => return Err(StoreError::Corrupt(format!("bad due index key {key}"))),
+        }
+    }
+    Ok(due)
+}

@@ -10,6 +10,7 @@ pub mod queue;
 mod record_store;
 mod request_count;
 mod ses_mailer;
+mod subscription_store;
 pub mod tables;
 mod type_store;
 
@@ -20,6 +21,7 @@ pub use notification_store::{DynamoNotificationStore, DUE_INDEX};
 pub use queue::SqsQueue;
 pub use record_store::DynamoRecordStore;
 pub use ses_mailer::SesMailer;
+pub use subscription_store::DynamoSubscriptionStore;
 pub use aws_config::SdkConfig;
 pub use aws_sdk_dynamodb::Client as DynamoClient;
 pub use request_count::RequestCount;

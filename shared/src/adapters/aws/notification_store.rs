@@ -6,8 +6,8 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
 
-use super::items::{document, n, parse_doc, put_error, s, Item};
-use super::{describe, query_partition, RequestCount};
+use super::items::{document, due_keys, n, parse_doc, put_error, query_due, s, Item};
+use super::{query_partition, RequestCount};
 use crate::domain::{TenantId, Timestamp};
 use crate::notifications::model::{Context, Notification, NotificationId};
 use crate::notifications::store::NotificationStore;
@@ -32,10 +32,6 @@ fn partition(tenant: &TenantId, id: &NotificationId) -> String {
 
 fn delivery_sk(key: &DeliveryKey) -> String {
     format!("d#{:010}#{}", key.revision, key.recipient)
-}
-
-fn unavailable<E: std::error::Error>(e: E) -> StoreError {
-    StoreError::Unavailable(describe(&e))
 }
 
 impl DynamoNotificationStore {
@@ -101,8 +97,7 @@ impl NotificationStore for DynamoNotificationStore {
         let (tenant, id) = (&notification.tenant, &notification.id);
         let mut item = document(partition(tenant, id), NOTIFICATION_SK.into(), notification, notification.version, None)?;
         if notification.awaits_publication() {
-            item.insert("due_pk".into(), s(DUE_PARTITION));
-            item.insert("due_sk".into(), s(format!("{:013}#{tenant}#{id}", notification.due_at.as_millis().max(0))));
+            due_keys(&mut item, DUE_PARTITION, notification.due_at, tenant, id.as_str());
         }
         self.put_versioned(item, expected).await
     }
@@ -112,30 +107,11 @@ impl NotificationStore for DynamoNotificationStore {
     }
 
     async fn due(&self, now: Timestamp, limit: usize) -> Result<Vec<(TenantId, NotificationId)>, StoreError> {
-        self.requests.add(1);
-        let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(DUE_INDEX)
-            .key_condition_expression("due_pk = :p AND due_sk < :upper")
-            .expression_attribute_values(":p", s(DUE_PARTITION))
-            .expression_attribute_values(":upper", s(format!("{:013}", now.as_millis().saturating_add(1).max(0))))
-            .limit(i32::try_from(limit).unwrap_or(100))
-            .send()
-            .await
-            .map_err(unavailable)?;
-        let mut due = Vec::new();
-        for item in out.items.unwrap_or_default() {
-            let key = item.get("due_sk").and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
-            let mut parts = key.splitn(3, '#');
-            let (_, tenant, id) = (parts.next(), parts.next(), parts.next());
-            match (tenant.and_then(|t| TenantId::parse(t).ok()), id.and_then(|i| NotificationId::parse(i).ok())) {
-                (Some(t), Some(i)) => due.push((t, i)),
-                _ => return Err(StoreError::Corrupt(format!("bad due index key {key}"))),
-            }
-        }
-        Ok(due)
+        query_due(&self.client, &self.table, DUE_PARTITION, now, limit, &self.requests)
+            .await?
+            .into_iter()
+            .map(|(tenant, id)| NotificationId::parse(id).map(|id| (tenant, id)).map_err(|e| StoreError::Corrupt(e.to_string())))
+            .collect()
     }
 
     async fn bind_context(&self, tenant: &TenantId, context: &Context, key: &TypeKey, id: &NotificationId) -> Result<NotificationId, StoreError> {

@@ -7,6 +7,7 @@ mod inbox_store;
 mod notification_store;
 mod queue;
 mod record_store;
+mod subscription_store;
 mod type_store;
 
 pub use bus_store::EmbeddedBusStore;
@@ -16,4 +17,5 @@ pub use inbox_store::EmbeddedInboxStore;
 pub use notification_store::EmbeddedNotificationStore;
 pub use queue::EmbeddedQueue;
 pub use record_store::EmbeddedRecordStore;
+pub use subscription_store::EmbeddedSubscriptionStore;
 pub use type_store::EmbeddedTypeStore;

@@ -1,0 +1,116 @@
+//! Subscriptions on the data table: the subscription item (in the sparse
+//! `due` index while scheduled) and an entry in its subscriber's list,
+//! written together in one transaction. See docs/data-model.md.
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem};
+use aws_sdk_dynamodb::Client;
+
+use super::items::{document, due_keys, get_item, n, parse_doc, query_due, s, Item};
+use super::{describe, query_partition, RequestCount};
+use crate::domain::{SubscriptionId, TenantId, Timestamp};
+use crate::ports::{StoreError, WriteError};
+use crate::subscriptions::{Subscriber, Subscription, SubscriptionStore};
+
+const DUE_PARTITION: &str = "subscriptions";
+const DOC_SK: &str = "#";
+
+#[derive(Clone)]
+pub struct DynamoSubscriptionStore {
+    client: Client,
+    table: String,
+    requests: RequestCount,
+}
+
+fn pk(tenant: &TenantId, id: &SubscriptionId) -> String {
+    format!("{tenant}#subscription#{id}")
+}
+
+fn list_pk(tenant: &TenantId, subscriber: &Subscriber) -> String {
+    format!("{tenant}#subscriber#{subscriber}")
+}
+
+fn built<T, E: std::fmt::Display>(r: Result<T, E>) -> Result<T, StoreError> {
+    r.map_err(|e| StoreError::Unavailable(e.to_string()))
+}
+
+impl DynamoSubscriptionStore {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self { client, table: table.into(), requests: RequestCount::default() }
+    }
+
+    pub fn requests(&self) -> &RequestCount {
+        &self.requests
+    }
+
+    async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<(), WriteError> {
+        self.requests.add(1);
+        match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
+            Ok(_) => Ok(()),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_transaction_canceled_exception()) => Err(WriteError::Conflict),
+            Err(e) => Err(WriteError::Store(StoreError::Unavailable(describe(&e)))),
+        }
+    }
+}
+
+#[async_trait]
+impl SubscriptionStore for DynamoSubscriptionStore {
+    async fn save(&self, subscription: &Subscription, expected: Option<u64>) -> Result<(), WriteError> {
+        let (tenant, id) = (&subscription.tenant, &subscription.id);
+        let mut item = document(pk(tenant, id), DOC_SK.into(), subscription, subscription.version, None)?;
+        if subscription.is_scheduled() {
+            due_keys(&mut item, DUE_PARTITION, subscription.next_check_time, tenant, id.as_str());
+        }
+        let main = Put::builder().table_name(&self.table).set_item(Some(item));
+        let main = match expected {
+            None => main.condition_expression("attribute_not_exists(pk)"),
+            Some(v) => main.condition_expression("version = :v").expression_attribute_values(":v", n(v)),
+        };
+        let entry = Item::from([("pk".into(), s(list_pk(tenant, &subscription.subscriber))), ("sk".into(), s(id.as_str()))]);
+        let entry = built(Put::builder().table_name(&self.table).set_item(Some(entry)).build())?;
+        self.transact(vec![
+            TransactWriteItem::builder().put(built(main.build())?).build(),
+            TransactWriteItem::builder().put(entry).build(),
+        ])
+        .await
+    }
+
+    async fn get(&self, tenant: &TenantId, id: &SubscriptionId) -> Result<Option<Subscription>, StoreError> {
+        get_item(&self.client, &self.table, pk(tenant, id), DOC_SK, &self.requests).await?.map(|i| parse_doc(&i)).transpose()
+    }
+
+    async fn delete(&self, subscription: &Subscription, expected: u64) -> Result<(), WriteError> {
+        let (tenant, id) = (&subscription.tenant, &subscription.id);
+        let main = Delete::builder()
+            .table_name(&self.table)
+            .key("pk", s(pk(tenant, id)))
+            .key("sk", s(DOC_SK))
+            .condition_expression("version = :v")
+            .expression_attribute_values(":v", n(expected));
+        let entry = Delete::builder().table_name(&self.table).key("pk", s(list_pk(tenant, &subscription.subscriber))).key("sk", s(id.as_str()));
+        self.transact(vec![
+            TransactWriteItem::builder().delete(built(main.build())?).build(),
+            TransactWriteItem::builder().delete(built(entry.build())?).build(),
+        ])
+        .await
+    }
+
+    async fn of_subscriber(&self, tenant: &TenantId, subscriber: &Subscriber) -> Result<Vec<Subscription>, StoreError> {
+        let entries = query_partition(&self.client, &self.table, s(list_pk(tenant, subscriber)), &self.requests).await?;
+        let mut subscriptions = Vec::with_capacity(entries.len());
+        for entry in entries {
+            let Some(id) = entry.get("sk").and_then(|v| v.as_s().ok()).and_then(|v| SubscriptionId::parse(v.as_str()).ok()) else { continue };
+            if let Some(subscription) = self.get(tenant, &id).await? {
+                subscriptions.push(subscription);
+            }
+        }
+        Ok(subscriptions)
+    }
+
+    async fn due(&self, now: Timestamp, limit: usize) -> Result<Vec<(TenantId, SubscriptionId)>, StoreError> {
+        query_due(&self.client, &self.table, DUE_PARTITION, now, limit, &self.requests)
+            .await?
+            .into_iter()
+            .map(|(tenant, id)| SubscriptionId::parse(id).map(|id| (tenant, id)).map_err(|e| StoreError::Corrupt(e.to_string())))
+            .collect()
+    }
+}

@@ -1,0 +1,85 @@
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Mutex, MutexGuard};
+
+use async_trait::async_trait;
+
+use crate::domain::{SubscriptionId, TenantId, Timestamp};
+use crate::ports::{StoreError, WriteError};
+use crate::subscriptions::{Subscriber, Subscription, SubscriptionStore};
+
+#[derive(Default)]
+struct State {
+    subscriptions: HashMap<(TenantId, SubscriptionId), Subscription>,
+    due: BTreeSet<(Timestamp, TenantId, SubscriptionId)>,
+}
+
+/// Subscriptions in memory, with the DynamoDB store's conditions.
+#[derive(Default)]
+pub struct EmbeddedSubscriptionStore {
+    state: Mutex<State>,
+}
+
+impl EmbeddedSubscriptionStore {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn lock(&self) -> Result<MutexGuard<'_, State>, StoreError> {
+        self.state.lock().map_err(|_| StoreError::Unavailable("subscription store lock poisoned".into()))
+    }
+}
+
+fn due_key(s: &Subscription) -> (Timestamp, TenantId, SubscriptionId) {
+    (s.next_check_time, s.tenant.clone(), s.id.clone())
+}
+
+#[async_trait]
+impl SubscriptionStore for EmbeddedSubscriptionStore {
+    async fn save(&self, subscription: &Subscription, expected: Option<u64>) -> Result<(), WriteError> {
+        let mut state = self.lock()?;
+        let key = (subscription.tenant.clone(), subscription.id.clone());
+        let stored = state.subscriptions.get(&key).cloned();
+        if stored.as_ref().map(|s| s.version) != expected {
+            return Err(WriteError::Conflict);
+        }
+        if let Some(old) = stored {
+            state.due.remove(&due_key(&old));
+        }
+        if subscription.is_scheduled() {
+            state.due.insert(due_key(subscription));
+        }
+        state.subscriptions.insert(key, subscription.clone());
+        Ok(())
+    }
+
+    async fn get(&self, tenant: &TenantId, id: &SubscriptionId) -> Result<Option<Subscription>, StoreError> {
+        Ok(self.lock()?.subscriptions.get(&(tenant.clone(), id.clone())).cloned())
+    }
+
+    async fn delete(&self, subscription: &Subscription, expected: u64) -> Result<(), WriteError> {
+        let mut state = self.lock()?;
+        let key = (subscription.tenant.clone(), subscription.id.clone());
+        match state.subscriptions.get(&key) {
+            Some(stored) if stored.version == expected => {
+                let old = due_key(stored);
+                state.due.remove(&old);
+                state.subscriptions.remove(&key);
+                Ok(())
+            }
+            _ => Err(WriteError::Conflict),
+        }
+    }
+
+    async fn of_subscriber(&self, tenant: &TenantId, subscriber: &Subscriber) -> Result<Vec<Subscription>, StoreError> {
+        let state = self.lock()?;
+        let mut found: Vec<Subscription> =
+            state.subscriptions.values().filter(|s| &s.tenant == tenant && &s.subscriber == subscriber).cloned().collect();
+        found.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(found)
+    }
+
+    async fn due(&self, now: Timestamp, limit: usize) -> Result<Vec<(TenantId, SubscriptionId)>, StoreError> {
+        let state = self.lock()?;
+        Ok(state.due.iter().take_while(|(at, _, _)| *at <= now).take(limit).map(|(_, t, id)| (t.clone(), id.clone())).collect())
+    }
+}

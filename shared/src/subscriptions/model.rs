@@ -1,0 +1,122 @@
+//! A subscription: who, to which resources, under which filter, about what
+//! (new, updated), how often, by which methods; and the check's
+//! bookkeeping (last check, next check, lease, failures).
+use std::collections::BTreeSet;
+use std::fmt;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::filter::Filter;
+use crate::domain::{CompanyId, GroupName, ResourceName, SubscriptionId, TenantId, Timestamp, UserId};
+
+pub const MAX_RESOURCES: usize = 16;
+
+/// A user; or a group or a company, which see public records only.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Subscriber {
+    User(UserId),
+    Group(GroupName),
+    Company(CompanyId),
+}
+
+impl fmt::Display for Subscriber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::User(id) => write!(f, "user:{id}"),
+            Self::Group(name) => write!(f, "group:{name}"),
+            Self::Company(id) => write!(f, "company:{id}"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NotifyOn {
+    New,
+    Upd,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Frequency {
+    /// Every check (5 minutes).
+    Immediately,
+    Hourly,
+    #[default]
+    Daily,
+    Weekly,
+    Never,
+}
+
+impl Frequency {
+    pub fn interval(self) -> Option<Duration> {
+        match self {
+            Self::Immediately => Some(Duration::from_secs(300)),
+            Self::Hourly => Some(Duration::from_secs(3600)),
+            Self::Daily => Some(Duration::from_secs(86_400)),
+            Self::Weekly => Some(Duration::from_secs(7 * 86_400)),
+            Self::Never => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Method {
+    #[serde(rename = "EMAIL")]
+    Email,
+    #[serde(rename = "INAPP")]
+    Inapp,
+}
+
+impl Method {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Email => "email",
+            Self::Inapp => "inapp",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EmailFormat {
+    Html,
+    Text,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Subscription {
+    pub id: SubscriptionId,
+    pub tenant: TenantId,
+    pub subscriber: Subscriber,
+    pub resources: Vec<ResourceName>,
+    pub filter: Filter,
+    /// The filter as the caller wrote it (Eden's pairs), shown back.
+    pub filter_source: Value,
+    pub notify_on: BTreeSet<NotifyOn>,
+    pub frequency: Frequency,
+    pub methods: BTreeSet<Method>,
+    pub email_format: Option<EmailFormat>,
+    pub created_at: Timestamp,
+    /// Changes after this are not yet reported.
+    pub last_check_time: Timestamp,
+    pub next_check_time: Timestamp,
+    /// A check owns it until then; after, another may take over.
+    pub lease_until: Option<Timestamp>,
+    /// Consecutive failed checks; at the limit the subscription is
+    /// suspended (no longer due) until it is saved again.
+    pub failures: u32,
+    pub suspended: bool,
+    pub last_error: Option<String>,
+    pub version: u64,
+}
+
+impl Subscription {
+    /// Whether the check should look at it at all.
+    pub fn is_scheduled(&self) -> bool {
+        self.frequency != Frequency::Never && !self.suspended
+    }
+}

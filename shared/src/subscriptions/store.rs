@@ -1,0 +1,21 @@
+//! The subscription store port.
+use async_trait::async_trait;
+
+use super::model::{Subscriber, Subscription};
+use crate::domain::{SubscriptionId, TenantId, Timestamp};
+use crate::ports::{StoreError, WriteError};
+
+#[async_trait]
+pub trait SubscriptionStore: Send + Sync {
+    /// Creates (`expected` = `None`) or replaces the subscription stored at
+    /// version `expected`; keeps the subscriber's list and the due index.
+    async fn save(&self, subscription: &Subscription, expected: Option<u64>) -> Result<(), WriteError>;
+    async fn get(&self, tenant: &TenantId, id: &SubscriptionId) -> Result<Option<Subscription>, StoreError>;
+    /// Deletes the subscription stored at version `expected`.
+    async fn delete(&self, subscription: &Subscription, expected: u64) -> Result<(), WriteError>;
+    /// A subscriber's subscriptions.
+    async fn of_subscriber(&self, tenant: &TenantId, subscriber: &Subscriber) -> Result<Vec<Subscription>, StoreError>;
+    /// Scheduled subscriptions with `next_check_time <= now`, oldest first,
+    /// across tenants (an index, never a scan).
+    async fn due(&self, now: Timestamp, limit: usize) -> Result<Vec<(TenantId, SubscriptionId)>, StoreError>;
+}

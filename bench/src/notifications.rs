@@ -158,6 +158,7 @@ async fn dynamodb_costs(channel: Channel, recipients: usize) -> anyhow::Result<C
         mailer: Arc::new(CountingMailer::default()),
         records: Arc::new(herald::adapters::embedded::EmbeddedRecordStore::new()),
         subscriptions: Arc::new(herald::adapters::embedded::EmbeddedSubscriptionStore::new()),
+        templates: Arc::new(herald::adapters::embedded::EmbeddedTemplateStore::new()),
     };
     let p = parts(adapters, recipients).await?;
     let before = total();

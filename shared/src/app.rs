@@ -5,11 +5,11 @@ use std::time::Duration;
 
 use crate::adapters::aws::{
     self, DynamoBusStore, DynamoDirectoryStore, DynamoInboxStore, DynamoNotificationStore, DynamoRecordStore, DynamoSubscriptionStore,
-    DynamoTypeStore, SesMailer, SqsQueue,
+    DynamoTemplateStore, DynamoTypeStore, SesMailer, SqsQueue,
 };
 use crate::adapters::embedded::{
     EmbeddedBusStore, EmbeddedDirectoryStore, EmbeddedInboxStore, EmbeddedNotificationStore, EmbeddedQueue, EmbeddedRecordStore,
-    EmbeddedSubscriptionStore, EmbeddedTypeStore, FileMailer,
+    EmbeddedSubscriptionStore, EmbeddedTemplateStore, EmbeddedTypeStore, FileMailer,
 };
 use crate::auth::Authenticator;
 use crate::bus::{Bus, BusStore};
@@ -21,7 +21,8 @@ use crate::notifications::{NotificationStore, Notifier, NotifierSettings, TypeSt
 use crate::outbox::{Mailer, Outbox, OutboxQueue, OutboxSettings, QueueConsumer};
 use crate::ports::StoreError;
 use crate::records::{RecordStore, Records};
-use crate::subscriptions::{SubscriptionStore, Subscriptions};
+use crate::subscriptions::render::TemplateStore;
+use crate::subscriptions::{Checker, CheckerSettings, SubscriptionStore, Subscriptions};
 
 /// Everything a handler may use. Cheap to clone.
 #[derive(Clone)]
@@ -38,6 +39,8 @@ pub struct Services {
     pub outbox_consumer: Arc<dyn QueueConsumer>,
     pub records: Records,
     pub subscriptions: Subscriptions,
+    /// The subscription check (digests).
+    pub checker: Checker,
     pub clock: Arc<dyn Clock>,
 }
 
@@ -62,6 +65,7 @@ pub struct Adapters {
     pub mailer: Arc<dyn Mailer>,
     pub records: Arc<dyn RecordStore>,
     pub subscriptions: Arc<dyn SubscriptionStore>,
+    pub templates: Arc<dyn TemplateStore>,
 }
 
 impl Adapters {
@@ -79,6 +83,7 @@ impl Adapters {
             mailer: Arc::new(FileMailer::new(config.mail_dir.clone())),
             records: Arc::new(EmbeddedRecordStore::new()),
             subscriptions: Arc::new(EmbeddedSubscriptionStore::new()),
+            templates: Arc::new(EmbeddedTemplateStore::new()),
         }
     }
 }
@@ -125,6 +130,7 @@ impl Services {
             mailer: Arc::new(SesMailer::new(aws_sdk_sesv2::Client::new(&sdk))),
             records: Arc::new(DynamoRecordStore::new(dynamodb.clone(), config.data_table.clone())),
             subscriptions: Arc::new(DynamoSubscriptionStore::new(dynamodb.clone(), config.data_table.clone())),
+            templates: Arc::new(DynamoTemplateStore::new(dynamodb.clone(), config.data_table.clone())),
         };
         let services = Self::from_adapters(config, clock, adapters)?;
         Ok(AwsServices {
@@ -167,14 +173,23 @@ impl Services {
         Ok(Self {
             auth: Arc::new(Authenticator::hs256(secret.expose())),
             bus,
-            directory: adapters.directory,
+            directory: adapters.directory.clone(),
             types: adapters.types,
-            notifier,
+            notifier: notifier.clone(),
             inbox,
             outbox,
             outbox_consumer: adapters.consumer,
             records: Records::new(adapters.records.clone(), clock.clone()),
-            subscriptions: Subscriptions::new(adapters.subscriptions, adapters.records, clock.clone()),
+            subscriptions: Subscriptions::new(adapters.subscriptions.clone(), adapters.records.clone(), clock.clone()),
+            checker: Checker::new(
+                adapters.subscriptions,
+                adapters.records,
+                adapters.directory.clone(),
+                adapters.templates,
+                notifier.clone(),
+                clock.clone(),
+                CheckerSettings { system_name: config.system_name.clone(), email_format: config.email_format, ..CheckerSettings::default() },
+            ),
             clock,
         })
     }

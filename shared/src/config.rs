@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use crate::bus::BusSettings;
 use crate::domain::EmailAddress;
+use crate::subscriptions::EmailFormat;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -59,6 +60,12 @@ pub struct Config {
     /// `HERALD_MAIL_DIR` (`herald-mail`, under the working directory): where
     /// the embedded mailer writes each email as an `.eml` file.
     pub mail_dir: std::path::PathBuf,
+    /// `HERALD_SYSTEM_NAME` (`Herald`): the system name in digest subjects
+    /// and templates.
+    pub system_name: String,
+    /// `HERALD_EMAIL_FORMAT` (`html`): digests' email format for
+    /// subscriptions that do not choose (`html` or `text`).
+    pub email_format: EmailFormat,
 }
 
 impl Config {
@@ -116,6 +123,14 @@ impl Config {
             outbox_queue_url: lookup("HERALD_OUTBOX_QUEUE_URL").filter(|s| !s.is_empty()),
             outbox_max_attempts: u32::try_from(number("HERALD_OUTBOX_MAX_ATTEMPTS", 5, 1, 100)?).unwrap_or(5),
             inbox_read_retention: Duration::from_secs(86_400 * number("HERALD_INBOX_READ_RETENTION_DAYS", 30, 1, 3650)?),
+            system_name: lookup("HERALD_SYSTEM_NAME").filter(|s| !s.trim().is_empty() && s.len() <= 64).unwrap_or_else(|| "Herald".to_owned()),
+            email_format: match lookup("HERALD_EMAIL_FORMAT").as_deref() {
+                None | Some("") | Some("html") => EmailFormat::Html,
+                Some("text") => EmailFormat::Text,
+                Some(other) => {
+                    return Err(ConfigError::Invalid { name: "HERALD_EMAIL_FORMAT", expected: "html or text", value: other.to_owned() })
+                }
+            },
             mail_dir: lookup("HERALD_MAIL_DIR").filter(|s| !s.is_empty()).unwrap_or_else(|| "herald-mail".to_owned()).into(),
         })
     }

@@ -160,6 +160,7 @@ async fn moto() -> (Adapters, DeadLetters) {
         mailer: Arc::new(ScriptedMailer::default()),
         records: Arc::new(herald::adapters::embedded::EmbeddedRecordStore::new()),
         subscriptions: Arc::new(herald::adapters::embedded::EmbeddedSubscriptionStore::new()),
+        templates: Arc::new(herald::adapters::embedded::EmbeddedTemplateStore::new()),
     };
     (adapters, DeadLetters::Sqs(sqs, dlq_url))
 }

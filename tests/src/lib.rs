@@ -251,6 +251,15 @@ pub struct SentMail {
     pub subject: String,
 }
 
+/// An email with its body: the raw `.eml` text, or the body moto kept (the
+/// HTML part when there are two).
+#[derive(Debug, Clone)]
+pub struct SentMailWithBody {
+    pub to: String,
+    pub subject: String,
+    pub body: String,
+}
+
 impl Gateway {
     /// Runs the scheduled jobs once and drains the outbox; the report.
     pub async fn tick(&self, admin: &str) -> Value {
@@ -262,17 +271,24 @@ impl Gateway {
     /// Emails sent so far to addresses ending in `domain`, sorted: `.eml`
     /// files (embedded) or moto's SES messages (`--aws`).
     pub async fn sent_mail(&self, domain: &str) -> Vec<SentMail> {
+        let mut mails: Vec<SentMail> =
+            self.sent_mail_with_body(domain).await.into_iter().map(|m| SentMail { to: m.to, subject: m.subject }).collect();
+        mails.sort();
+        mails
+    }
+
+    /// As `sent_mail`, with bodies, in no particular order.
+    pub async fn sent_mail_with_body(&self, domain: &str) -> Vec<SentMailWithBody> {
         let mut mails = match self.data_table {
             None => eml_files(&self.mail_dir),
             Some(_) => moto_ses_messages(&self.http).await,
         };
         mails.retain(|m| m.to.ends_with(domain));
-        mails.sort();
         mails
     }
 }
 
-fn eml_files(dir: &std::path::Path) -> Vec<SentMail> {
+fn eml_files(dir: &std::path::Path) -> Vec<SentMailWithBody> {
     let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
     let mut mails = Vec::new();
     for entry in entries.flatten() {
@@ -283,21 +299,22 @@ fn eml_files(dir: &std::path::Path) -> Vec<SentMail> {
                 .map(|v| v.trim().trim_start_matches('<').trim_end_matches('>').to_owned())
                 .unwrap_or_default()
         };
-        mails.push(SentMail { to: header("To:"), subject: header("Subject:") });
+        mails.push(SentMailWithBody { to: header("To:"), subject: header("Subject:"), body: text.clone() });
     }
     mails
 }
 
 /// moto keeps sent SES messages in its backend; `/moto-api/data.json`
 /// shows them.
-async fn moto_ses_messages(http: &reqwest::Client) -> Vec<SentMail> {
+async fn moto_ses_messages(http: &reqwest::Client) -> Vec<SentMailWithBody> {
     let endpoint = std::env::var("AWS_ENDPOINT_URL").expect("AWS_ENDPOINT_URL");
     let data: Value = http.get(format!("{endpoint}/moto-api/data.json")).send().await.expect("moto data").json().await.expect("json");
     let mut mails = Vec::new();
     for message in data["ses"]["Message"].as_array().into_iter().flatten() {
         let subject = message["subject"].as_str().unwrap_or_default().to_owned();
+        let body = message["body"].as_str().unwrap_or_default().to_owned();
         for to in message["destinations"]["ToAddresses"].as_array().into_iter().flatten() {
-            mails.push(SentMail { to: to.as_str().unwrap_or_default().to_owned(), subject: subject.clone() });
+            mails.push(SentMailWithBody { to: to.as_str().unwrap_or_default().to_owned(), subject: subject.clone(), body: body.clone() });
         }
     }
     mails

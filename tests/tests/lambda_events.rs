@@ -103,8 +103,11 @@ async fn notification_fixtures_through_check_outbox_and_inbox() {
     clock.advance(std::time::Duration::from_secs(2));
     let schedule_event = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../events/check-schedule.json")).expect("fixture");
     let _: EventBridgeEvent = serde_json::from_str(&schedule_event).expect("an EventBridge event");
-    let report = scheduled_check(&services.notifier).await.expect("check");
-    assert_eq!((report.published, report.deliveries), (1, 1));
+    let report = scheduled_check(&services.notifier, &services.checker, &serde_json::from_str(&schedule_event).expect("json")).await.expect("check");
+    assert_eq!((report["notifications"]["published"].as_u64(), report["notifications"]["deliveries"].as_u64()), (Some(1), Some(1)));
+    let subscriptions_event = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../events/check-subscriptions.json")).expect("fixture");
+    let report = scheduled_check(&services.notifier, &services.checker, &serde_json::from_str(&subscriptions_event).expect("json")).await.expect("check");
+    assert_eq!(report["subscriptions"]["checked"], 0);
 
     // The outbox fixture: an unknown delivery is done, a malformed body is
     // reported as a batch item failure (and so reaches the DLQ).

@@ -1,5 +1,6 @@
-//! Lambda entry point of the `check` function, run by EventBridge every
-//! minute: publishes the notifications that are due.
+//! Lambda entry point of the `check` function, run by EventBridge: every
+//! minute it publishes the notifications that are due; every 5 minutes
+//! (input `{"job": "subscriptions"}`) it runs the subscription check.
 use std::sync::Arc;
 
 use herald::adapters::aws::lambda::scheduled_check;
@@ -11,9 +12,9 @@ async fn main() -> Result<(), Error> {
     telemetry::init();
     let config = Config::from_env()?;
     let services = Services::aws(&config, Arc::new(SystemClock)).await?.services;
-    let notifier = &services.notifier;
-    lambda_runtime::run(service_fn(|_: LambdaEvent<serde_json::Value>| async move {
-        scheduled_check(notifier).await.map_err(Error::from)
+    let (notifier, checker) = (&services.notifier, &services.checker);
+    lambda_runtime::run(service_fn(|event: LambdaEvent<serde_json::Value>| async move {
+        scheduled_check(notifier, checker, &event.payload).await.map_err(Error::from)
     }))
     .await
 }

@@ -76,8 +76,9 @@ async fn shutdown() {
     let _ = tokio::signal::ctrl_c().await;
 }
 
-/// The scheduled jobs of template.yaml (the check, `rate(1 minute)`), run
-/// every minute.
+/// The scheduled jobs of template.yaml (the check: notifications every
+/// minute, subscriptions every 5 minutes), both run every minute here (a
+/// subscription is only checked when due anyway).
 async fn run_schedules(local: Local) {
     let mut every_minute = tokio::time::interval(Duration::from_secs(60));
     loop {
@@ -105,10 +106,13 @@ async fn drain(local: &Local) -> Result<herald::outbox::DrainReport, herald::por
     local.services.outbox.drain(local.services.outbox_consumer.as_ref()).await
 }
 
+/// The subscription check first (its digests are published at once), then
+/// the due notifications, then the outbox.
 async fn run_jobs_once(local: &Local) -> Result<Value, herald::ports::StoreError> {
+    let subscriptions = local.services.checker.run().await?;
     let check = local.services.notifier.run_due().await?;
     let outbox = drain(local).await?;
-    Ok(json!({ "check": check, "outbox": outbox }))
+    Ok(json!({ "subscriptions": subscriptions, "check": check, "outbox": outbox }))
 }
 
 async fn require_admin(local: &Local, headers: &HeaderMap) -> Result<(), ApiError> {

@@ -9,6 +9,7 @@ pub mod notifications;
 pub mod notify;
 pub mod records;
 pub mod subscriptions;
+pub mod templates;
 pub mod types;
 
 use axum::http::HeaderMap;
@@ -66,7 +67,8 @@ fn api_routes(services: Services) -> Router {
         .merge(types::routes(services.clone()))
         .merge(inbox::routes(services.clone()))
         .merge(records::routes(services.clone()))
-        .merge(subscriptions::routes(services))
+        .merge(subscriptions::routes(services.clone()))
+        .merge(templates::routes(services))
 }
 
 /// Every route of every HTTP function: what the local gateway serves.

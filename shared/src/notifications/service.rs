@@ -234,6 +234,25 @@ impl Notifier {
         Err(StoreError::Contention.into())
     }
 
+    /// Publishes a notification made elsewhere (a subscription digest) under
+    /// its own, derived id: created once, so a second attempt with the same
+    /// id sends nothing (if a crashed attempt created it and stopped, the
+    /// due check publishes it when its lease runs out).
+    pub async fn publish_new(&self, mut notification: Notification) -> Result<(), StoreError> {
+        let now = self.clock.now();
+        notification.status = NotificationStatus::Publishing;
+        notification.lease_until = Some(now.plus(self.settings.publish_lease));
+        notification.due_at = now;
+        notification.created_at = now;
+        notification.revision = 1;
+        notification.version = 1;
+        match self.store.save(&notification, None).await {
+            Ok(()) => self.publish(notification).await.map(|_| ()),
+            Err(WriteError::Conflict) => Ok(()),
+            Err(WriteError::Store(e)) => Err(e),
+        }
+    }
+
     /// Cancels a notification not yet published.
     pub async fn cancel(&self, tenant: &TenantId, id: &NotificationId) -> Result<Notification, NotifyError> {
         for _ in 0..16 {

@@ -106,6 +106,11 @@ pub struct Subscription {
     pub next_check_time: Timestamp,
     /// A check owns it until then; after, another may take over.
     pub lease_until: Option<Timestamp>,
+    /// The end of the window the owning check reports on, fixed when it
+    /// claimed the subscription: a check taking over after a crash reports
+    /// the same window under the same digest ids, so nothing goes twice.
+    #[serde(default)]
+    pub pending_window_end: Option<Timestamp>,
     /// Consecutive failed checks; at the limit the subscription is
     /// suspended (no longer due) until it is saved again.
     pub failures: u32,

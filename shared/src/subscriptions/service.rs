@@ -138,6 +138,7 @@ impl Subscriptions {
             last_check_time: now,
             next_check_time: now.plus(settings.frequency.interval().unwrap_or_default()),
             lease_until: None,
+            pending_window_end: None,
             failures: 0,
             suspended: false,
             last_error: None,

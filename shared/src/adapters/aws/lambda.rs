@@ -5,6 +5,7 @@ use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent
 use crate::notifications::{CheckReport, Notifier};
 use crate::outbox::{Handled, Outbox};
 use crate::ports::StoreError;
+use crate::subscriptions::Checker;
 
 /// Handles the records concurrently (each is its own delivery); those to
 /// retry are reported as batch item failures (`ReportBatchItemFailures`),
@@ -27,10 +28,17 @@ pub async fn outbox_batch(outbox: &Outbox, event: SqsEvent) -> SqsBatchResponse 
     response
 }
 
-/// The scheduled check: publishes due notifications. The event's content
-/// does not matter (EventBridge sends its schedule event).
-pub async fn scheduled_check(notifier: &Notifier) -> Result<CheckReport, StoreError> {
-    let report = notifier.run_due().await?;
-    tracing::info!(published = report.published, cancelled = report.cancelled, deliveries = report.deliveries, "check done");
-    Ok(report)
+/// The scheduled check. Two EventBridge schedules invoke it: every minute
+/// with the plain schedule event (publish due notifications), and every 5
+/// minutes with the input `{"job": "subscriptions"}` (the subscription
+/// check).
+pub async fn scheduled_check(notifier: &Notifier, checker: &Checker, event: &serde_json::Value) -> Result<serde_json::Value, StoreError> {
+    if event.get("job").and_then(|j| j.as_str()) == Some("subscriptions") {
+        let report = checker.run().await?;
+        tracing::info!(checked = report.checked, digests = report.digests, failed = report.failed, "subscription check done");
+        return Ok(serde_json::json!({ "subscriptions": report }));
+    }
+    let report: CheckReport = notifier.run_due().await?;
+    tracing::info!(published = report.published, cancelled = report.cancelled, deliveries = report.deliveries, "notification check done");
+    Ok(serde_json::json!({ "notifications": report }))
 }

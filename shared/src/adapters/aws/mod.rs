@@ -12,6 +12,7 @@ mod request_count;
 mod ses_mailer;
 mod subscription_store;
 pub mod tables;
+mod template_store;
 mod type_store;
 
 pub use bus_store::DynamoBusStore;
@@ -22,6 +23,7 @@ pub use queue::SqsQueue;
 pub use record_store::DynamoRecordStore;
 pub use ses_mailer::SesMailer;
 pub use subscription_store::DynamoSubscriptionStore;
+pub use template_store::DynamoTemplateStore;
 pub use aws_config::SdkConfig;
 pub use aws_sdk_dynamodb::Client as DynamoClient;
 pub use request_count::RequestCount;

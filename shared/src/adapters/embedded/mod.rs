@@ -8,6 +8,7 @@ mod notification_store;
 mod queue;
 mod record_store;
 mod subscription_store;
+mod template_store;
 mod type_store;
 
 pub use bus_store::EmbeddedBusStore;
@@ -18,4 +19,5 @@ pub use notification_store::EmbeddedNotificationStore;
 pub use queue::EmbeddedQueue;
 pub use record_store::EmbeddedRecordStore;
 pub use subscription_store::EmbeddedSubscriptionStore;
+pub use template_store::EmbeddedTemplateStore;
 pub use type_store::EmbeddedTypeStore;

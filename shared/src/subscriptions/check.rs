@@ -1,0 +1,323 @@
+//! The subscription check (every 5 minutes): due subscriptions → records
+//! changed in their window (the change log, per resource) → filter →
+//! readable by the subscriber → new/updated per `notify_on` → one digest per
+//! subscription and method, published through the notifier and the outbox.
+//!
+//! Fixes of Eden's faults: the lease expires (a crash never locks a
+//! subscription); a failure backs off and, after a limit, suspends the
+//! subscription; `notify_on` is honoured; windows are contiguous
+//! (`[last_check_time, window_end)`, and the next one starts where this one
+//! ended), and the window ends a grace period before the check starts, so a
+//! change still being written when the check reads is in the next window;
+//! the cost follows due subscriptions and changed records, never totals.
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::model::{EmailFormat, Method, NotifyOn, Subscriber, Subscription};
+use super::render::{self, DigestContext, ResourceView, TemplateStore};
+use super::store::SubscriptionStore;
+use crate::directory::{DirectoryStore, User};
+use crate::domain::{Clock, NotificationId, RecordId, ResourceName, SubscriptionId, TenantId, Timestamp};
+use crate::notifications::model::{Notification, NotificationStatus};
+use crate::notifications::recipients::RecipientSpec;
+use crate::notifications::{Channel, Notifier, StatusType, TypeKey};
+use crate::ports::{StoreError, WriteError};
+use crate::records::{Acl, Record, RecordStore, Resource};
+
+const DUE_BATCH: usize = 100;
+
+#[derive(Debug, Clone)]
+pub struct CheckerSettings {
+    /// The system name in subjects and templates (`HERALD_SYSTEM_NAME`).
+    pub system_name: String,
+    /// For subscriptions without their own (`HERALD_EMAIL_FORMAT`).
+    pub email_format: EmailFormat,
+    /// How long one check owns a subscription.
+    pub lease: Duration,
+    /// How far before its start a check's window ends: longer than any
+    /// record write takes (the api function's timeout), plus clock skew.
+    pub grace: Duration,
+    /// Consecutive failures before a subscription is suspended.
+    pub max_failures: u32,
+}
+
+impl Default for CheckerSettings {
+    fn default() -> Self {
+        Self {
+            system_name: "Herald".into(),
+            email_format: EmailFormat::Html,
+            lease: Duration::from_secs(300),
+            grace: Duration::from_secs(30),
+            max_failures: 5,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct SubscriptionCheckReport {
+    pub checked: usize,
+    pub digests: usize,
+    pub failed: usize,
+}
+
+#[derive(Clone)]
+pub struct Checker {
+    subscriptions: Arc<dyn SubscriptionStore>,
+    records: Arc<dyn RecordStore>,
+    directory: Arc<dyn DirectoryStore>,
+    templates: Arc<dyn TemplateStore>,
+    notifier: Notifier,
+    clock: Arc<dyn Clock>,
+    settings: CheckerSettings,
+}
+
+/// Change-log reads of one check run, shared by subscriptions that ask for
+/// the same window.
+type ChangeCache = HashMap<(TenantId, ResourceName, Timestamp, Timestamp), Arc<Vec<Record>>>;
+
+fn readable(acl: &Acl, subscriber: &Subscriber, user: Option<&User>) -> bool {
+    if acl.public {
+        return true;
+    }
+    match (subscriber, user) {
+        (Subscriber::User(_), Some(user)) => {
+            acl.users.contains(&user.id)
+                || acl.groups.iter().any(|g| user.groups.contains(g))
+                || acl.companies.iter().any(|c| user.companies.contains(c))
+        }
+        // Groups and companies see public records only.
+        _ => false,
+    }
+}
+
+fn recipients(subscriber: &Subscriber) -> RecipientSpec {
+    match subscriber {
+        Subscriber::User(id) => RecipientSpec { users: vec![id.clone()], ..Default::default() },
+        Subscriber::Group(name) => RecipientSpec { groups: vec![name.clone()], ..Default::default() },
+        Subscriber::Company(id) => RecipientSpec { companies: vec![id.clone()], ..Default::default() },
+    }
+}
+
+impl Checker {
+    pub fn new(
+        subscriptions: Arc<dyn SubscriptionStore>,
+        records: Arc<dyn RecordStore>,
+        directory: Arc<dyn DirectoryStore>,
+        templates: Arc<dyn TemplateStore>,
+        notifier: Notifier,
+        clock: Arc<dyn Clock>,
+        settings: CheckerSettings,
+    ) -> Self {
+        Self { subscriptions, records, directory, templates, notifier, clock, settings }
+    }
+
+    pub fn templates(&self) -> &Arc<dyn TemplateStore> {
+        &self.templates
+    }
+
+    pub async fn run(&self) -> Result<SubscriptionCheckReport, StoreError> {
+        let mut report = SubscriptionCheckReport::default();
+        let mut seen = std::collections::BTreeSet::new();
+        let mut cache = ChangeCache::new();
+        loop {
+            let now = self.clock.now();
+            let due = self.subscriptions.due(now, DUE_BATCH).await?;
+            let fresh: Vec<(TenantId, SubscriptionId)> = due.into_iter().filter(|d| seen.insert(d.clone())).collect();
+            if fresh.is_empty() {
+                return Ok(report);
+            }
+            for (tenant, id) in fresh {
+                let Some(claimed) = self.claim(&tenant, &id).await? else { continue };
+                report.checked += 1;
+                match self.process(&claimed, &mut cache).await {
+                    Ok(digests) => {
+                        report.digests += digests;
+                        self.finish(&claimed, None).await?;
+                    }
+                    Err(e) => {
+                        report.failed += 1;
+                        tracing::warn!(subscription = %id, error = %e, "subscription check failed; backing off");
+                        self.finish(&claimed, Some(e.to_string())).await?;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Takes the subscription for this run with a conditional write, unless
+    /// it is not due, or another check holds an unexpired lease.
+    async fn claim(&self, tenant: &TenantId, id: &SubscriptionId) -> Result<Option<Subscription>, StoreError> {
+        let now = self.clock.now();
+        let Some(current) = self.subscriptions.get(tenant, id).await? else { return Ok(None) };
+        if !current.is_scheduled() || current.next_check_time > now || current.lease_until.is_some_and(|l| l > now) {
+            return Ok(None);
+        }
+        let window_end = current.pending_window_end.unwrap_or_else(|| {
+            Timestamp::from_millis(now.as_millis() - i64::try_from(self.settings.grace.as_millis()).unwrap_or(0))
+        });
+        let claimed = Subscription {
+            lease_until: Some(now.plus(self.settings.lease)),
+            pending_window_end: Some(window_end),
+            version: current.version + 1,
+            ..current.clone()
+        };
+        match self.subscriptions.save(&claimed, Some(current.version)).await {
+            Ok(()) => Ok(Some(claimed)),
+            Err(WriteError::Conflict) => Ok(None),
+            Err(WriteError::Store(e)) => Err(e),
+        }
+    }
+
+    /// Records the outcome: the next window on success; a backoff (and, at
+    /// the limit, suspension) on failure, keeping the pending window so the
+    /// retry sends the same digests.
+    async fn finish(&self, claimed: &Subscription, failure: Option<String>) -> Result<(), StoreError> {
+        let now = self.clock.now();
+        let window_end = claimed.pending_window_end.unwrap_or(claimed.last_check_time);
+        let interval = claimed.frequency.interval().unwrap_or_default();
+        let next = match failure {
+            None => Subscription {
+                last_check_time: window_end.max(claimed.last_check_time),
+                next_check_time: window_end.max(claimed.last_check_time).plus(interval),
+                lease_until: None,
+                pending_window_end: None,
+                failures: 0,
+                last_error: None,
+                version: claimed.version + 1,
+                ..claimed.clone()
+            },
+            Some(error) => {
+                let failures = claimed.failures + 1;
+                let backoff = Duration::from_secs(60u64.saturating_mul(1 << failures.min(6))).min(Duration::from_secs(3600));
+                Subscription {
+                    next_check_time: now.plus(backoff),
+                    lease_until: None,
+                    failures,
+                    suspended: failures >= self.settings.max_failures,
+                    last_error: Some(error),
+                    version: claimed.version + 1,
+                    ..claimed.clone()
+                }
+            }
+        };
+        match self.subscriptions.save(&next, Some(claimed.version)).await {
+            // Changed meanwhile (the user edited it): theirs stands.
+            Ok(()) | Err(WriteError::Conflict) => Ok(()),
+            Err(WriteError::Store(e)) => Err(e),
+        }
+    }
+
+    async fn changes(&self, cache: &mut ChangeCache, tenant: &TenantId, resource: &ResourceName, from: Timestamp, to: Timestamp) -> Result<Arc<Vec<Record>>, StoreError> {
+        let key = (tenant.clone(), resource.clone(), from, to);
+        if let Some(found) = cache.get(&key) {
+            return Ok(found.clone());
+        }
+        let records = Arc::new(self.records.changes(tenant, resource, from, to).await?);
+        cache.insert(key, records.clone());
+        Ok(records)
+    }
+
+    /// The digests of one claimed subscription; how many were sent.
+    async fn process(&self, subscription: &Subscription, cache: &mut ChangeCache) -> Result<usize, StoreError> {
+        let tenant = &subscription.tenant;
+        let from = subscription.last_check_time;
+        let Some(to) = subscription.pending_window_end.filter(|to| *to > from) else { return Ok(0) };
+        let user = match &subscription.subscriber {
+            Subscriber::User(id) => match self.directory.get_user(tenant, id).await?.filter(|u| u.active) {
+                Some(user) => Some(user),
+                // Unknown or inactive: nothing to send; the window moves on.
+                None => return Ok(0),
+            },
+            _ => None,
+        };
+        let mut views = Vec::new();
+        let mut resources: Vec<Resource> = Vec::new();
+        for name in &subscription.resources {
+            let Some(resource) = self.records.get_resource(tenant, name).await? else { continue };
+            let changes = self.changes(cache, tenant, name, from, to).await?;
+            // The latest version of each record changed in the window.
+            let mut latest: BTreeMap<&RecordId, &Record> = BTreeMap::new();
+            for record in changes.iter() {
+                latest.insert(&record.id, record);
+            }
+            let mut view = ResourceView { name: name.to_string(), title: resource.title.clone(), page_url: resource.page_url.clone(), new: vec![], upd: vec![] };
+            for record in latest.values() {
+                if record.deleted || !subscription.filter.matches(&record.fields) || !readable(&record.acl, &subscription.subscriber, user.as_ref()) {
+                    continue;
+                }
+                let kind = if record.created_on >= from { NotifyOn::New } else { NotifyOn::Upd };
+                if !subscription.notify_on.contains(&kind) {
+                    continue;
+                }
+                let row = render::row(&resource, record);
+                match kind {
+                    NotifyOn::New => view.new.push(row),
+                    NotifyOn::Upd => view.upd.push(row),
+                }
+            }
+            views.push(view);
+            resources.push(resource);
+        }
+        let (total_new, total_upd) = views.iter().fold((0, 0), |(n, u), v| (n + v.new.len(), u + v.upd.len()));
+        if total_new + total_upd == 0 {
+            return Ok(0);
+        }
+        views.retain(|v| !v.new.is_empty() || !v.upd.is_empty());
+        let titles = views.iter().map(|v| v.title.clone()).collect::<Vec<_>>().join(", ");
+        let context = DigestContext {
+            system: self.settings.system_name.clone(),
+            resource: titles.clone(),
+            notify_on: subscription.notify_on.iter().copied().collect(),
+            last_check_time: from.to_rfc3339(),
+            filter: subscription.filter.to_string(),
+            total: total_new + total_upd,
+            total_new,
+            total_upd,
+            resources: views,
+        };
+        let first = resources.first();
+        let prefix = first.map_or("notify", |r| r.notify_template.as_str());
+        let subject = render::subject(first.and_then(|r| r.notify_subject.as_deref()), &self.settings.system_name, &titles);
+        let templates = self.templates.as_ref();
+        for method in &subscription.methods {
+            let (channel, body, body_html) = match method {
+                Method::Email => {
+                    let format = subscription.email_format.unwrap_or(self.settings.email_format);
+                    let text = render::render(templates, tenant, &render::lookup_names(prefix, *method, EmailFormat::Text), false, &context).await?;
+                    let html = match format {
+                        EmailFormat::Html => Some(render::render(templates, tenant, &render::lookup_names(prefix, *method, EmailFormat::Html), true, &context).await?),
+                        EmailFormat::Text => None,
+                    };
+                    (Channel::Email, text, html)
+                }
+                Method::Inapp => (Channel::Message, render::render(templates, tenant, &render::lookup_names(prefix, *method, EmailFormat::Text), false, &context).await?, None),
+            };
+            let source = format!("{tenant}/{}/{}/{}", subscription.id, to.as_millis(), method.name());
+            let now = self.clock.now();
+            let digest = Notification {
+                id: NotificationId::derived(&source),
+                tenant: tenant.clone(),
+                key: TypeKey::parse("subscription:digest").map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                title: subject.clone(),
+                body,
+                body_html,
+                channel,
+                status_type: StatusType::Neutral,
+                recipients: recipients(&subscription.subscriber),
+                due_at: now,
+                until: None,
+                context: None,
+                status: NotificationStatus::Publishing,
+                revision: 1,
+                lease_until: None,
+                created_at: now,
+                published_at: None,
+                cancel_reason: None,
+                version: 1,
+            };
+            self.notifier.publish_new(digest).await?;
+        }
+        Ok(subscription.methods.len())
+    }
+}

@@ -1,0 +1,256 @@
+//! The subscription check, exactly once, on the embedded adapters and on
+//! DynamoDB (moto): concurrent checks send one digest; a check that crashed
+//! after sending is taken over when its lease runs out and sends nothing
+//! twice; an edit still being written while a check reads is in the next
+//! digest, not lost.
+mod common;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use herald::adapters::aws::{tables, DynamoDirectoryStore, DynamoNotificationStore, DynamoRecordStore, DynamoSubscriptionStore, DynamoTemplateStore};
+use herald::adapters::embedded::EmbeddedQueue;
+use herald::app::{Adapters, Services};
+use herald::config::Config;
+use herald::directory::User;
+use herald::domain::{Clock, ManualClock, RecordId, ResourceName, SubscriptionId, TenantId, Timestamp, UserId};
+use herald::outbox::{Email, MailError, Mailer};
+use herald::ports::{StoreError, WriteError};
+use herald::records::{Acl, Record, RecordReport, RecordStore, Resource};
+use herald::subscriptions::{Caller, Subscriber, Subscription, SubscriptionRequest, SubscriptionStore};
+use serde_json::json;
+
+#[derive(Default)]
+struct RecordingMailer(Mutex<Vec<String>>);
+
+#[async_trait]
+impl Mailer for RecordingMailer {
+    async fn send(&self, email: &Email) -> Result<String, MailError> {
+        let mut sent = self.0.lock().unwrap();
+        sent.push(email.text.clone().unwrap_or_default());
+        Ok(sent.len().to_string())
+    }
+}
+
+/// Fails the first save that ends a check (lease cleared): the process
+/// "dies" after the digest went out, before the subscription was updated.
+struct CrashBeforeFinish {
+    inner: Arc<dyn SubscriptionStore>,
+    armed: AtomicBool,
+}
+
+#[async_trait]
+impl SubscriptionStore for CrashBeforeFinish {
+    async fn save(&self, s: &Subscription, expected: Option<u64>) -> Result<(), WriteError> {
+        if s.pending_window_end.is_none() && expected.is_some() && self.armed.swap(false, Ordering::SeqCst) {
+            return Err(WriteError::Store(StoreError::Unavailable("simulated crash".into())));
+        }
+        self.inner.save(s, expected).await
+    }
+    async fn get(&self, t: &TenantId, id: &SubscriptionId) -> Result<Option<Subscription>, StoreError> {
+        self.inner.get(t, id).await
+    }
+    async fn delete(&self, s: &Subscription, expected: u64) -> Result<(), WriteError> {
+        self.inner.delete(s, expected).await
+    }
+    async fn of_subscriber(&self, t: &TenantId, s: &Subscriber) -> Result<Vec<Subscription>, StoreError> {
+        self.inner.of_subscriber(t, s).await
+    }
+    async fn due(&self, now: Timestamp, limit: usize) -> Result<Vec<(TenantId, SubscriptionId)>, StoreError> {
+        self.inner.due(now, limit).await
+    }
+}
+
+/// While the first check reads the change log, an edit stamped 10 s
+/// earlier is committed (a slow writer).
+struct SlowWriterDuringRead {
+    inner: Arc<dyn RecordStore>,
+    clock: Arc<ManualClock>,
+    armed: AtomicBool,
+}
+
+#[async_trait]
+impl RecordStore for SlowWriterDuringRead {
+    async fn put_resource(&self, t: &TenantId, r: &Resource) -> Result<(), StoreError> {
+        self.inner.put_resource(t, r).await
+    }
+    async fn get_resource(&self, t: &TenantId, n: &ResourceName) -> Result<Option<Resource>, StoreError> {
+        self.inner.get_resource(t, n).await
+    }
+    async fn resources(&self, t: &TenantId) -> Result<Vec<Resource>, StoreError> {
+        self.inner.resources(t).await
+    }
+    async fn get_record(&self, t: &TenantId, r: &ResourceName, id: &RecordId) -> Result<Option<Record>, StoreError> {
+        self.inner.get_record(t, r, id).await
+    }
+    async fn save_record(&self, t: &TenantId, r: &Record, expected: Option<u64>) -> Result<(), WriteError> {
+        self.inner.save_record(t, r, expected).await
+    }
+    async fn changes(&self, t: &TenantId, r: &ResourceName, from: Timestamp, to: Timestamp) -> Result<Vec<Record>, StoreError> {
+        let read = self.inner.changes(t, r, from, to).await?;
+        if self.armed.swap(false, Ordering::SeqCst) {
+            let stamped = Timestamp::from_millis(self.clock.now().as_millis() - 10_000);
+            let late = Record {
+                resource: r.clone(),
+                id: RecordId::parse("LATE-EDIT").unwrap(),
+                fields: json!({"status": "open"}).as_object().unwrap().clone(),
+                acl: Acl { public: true, ..Default::default() },
+                created_on: stamped,
+                modified_on: stamped,
+                deleted: false,
+                version: 1,
+            };
+            self.inner.save_record(t, &late, None).await.unwrap();
+        }
+        Ok(read)
+    }
+}
+
+struct Harness {
+    tenant: TenantId,
+    clock: Arc<ManualClock>,
+    services: Services,
+    mailer: Arc<RecordingMailer>,
+    crash: Arc<CrashBeforeFinish>,
+    slow_writer: Arc<SlowWriterDuringRead>,
+}
+
+fn config() -> Config {
+    Config::from_lookup(|name| match name {
+        "HERALD_JWT_SECRET" => Some("check-test-secret-0123456789".into()),
+        "HERALD_EMAIL_FORMAT" => Some("text".into()),
+        _ => None,
+    })
+    .unwrap()
+}
+
+async fn harness(moto: bool) -> Harness {
+    let mut adapters = Adapters::embedded(&config(), Arc::new(EmbeddedQueue::new(3)));
+    if moto {
+        let (client, table) = common::moto_client("check").await;
+        tables::ensure_data_table(&client, &table).await.unwrap();
+        adapters.directory = Arc::new(DynamoDirectoryStore::new(client.clone(), table.clone()));
+        adapters.notifications = Arc::new(DynamoNotificationStore::new(client.clone(), table.clone()));
+        adapters.records = Arc::new(DynamoRecordStore::new(client.clone(), table.clone()));
+        adapters.subscriptions = Arc::new(DynamoSubscriptionStore::new(client.clone(), table.clone()));
+        adapters.templates = Arc::new(DynamoTemplateStore::new(client, table));
+    }
+    let clock = Arc::new(ManualClock::new());
+    let mailer = Arc::new(RecordingMailer::default());
+    let crash = Arc::new(CrashBeforeFinish { inner: adapters.subscriptions.clone(), armed: AtomicBool::new(false) });
+    let slow_writer = Arc::new(SlowWriterDuringRead { inner: adapters.records.clone(), clock: clock.clone(), armed: AtomicBool::new(false) });
+    adapters.mailer = mailer.clone();
+    adapters.subscriptions = crash.clone();
+    adapters.records = slow_writer.clone();
+    let services = Services::from_adapters(&config(), clock.clone(), adapters).unwrap();
+    let tenant = TenantId::parse("demo").unwrap();
+    let user: User = serde_json::from_value(json!({"id": "1", "login": "ann", "email": "ann@example.org", "active": true, "groups": [],
+        "companies": [], "follower": null, "account_type": null, "locale": null, "timezone": null, "contacts": []}))
+    .unwrap();
+    services.directory.put_user(&tenant, &user).await.unwrap();
+    let resource = Resource {
+        name: ResourceName::parse("req").unwrap(),
+        title: "Requests".into(),
+        notify_fields: vec![],
+        notify_template: "notify".into(),
+        notify_subject: None,
+        page_url: None,
+        item_url: None,
+    };
+    services.records.store().put_resource(&tenant, &resource).await.unwrap();
+    let request: SubscriptionRequest = serde_json::from_value(json!({"resources": ["req"], "frequency": "immediately"})).unwrap();
+    let ann = UserId::parse("1").unwrap();
+    services.subscriptions.create(&tenant, &Caller { user: &ann, admin: false }, request).await.unwrap();
+    Harness { tenant, clock, services, mailer, crash, slow_writer }
+}
+
+impl Harness {
+    async fn report(&self, id: &str) {
+        let report = RecordReport {
+            id: RecordId::parse(id).unwrap(),
+            fields: json!({"status": "open"}).as_object().unwrap().clone(),
+            acl: Acl { public: true, ..Default::default() },
+            deleted: false,
+        };
+        self.services.records.report(&self.tenant, &ResourceName::parse("req").unwrap(), report).await.unwrap();
+    }
+
+    /// Digest texts sent so far (after draining the outbox).
+    async fn digests(&self) -> Vec<String> {
+        self.services.outbox.drain(self.services.outbox_consumer.as_ref()).await.unwrap();
+        self.mailer.0.lock().unwrap().clone()
+    }
+
+    fn advance(&self, secs: u64) {
+        self.clock.advance(Duration::from_secs(secs));
+    }
+}
+
+async fn concurrent_checks_send_one_digest(h: Harness) {
+    h.advance(5);
+    h.report("REQ-1").await;
+    h.advance(360);
+    let runs = futures::future::join_all((0..4).map(|_| h.services.checker.run())).await;
+    let digests: usize = runs.into_iter().map(|r| r.unwrap().digests).sum();
+    assert_eq!(digests, 1);
+    let sent = h.digests().await;
+    assert_eq!(sent.len(), 1);
+    assert!(sent[0].contains("REQ-1"));
+}
+
+async fn a_crashed_check_is_taken_over_and_sends_nothing_twice(h: Harness) {
+    h.advance(5);
+    h.report("REQ-1").await;
+    h.advance(360);
+    h.crash.armed.store(true, Ordering::SeqCst);
+    assert!(h.services.checker.run().await.is_err(), "the check dies after sending");
+    assert_eq!(h.digests().await.len(), 1);
+    // Its lease holds for 5 minutes: nobody takes over before.
+    assert_eq!(h.services.checker.run().await.unwrap().checked, 0);
+    h.advance(301);
+    let report = h.services.checker.run().await.unwrap();
+    assert_eq!(report.checked, 1, "taken over once the lease ran out");
+    assert_eq!(h.digests().await.len(), 1, "the same window, the same digest id: nothing sent twice");
+    // And the window moved on: a later change is reported next time.
+    h.report("REQ-2").await;
+    h.advance(360);
+    h.services.checker.run().await.unwrap();
+    let sent = h.digests().await;
+    assert_eq!(sent.len(), 2);
+    assert!(sent[1].contains("REQ-2") && !sent[1].contains("REQ-1"), "{}", sent[1]);
+}
+
+async fn an_edit_written_during_a_check_is_in_the_next_digest(h: Harness) {
+    h.advance(5);
+    h.report("REQ-1").await;
+    h.advance(360);
+    h.slow_writer.armed.store(true, Ordering::SeqCst);
+    h.services.checker.run().await.unwrap();
+    let sent = h.digests().await;
+    assert_eq!(sent.len(), 1);
+    assert!(sent[0].contains("REQ-1") && !sent[0].contains("LATE-EDIT"), "{}", sent[0]);
+    h.advance(360);
+    h.services.checker.run().await.unwrap();
+    let sent = h.digests().await;
+    assert_eq!(sent.len(), 2, "not lost");
+    assert!(sent[1].contains("LATE-EDIT") && !sent[1].contains("REQ-1"), "{}", sent[1]);
+}
+
+macro_rules! on_both {
+    ($($case:ident),* $(,)?) => {
+        mod embedded_adapters {
+            $(#[tokio::test] async fn $case() { super::$case(super::harness(false).await).await; })*
+        }
+        mod dynamodb_on_moto {
+            $(#[tokio::test] async fn $case() { super::$case(super::harness(true).await).await; })*
+        }
+    };
+}
+
+on_both!(
+    concurrent_checks_send_one_digest,
+    a_crashed_check_is_taken_over_and_sends_nothing_twice,
+    an_edit_written_during_a_check_is_in_the_next_digest,
+);

@@ -72,9 +72,11 @@ pub struct Checker {
     settings: CheckerSettings,
 }
 
-/// Change-log reads of one check run, shared by subscriptions that ask for
-/// the same window.
-type ChangeCache = HashMap<(TenantId, ResourceName, Timestamp, Timestamp), Arc<Vec<Record>>>;
+/// Change-log reads of one check run, per resource: the changes from the
+/// earliest window start asked so far to the run's common window end,
+/// oldest first. A later subscription whose window starts later takes a
+/// slice; memory stays one list per resource, not one per subscription.
+type ChangeCache = HashMap<(TenantId, ResourceName), (Timestamp, Timestamp, Arc<Vec<Record>>)>;
 
 fn readable(acl: &Acl, subscriber: &Subscriber, user: Option<&User>) -> bool {
     if acl.public {
@@ -120,6 +122,9 @@ impl Checker {
         let mut report = SubscriptionCheckReport::default();
         let mut seen = std::collections::BTreeSet::new();
         let mut cache = ChangeCache::new();
+        // One window end for the whole run, so subscriptions share reads.
+        let start = self.clock.now();
+        let window_end = Timestamp::from_millis(start.as_millis() - i64::try_from(self.settings.grace.as_millis()).unwrap_or(0));
         loop {
             let now = self.clock.now();
             let due = self.subscriptions.due(now, DUE_BATCH).await?;
@@ -128,7 +133,7 @@ impl Checker {
                 return Ok(report);
             }
             for (tenant, id) in fresh {
-                let Some(claimed) = self.claim(&tenant, &id).await? else { continue };
+                let Some(claimed) = self.claim(&tenant, &id, window_end).await? else { continue };
                 report.checked += 1;
                 match self.process(&claimed, &mut cache).await {
                     Ok(digests) => {
@@ -147,15 +152,13 @@ impl Checker {
 
     /// Takes the subscription for this run with a conditional write, unless
     /// it is not due, or another check holds an unexpired lease.
-    async fn claim(&self, tenant: &TenantId, id: &SubscriptionId) -> Result<Option<Subscription>, StoreError> {
+    async fn claim(&self, tenant: &TenantId, id: &SubscriptionId, run_window_end: Timestamp) -> Result<Option<Subscription>, StoreError> {
         let now = self.clock.now();
         let Some(current) = self.subscriptions.get(tenant, id).await? else { return Ok(None) };
         if !current.is_scheduled() || current.next_check_time > now || current.lease_until.is_some_and(|l| l > now) {
             return Ok(None);
         }
-        let window_end = current.pending_window_end.unwrap_or_else(|| {
-            Timestamp::from_millis(now.as_millis() - i64::try_from(self.settings.grace.as_millis()).unwrap_or(0))
-        });
+        let window_end = current.pending_window_end.unwrap_or(run_window_end);
         let claimed = Subscription {
             lease_until: Some(now.plus(self.settings.lease)),
             pending_window_end: Some(window_end),
@@ -208,14 +211,22 @@ impl Checker {
         }
     }
 
-    async fn changes(&self, cache: &mut ChangeCache, tenant: &TenantId, resource: &ResourceName, from: Timestamp, to: Timestamp) -> Result<Arc<Vec<Record>>, StoreError> {
-        let key = (tenant.clone(), resource.clone(), from, to);
-        if let Some(found) = cache.get(&key) {
-            return Ok(found.clone());
+    /// The changes of `[from, to)`: the cached list and where in it they
+    /// start.
+    async fn changes(&self, cache: &mut ChangeCache, tenant: &TenantId, resource: &ResourceName, from: Timestamp, to: Timestamp) -> Result<(Arc<Vec<Record>>, usize), StoreError> {
+        let key = (tenant.clone(), resource.clone());
+        if let Some((cached_from, cached_to, records)) = cache.get(&key) {
+            if *cached_to == to && *cached_from <= from {
+                return Ok((records.clone(), records.partition_point(|r| r.modified_on < from)));
+            }
         }
         let records = Arc::new(self.records.changes(tenant, resource, from, to).await?);
-        cache.insert(key, records.clone());
-        Ok(records)
+        // Keep the widest list for the run's common window end.
+        let wider = cache.get(&key).is_none_or(|(cached_from, cached_to, _)| *cached_to != to || from < *cached_from);
+        if wider {
+            cache.insert(key, (from, to, records.clone()));
+        }
+        Ok((records, 0))
     }
 
     /// The digests of one claimed subscription; how many were sent.
@@ -235,10 +246,10 @@ impl Checker {
         let mut resources: Vec<Resource> = Vec::new();
         for name in &subscription.resources {
             let Some(resource) = self.records.get_resource(tenant, name).await? else { continue };
-            let changes = self.changes(cache, tenant, name, from, to).await?;
+            let (changes, start) = self.changes(cache, tenant, name, from, to).await?;
             // The latest version of each record changed in the window.
             let mut latest: BTreeMap<&RecordId, &Record> = BTreeMap::new();
-            for record in changes.iter() {
+            for record in &changes[start..] {
                 latest.insert(&record.id, record);
             }
             let mut view = ResourceView { name: name.to_string(), title: resource.title.clone(), page_url: resource.page_url.clone(), new: vec![], upd: vec![] };

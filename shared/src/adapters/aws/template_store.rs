@@ -20,6 +20,10 @@ impl DynamoTemplateStore {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
         Self { client, table: table.into(), requests: RequestCount::default() }
     }
+
+    pub fn requests(&self) -> &RequestCount {
+        &self.requests
+    }
 }
 
 fn partition(tenant: &TenantId) -> String {

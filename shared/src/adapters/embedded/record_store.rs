@@ -13,8 +13,9 @@ type ResourceKey = (TenantId, ResourceName);
 struct State {
     resources: HashMap<TenantId, BTreeMap<ResourceName, Resource>>,
     records: HashMap<(TenantId, ResourceName, RecordId), Record>,
-    /// Per resource, every saved version by (modified_on, id, version).
-    changes: HashMap<ResourceKey, BTreeMap<(Timestamp, RecordId, u64), Record>>,
+    /// Per resource, every saved version by (modified_on, write order).
+    changes: HashMap<ResourceKey, BTreeMap<(Timestamp, u64), Record>>,
+    writes: u64,
 }
 
 /// Resources, records and change logs in memory.
@@ -59,17 +60,18 @@ impl RecordStore for EmbeddedRecordStore {
             return Err(WriteError::Conflict);
         }
         state.records.insert(key, record.clone());
-        state
-            .changes
-            .entry((tenant.clone(), record.resource.clone()))
-            .or_default()
-            .insert((record.modified_on, record.id.clone(), record.version), record.clone());
+        state.writes += 1;
+        let order = state.writes;
+        state.changes.entry((tenant.clone(), record.resource.clone())).or_default().insert((record.modified_on, order), record.clone());
         Ok(())
     }
 
     async fn changes(&self, tenant: &TenantId, resource: &ResourceName, from: Timestamp, to: Timestamp) -> Result<Vec<Record>, StoreError> {
         let state = self.lock()?;
         let Some(log) = state.changes.get(&(tenant.clone(), resource.clone())) else { return Ok(Vec::new()) };
-        Ok(log.iter().filter(|((at, _, _), _)| *at >= from && *at < to).map(|(_, r)| r.clone()).collect())
+        if to <= from {
+            return Ok(Vec::new());
+        }
+        Ok(log.range((from, 0)..(to, 0)).map(|(_, r)| r.clone()).collect())
     }
 }

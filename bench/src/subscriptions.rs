@@ -1,0 +1,190 @@
+//! `subscriptions-bench`: one subscription check, measured.
+//!
+//! - embedded: 10,000 due subscriptions (1,000 users × 10 filters), 100,000
+//!   records of which 1% changed since the last check: the check's wall
+//!   time, digests, and memory;
+//! - DynamoDB (moto; needs `AWS_ENDPOINT_URL`): requests of one check at
+//!   two sizes with the same due subscriptions and changed records but four
+//!   times the records and subscriptions in total, from the adapters' own
+//!   counts, to show the cost follows what is due and what changed.
+//!
+//! Prints a report and writes `target/bench/subscriptions.json`. See
+//! docs/benchmarks.md.
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use clap::Parser;
+use herald::adapters::aws::{self, tables, DynamoDirectoryStore, DynamoNotificationStore, DynamoRecordStore, DynamoSubscriptionStore, DynamoTemplateStore};
+use herald::adapters::embedded::EmbeddedQueue;
+use herald::app::{Adapters, Services};
+use herald::config::Config;
+use herald::directory::User;
+use herald::domain::{GroupName, ManualClock, RecordId, ResourceName, TenantId, UserId};
+use herald::outbox::{Email, MailError, Mailer};
+use herald::records::{Acl, RecordReport, Resource};
+use herald::subscriptions::{Caller, SubscriptionRequest};
+use serde_json::json;
+
+#[derive(Parser)]
+#[command(about = "One subscription check: wall time, memory, DynamoDB requests")]
+struct Args {
+    #[arg(long, default_value_t = 1000)]
+    users: usize,
+    /// Subscriptions per user.
+    #[arg(long, default_value_t = 10)]
+    per_user: usize,
+    #[arg(long, default_value_t = 100_000)]
+    records: usize,
+    /// Percent of the records changed since the last check.
+    #[arg(long, default_value_t = 1.0)]
+    changed_percent: f64,
+}
+
+struct NoMail;
+
+#[async_trait]
+impl Mailer for NoMail {
+    async fn send(&self, _: &Email) -> Result<String, MailError> {
+        Ok(String::new())
+    }
+}
+
+fn config() -> anyhow::Result<Config> {
+    Ok(Config::from_lookup(|name| (name == "HERALD_JWT_SECRET").then(|| "bench-secret-0123456789abcdef".to_owned()))?)
+}
+
+/// Resident and peak memory of this process, in MiB (Linux).
+fn memory_mib() -> (f64, f64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status.lines().find_map(|l| l.strip_prefix(name)).and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok()).unwrap_or(0.0) / 1024.0
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+struct World {
+    tenant: TenantId,
+    clock: Arc<ManualClock>,
+    services: Services,
+}
+
+fn resource_name() -> ResourceName {
+    ResourceName::parse("req").expect("name")
+}
+
+fn report(id: usize, priority: usize, public: bool) -> RecordReport {
+    RecordReport {
+        id: RecordId::parse(format!("R{id}")).expect("id"),
+        fields: json!({"status": if id % 3 == 0 { "closed" } else { "open" }, "priority": priority, "name": format!("Request {id}")})
+            .as_object()
+            .cloned()
+            .unwrap_or_default(),
+        acl: if public { Acl { public: true, ..Default::default() } } else { Acl { groups: vec![GroupName::parse(format!("g{}", id % 10)).expect("group")], ..Default::default() } },
+        deleted: false,
+    }
+}
+
+/// Users, the resource, `records` records, then `due` immediate
+/// subscriptions plus `idle` weekly ones (not due), then `changed` records
+/// changed; the clock is moved past the first check time.
+async fn world(mut adapters: Adapters, users: usize, due: usize, idle: usize, records: usize, changed: usize) -> anyhow::Result<World> {
+    adapters.mailer = Arc::new(NoMail);
+    let clock = Arc::new(ManualClock::new());
+    let services = Services::from_adapters(&config()?, clock.clone(), adapters)?;
+    let tenant = TenantId::parse("bench")?;
+    for i in 0..users {
+        let user: User = serde_json::from_value(json!({"id": i.to_string(), "login": format!("u{i}"), "email": format!("u{i}@bench.example"),
+            "active": true, "groups": [format!("g{}", i % 10)], "companies": [], "follower": null, "account_type": null, "locale": null,
+            "timezone": null, "contacts": []}))?;
+        services.directory.put_user(&tenant, &user).await?;
+    }
+    let resource = Resource { name: resource_name(), title: "Requests".into(), notify_fields: vec![], notify_template: "notify".into(), notify_subject: None, page_url: None, item_url: None };
+    services.records.store().put_resource(&tenant, &resource).await?;
+    for i in 0..records {
+        services.records.report(&tenant, &resource_name(), report(i, i % 5, i % 2 == 0)).await?;
+    }
+    clock.advance(Duration::from_secs(60));
+    for n in 0..due + idle {
+        let user = UserId::parse((n % users).to_string())?;
+        let frequency = if n < due { "immediately" } else { "weekly" };
+        let request: SubscriptionRequest = serde_json::from_value(json!({"resources": ["req"], "frequency": frequency, "notify_on": ["new", "upd"],
+            "methods": ["INAPP"], "filter": [["priority__ge", n % 5], ["status", "open"]]}))?;
+        services.subscriptions.create(&tenant, &Caller { user: &user, admin: false }, request).await?;
+    }
+    clock.advance(Duration::from_secs(10));
+    for i in 0..changed {
+        let id = i * (records / changed.max(1)).max(1);
+        services.records.report(&tenant, &resource_name(), report(id, (id + 1) % 5, id % 2 == 0)).await?;
+    }
+    clock.advance(Duration::from_secs(360));
+    Ok(World { tenant, clock, services })
+}
+
+async fn embedded_run(args: &Args) -> anyhow::Result<serde_json::Value> {
+    let subscriptions = args.users * args.per_user;
+    let changed = ((args.records as f64) * args.changed_percent / 100.0).round() as usize;
+    eprintln!("embedded: {subscriptions} subscriptions, {} records, {changed} changed…", args.records);
+    let adapters = Adapters::embedded(&config()?, Arc::new(EmbeddedQueue::new(5)));
+    let w = world(adapters, args.users, subscriptions, 0, args.records, changed).await?;
+    let (rss_before, _) = memory_mib();
+    let start = Instant::now();
+    let report = w.services.checker.run().await?;
+    let secs = start.elapsed().as_secs_f64();
+    let (rss_after, peak) = memory_mib();
+    let _ = (&w.tenant, &w.clock);
+    println!(
+        "check (embedded): {subscriptions} due subscriptions, {} records, {changed} changed: {:.2} s, {} digests, RSS +{:.0} MiB during the check (peak {:.0} MiB)",
+        args.records, secs, report.digests, rss_after - rss_before, peak
+    );
+    Ok(json!({"subscriptions": subscriptions, "records": args.records, "changed": changed, "wall_secs": secs, "digests": report.digests,
+        "checked": report.checked, "rss_growth_mib": rss_after - rss_before, "peak_rss_mib": peak}))
+}
+
+/// DynamoDB requests of one check at one size.
+async fn dynamodb_run(due: usize, idle: usize, records: usize, changed: usize) -> anyhow::Result<serde_json::Value> {
+    let sdk = aws::load_config().await;
+    let client = aws::DynamoClient::new(&sdk);
+    let table = format!("bench-subscriptions-{}-{records}", std::process::id());
+    tables::ensure_data_table(&client, &table).await?;
+    let mut adapters = Adapters::embedded(&config()?, Arc::new(EmbeddedQueue::new(5)));
+    let directory = DynamoDirectoryStore::new(client.clone(), table.clone());
+    let notifications = DynamoNotificationStore::new(client.clone(), table.clone());
+    let record_store = DynamoRecordStore::new(client.clone(), table.clone());
+    let subscriptions = DynamoSubscriptionStore::new(client.clone(), table.clone());
+    let templates = DynamoTemplateStore::new(client, table);
+    let counts = (directory.requests(), notifications.requests().clone(), record_store.requests().clone(), subscriptions.requests().clone(), templates.requests().clone());
+    let total = || counts.0.get() + counts.1.get() + counts.2.get() + counts.3.get() + counts.4.get();
+    adapters.directory = Arc::new(directory);
+    adapters.notifications = Arc::new(notifications);
+    adapters.records = Arc::new(record_store);
+    adapters.subscriptions = Arc::new(subscriptions);
+    adapters.templates = Arc::new(templates);
+    let w = world(adapters, 50, due, idle, records, changed).await?;
+    let before = total();
+    let report = w.services.checker.run().await?;
+    let requests = total() - before;
+    println!(
+        "check (DynamoDB): {due} due of {} subscriptions, {changed} changed of {records} records: {requests} requests ({:.2} per due subscription), {} digests",
+        due + idle,
+        requests as f64 / due as f64,
+        report.digests
+    );
+    Ok(json!({"due": due, "subscriptions": due + idle, "records": records, "changed": changed, "requests": requests, "digests": report.digests}))
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let embedded = embedded_run(&args).await?;
+    let dynamodb = if std::env::var_os("AWS_ENDPOINT_URL").is_some() {
+        eprintln!("DynamoDB requests per check on moto, two sizes…");
+        Some(json!([dynamodb_run(50, 0, 300, 10).await?, dynamodb_run(50, 150, 1200, 10).await?]))
+    } else {
+        println!("check (DynamoDB): skipped (AWS_ENDPOINT_URL not set)");
+        None
+    };
+    std::fs::create_dir_all("target/bench")?;
+    std::fs::write("target/bench/subscriptions.json", serde_json::to_string_pretty(&json!({"embedded": embedded, "dynamodb": dynamodb}))?)?;
+    Ok(())
+}

@@ -76,7 +76,7 @@ fn resource_name() -> ResourceName {
 fn report(id: usize, priority: usize, public: bool) -> RecordReport {
     RecordReport {
         id: RecordId::parse(format!("R{id}")).expect("id"),
-        fields: json!({"status": if id % 3 == 0 { "closed" } else { "open" }, "priority": priority, "name": format!("Request {id}")})
+        fields: json!({"status": if id.is_multiple_of(3) { "closed" } else { "open" }, "priority": priority, "name": format!("Request {id}")})
             .as_object()
             .cloned()
             .unwrap_or_default(),
@@ -102,7 +102,7 @@ async fn world(mut adapters: Adapters, users: usize, due: usize, idle: usize, re
     let resource = Resource { name: resource_name(), title: "Requests".into(), notify_fields: vec![], notify_template: "notify".into(), notify_subject: None, page_url: None, item_url: None };
     services.records.store().put_resource(&tenant, &resource).await?;
     for i in 0..records {
-        services.records.report(&tenant, &resource_name(), report(i, i % 5, i % 2 == 0)).await?;
+        services.records.report(&tenant, &resource_name(), report(i, i % 5, i.is_multiple_of(2))).await?;
     }
     clock.advance(Duration::from_secs(60));
     for n in 0..due + idle {
@@ -115,7 +115,7 @@ async fn world(mut adapters: Adapters, users: usize, due: usize, idle: usize, re
     clock.advance(Duration::from_secs(10));
     for i in 0..changed {
         let id = i * (records / changed.max(1)).max(1);
-        services.records.report(&tenant, &resource_name(), report(id, (id + 1) % 5, id % 2 == 0)).await?;
+        services.records.report(&tenant, &resource_name(), report(id, (id + 1) % 5, id.is_multiple_of(2))).await?;
     }
     clock.advance(Duration::from_secs(360));
     Ok(World { tenant, clock, services })

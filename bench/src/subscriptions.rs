@@ -76,7 +76,7 @@ fn resource_name() -> ResourceName {
 fn report(id: usize, priority: usize, public: bool) -> RecordReport {
     RecordReport {
         id: RecordId::parse(format!("R{id}")).expect("id"),
-        fields: json!({"status": if id.is_multiple_of(3) { "closed" } else { "open" }, "priority": priority, "name": format!("Request {id}")})
+        fields: json!({"status": if id.is_multiple_of(7) { "closed" } else { "open" }, "priority": priority, "name": format!("Request {id}")})
             .as_object()
             .cloned()
             .unwrap_or_default(),

@@ -84,6 +84,12 @@ async fn notifications_are_conditional_and_indexed_by_due_time(store: Arc<dyn No
     store.save(&moved, Some(1)).await.unwrap();
     assert_eq!(due(5_000).await, vec![]);
     assert_eq!(due(9_000).await.len(), 1);
+    // A publisher's claim moves it to its lease's end: a run meets only
+    // notifications it can claim, so leased ones never hide later ones.
+    let claimed = Notification { status: NotificationStatus::Publishing, lease_until: Some(Timestamp::from_millis(20_000)), version: 3, ..moved.clone() };
+    store.save(&claimed, Some(2)).await.unwrap();
+    assert_eq!(due(19_999).await, vec![]);
+    assert_eq!(due(20_000).await, vec![(claimed.tenant.clone(), claimed.id.clone())], "due again once the lease has run out");
 }
 
 async fn bindings_keep_the_first_claim(store: Arc<dyn NotificationStore>) {

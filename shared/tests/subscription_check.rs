@@ -207,9 +207,12 @@ async fn a_crashed_check_is_taken_over_and_sends_nothing_twice(h: Harness) {
     h.crash.armed.store(true, Ordering::SeqCst);
     assert!(h.services.checker.run().await.is_err(), "the check dies after sending");
     assert_eq!(h.digests().await.len(), 1);
-    // Its lease holds for 5 minutes: nobody takes over before.
+    // Its lease holds for 5 minutes: nobody takes over before, and the
+    // index holds it at the lease's end, so no run even reads it.
     assert_eq!(h.services.checker.run().await.unwrap().checked, 0);
+    assert_eq!(h.crash.due(h.clock.now(), 10).await.unwrap(), vec![]);
     h.advance(301);
+    assert_eq!(h.crash.due(h.clock.now(), 10).await.unwrap().len(), 1, "due again once the lease has run out");
     let report = h.services.checker.run().await.unwrap();
     assert_eq!(report.checked, 1, "taken over once the lease ran out");
     assert_eq!(h.digests().await.len(), 1, "the same window, the same digest id: nothing sent twice");

@@ -25,20 +25,31 @@ async fn record(gw: &Gateway, admin: &str, id: &str, status: &str, priority: u32
 
 /// Record ids (REQ-…) a text mentions, sorted.
 fn mentioned(text: &str) -> Vec<String> {
-    let mut ids: Vec<String> = ["REQ-001", "REQ-002", "REQ-003", "REQ-004"].iter().filter(|id| text.contains(*id)).map(|s| s.to_string()).collect();
+    let mut ids: Vec<String> = (1..=6).map(|n| format!("REQ-00{n}")).filter(|id| text.contains(id.as_str())).collect();
     ids.sort();
     ids
 }
 
-/// (recipient, record ids) of each digest email to `domain`, sorted.
-async fn digests(gw: &Gateway, domain: &str) -> Vec<(String, Vec<String>)> {
-    let mut found: Vec<(String, Vec<String>)> = gw
+/// One digest email: recipient (local part), new and updated record ids.
+type Digest = (String, Vec<String>, Vec<String>);
+
+/// New and updated ids of a digest body: both bundled email templates head
+/// the updated rows with "Updated <title> (n)" after the new ones.
+fn split(body: &str) -> (Vec<String>, Vec<String>) {
+    let at = body.find("Updated Requests (").unwrap_or(body.len());
+    (mentioned(&body[..at]), mentioned(&body[at..]))
+}
+
+/// Every digest email to `domain` so far, sorted.
+async fn digests(gw: &Gateway, domain: &str) -> Vec<Digest> {
+    let mut found: Vec<Digest> = gw
         .sent_mail_with_body(domain)
         .await
         .into_iter()
         .map(|m| {
             assert_eq!(m.subject, "Herald Update Notification: Requests");
-            (m.to.split('@').next().unwrap_or_default().to_owned(), mentioned(&m.body))
+            let (new, upd) = split(&m.body);
+            (m.to.split('@').next().unwrap_or_default().to_owned(), new, upd)
         })
         .collect();
     found.sort();
@@ -51,8 +62,23 @@ async fn inbox_bodies(gw: &Gateway, token: &str) -> Vec<String> {
     body["items"].as_array().unwrap().iter().map(|i| i["body"].as_str().unwrap_or_default().to_owned()).collect()
 }
 
-fn entry(who: &str, ids: &[&str]) -> (String, Vec<String>) {
-    (who.to_owned(), ids.iter().map(|s| s.to_string()).collect())
+fn entry(who: &str, new: &[&str], upd: &[&str]) -> Digest {
+    let ids = |list: &[&str]| list.iter().map(|s| s.to_string()).collect();
+    (who.to_owned(), ids(new), ids(upd))
+}
+
+/// The digests sent since `before` was taken (both sorted).
+fn since(before: &[Digest], now: Vec<Digest>) -> Vec<Digest> {
+    let mut rest = before.to_vec();
+    now.into_iter()
+        .filter(|d| match rest.iter().position(|b| b == d) {
+            Some(i) => {
+                rest.remove(i);
+                false
+            }
+            None => true,
+        })
+        .collect()
 }
 
 async fn digests_end_to_end(store: Store) {
@@ -62,13 +88,20 @@ async fn digests_end_to_end(store: Store) {
     }
     let admin = admin_token();
     let domain = mail_domain();
-    for (id, login, groups) in [("1", "ann", json!(["manager"])), ("2", "bob", json!(["support"])), ("3", "carl", json!(["support"]))] {
-        put(&gw, &admin, &format!("/demo/users/{id}"), json!({"login": login, "email": format!("{login}@{domain}"), "groups": groups})).await;
+    assert_eq!(gw.send(Method::PUT, "/demo/companies/acme", Some(&admin), Some(&json!({"name": "ACME"}))).await.0, 200);
+    for (id, login, groups, companies) in [
+        ("1", "ann", json!(["manager"]), json!([])),
+        ("2", "bob", json!(["support"]), json!([])),
+        ("3", "carl", json!(["support"]), json!([])),
+        ("4", "dave", json!([]), json!(["acme"])),
+        ("5", "erin", json!([]), json!(["acme"])),
+    ] {
+        put(&gw, &admin, &format!("/demo/users/{id}"), json!({"login": login, "email": format!("{login}@{domain}"), "groups": groups, "companies": companies})).await;
     }
     put(&gw, &admin, "/demo/resources/req_req", json!({"title": "Requests",
         "notify_fields": [{"name": "name", "label": "Name"}, {"name": "status", "label": "Status"}, {"name": "priority", "label": "Priority"}],
         "item_url": "https://app.example/req/{id}"})).await;
-    let (ann, bob) = (user_token("1"), user_token("2"));
+    let (ann, bob, dave) = (user_token("1"), user_token("2"), user_token("4"));
 
     // Ann: open or urgent requests, new only, every check, email as text.
     subscribe(&gw, &ann, json!({"resources": ["req_req"], "filter": [["status__belongs", "open,urgent"]], "notify_on": ["new"],
@@ -78,43 +111,46 @@ async fn digests_end_to_end(store: Store) {
     // Bob: priority 2 and up, new and updated, hourly, in-app.
     subscribe(&gw, &bob, json!({"resources": ["req_req"], "filter": [["priority__ge", 2]], "notify_on": ["new", "upd"],
         "frequency": "hourly", "methods": ["INAPP"]})).await;
-    // The support group (Bob and Carl): public records only, new, every check, email (HTML).
-    subscribe(&gw, &admin, json!({"subscriber": {"group": "support"}, "resources": ["req_req"], "frequency": "immediately"})).await;
+    // The support group (Bob and Carl): new, every check, email (HTML).
+    subscribe(&gw, &admin, json!({"subscriber": {"group": "support"}, "resources": ["req_req"], "notify_on": ["new"], "frequency": "immediately"})).await;
+    // Dave: everything he may read, new and updated, daily, email as text.
+    subscribe(&gw, &dave, json!({"resources": ["req_req"], "notify_on": ["new", "upd"], "frequency": "daily", "methods": ["EMAIL"], "email_format": "text"})).await;
+    // The company (Dave and Erin): weekly, email (HTML).
+    subscribe(&gw, &admin, json!({"subscriber": {"company": "acme"}, "resources": ["req_req"], "frequency": "weekly"})).await;
 
     gw.advance_clock(&admin, 10).await;
     record(&gw, &admin, "REQ-001", "open", 3, json!({"public": true})).await;
     record(&gw, &admin, "REQ-002", "open", 1, json!({"groups": ["manager"]})).await;
     record(&gw, &admin, "REQ-003", "closed", 5, json!({"users": ["2"]})).await;
+    record(&gw, &admin, "REQ-005", "open", 1, json!({"companies": ["acme"]})).await;
 
-    // Six minutes on: the "immediately" subscriptions are due, Bob's is not.
+    // Six minutes on: the "immediately" subscriptions are due, the others not.
     gw.advance_clock(&admin, 360).await;
     let report = gw.tick(&admin).await;
     assert_eq!((report["subscriptions"]["checked"].as_u64(), report["subscriptions"]["digests"].as_u64()), (Some(2), Some(2)), "{report}");
+    let sent = digests(&gw, &domain).await;
     assert_eq!(
-        digests(&gw, &domain).await,
-        [entry("ann", &["REQ-001", "REQ-002"]), entry("bob", &["REQ-001"]), entry("carl", &["REQ-001"])],
-        "Ann sees her group's REQ-002; the group sees public records only"
+        sent,
+        [entry("ann", &["REQ-001", "REQ-002"], &[]), entry("bob", &["REQ-001"], &[]), entry("carl", &["REQ-001"], &[])],
+        "Ann reads her group's REQ-002; the group reads neither it nor Bob's own REQ-003"
     );
     assert!(inbox_bodies(&gw, &bob).await.is_empty());
 
     // REQ-001 is updated (not new: Ann's and the group's notify_on skip
-    // it), REQ-004 is created.
+    // it); REQ-004 (public) and REQ-006 (shared with support) are created.
     record(&gw, &admin, "REQ-001", "urgent", 3, json!({"public": true})).await;
     record(&gw, &admin, "REQ-004", "open", 2, json!({"public": true})).await;
+    record(&gw, &admin, "REQ-006", "open", 1, json!({"groups": ["support"]})).await;
     gw.advance_clock(&admin, 3600).await;
     let report = gw.tick(&admin).await;
     assert_eq!(report["subscriptions"]["digests"], 3, "{report}");
+    let now = digests(&gw, &domain).await;
     assert_eq!(
-        digests(&gw, &domain).await,
-        [
-            entry("ann", &["REQ-001", "REQ-002"]),
-            entry("ann", &["REQ-004"]),
-            entry("bob", &["REQ-001"]),
-            entry("bob", &["REQ-004"]),
-            entry("carl", &["REQ-001"]),
-            entry("carl", &["REQ-004"]),
-        ]
+        since(&sent, now.clone()),
+        [entry("ann", &["REQ-004"], &[]), entry("bob", &["REQ-004", "REQ-006"], &[]), entry("carl", &["REQ-004", "REQ-006"], &[])],
+        "a record shared with the group reaches the group's digest"
     );
+    let sent = now;
     // Bob's first hourly digest: everything new since he subscribed that he
     // may read and that passes his filter (REQ-002: priority 1, not his).
     let bodies = inbox_bodies(&gw, &bob).await;
@@ -130,11 +166,42 @@ async fn digests_end_to_end(store: Store) {
     let bodies = inbox_bodies(&gw, &bob).await;
     assert_eq!(bodies.len(), 2);
     assert_eq!((mentioned(&bodies[0]), bodies[0].starts_with("1 updated:")), (vec!["REQ-003".to_string()], true), "{}", bodies[0]);
-    assert_eq!(digests(&gw, &domain).await.len(), 6, "no new email");
+    assert_eq!(digests(&gw, &domain).await, sent, "no new email");
 
     // Quiet hours send nothing.
     gw.advance_clock(&admin, 3600).await;
     assert_eq!(gw.tick(&admin).await["subscriptions"]["digests"], 0);
+    let elapsed = 10 + 360 + 3 * 3600;
+
+    // A day on: Dave's first daily digest, everything he may read (public and
+    // his company's), all new within his first day.
+    const DAY: u64 = 86_400;
+    gw.advance_clock(&admin, DAY + 60 - elapsed).await;
+    let report = gw.tick(&admin).await;
+    assert_eq!(report["subscriptions"]["digests"], 1, "{report}");
+    let now = digests(&gw, &domain).await;
+    assert_eq!(since(&sent, now.clone()), [entry("dave", &["REQ-001", "REQ-004", "REQ-005"], &[])]);
+    let sent = now;
+
+    // Day two: REQ-005 changed; Dave's daily digest has it as updated.
+    record(&gw, &admin, "REQ-005", "urgent", 1, json!({"companies": ["acme"]})).await;
+    gw.advance_clock(&admin, DAY).await;
+    let report = gw.tick(&admin).await;
+    assert_eq!(report["subscriptions"]["digests"], 1, "{report}");
+    let now = digests(&gw, &domain).await;
+    assert_eq!(since(&sent, now.clone()), [entry("dave", &[], &["REQ-005"])]);
+    let sent = now;
+
+    // A week on: the company's weekly digest reaches Dave and Erin, with what
+    // the whole company may read (REQ-005 was created in that week: new).
+    gw.advance_clock(&admin, 7 * DAY + 60 - (2 * DAY + 60)).await;
+    let report = gw.tick(&admin).await;
+    assert_eq!(report["subscriptions"]["digests"], 1, "{report}");
+    let now = digests(&gw, &domain).await;
+    assert_eq!(
+        since(&sent, now),
+        [entry("dave", &["REQ-001", "REQ-004", "REQ-005"], &[]), entry("erin", &["REQ-001", "REQ-004", "REQ-005"], &[])]
+    );
 }
 
 on_both_stores!(digests_end_to_end);

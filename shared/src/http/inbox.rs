@@ -146,15 +146,9 @@ async fn postpone(
 ) -> Result<Json<Value>, ApiError> {
     let (tenant, user) = owner(&services, &headers, db).await?;
     let id = item_id(id)?;
-    let bytes = axum::body::to_bytes(request, body::MAX_BODY_BYTES).await.map_err(|_| ApiError::bad_request("the body is too large"))?;
-    let days = if bytes.iter().all(u8::is_ascii_whitespace) {
-        None
-    } else {
-        let object = serde_json::from_slice::<Value>(&bytes).map_err(|e| ApiError::bad_request(format_args!("the body is not valid JSON: {e}")))?;
-        match object {
-            Value::Object(map) => body::parse::<PostponeBody>(map)?.days,
-            _ => return Err(ApiError::bad_request("the body must be a JSON object")),
-        }
+    let days = match body::optional_json_object(request).await? {
+        Some(object) => body::parse::<PostponeBody>(object)?.days,
+        None => None,
     };
     let days = days.unwrap_or(7);
     if !(1..=MAX_POSTPONE_DAYS).contains(&days) {

@@ -85,4 +85,15 @@ impl Notification {
     pub fn awaits_publication(&self) -> bool {
         matches!(self.status, NotificationStatus::Scheduled | NotificationStatus::Publishing)
     }
+
+    /// Its time in the due index: the due time, or while a publisher holds
+    /// it, the end of that lease (when another may take over). So a run
+    /// reading the head of the index never meets notifications it cannot claim.
+    pub fn due_index_at(&self) -> Option<Timestamp> {
+        match self.status {
+            NotificationStatus::Scheduled => Some(self.due_at),
+            NotificationStatus::Publishing => Some(self.lease_until.map_or(self.due_at, |lease| lease.max(self.due_at))),
+            NotificationStatus::Published | NotificationStatus::Cancelled => None,
+        }
+    }
 }

@@ -15,8 +15,9 @@ pub trait NotificationStore: Send + Sync {
     /// replaces the one stored at version `expected`.
     async fn save(&self, notification: &Notification, expected: Option<u64>) -> Result<(), WriteError>;
     async fn get(&self, tenant: &TenantId, id: &NotificationId) -> Result<Option<Notification>, StoreError>;
-    /// Notifications awaiting publication due at or before `now`, across
-    /// tenants, oldest first: from an index on the due time, never a scan.
+    /// Notifications awaiting publication whose `due_index_at` (due time, or
+    /// the end of a publisher's lease) is at or before `now`, across tenants,
+    /// oldest first: from an index, never a scan.
     async fn due(&self, now: Timestamp, limit: usize) -> Result<Vec<(TenantId, NotificationId)>, StoreError>;
     /// The notification bound to `context` and `key`, binding `id` if none is.
     async fn bind_context(&self, tenant: &TenantId, context: &Context, key: &TypeKey, id: &NotificationId) -> Result<NotificationId, StoreError>;

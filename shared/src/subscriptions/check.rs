@@ -88,8 +88,12 @@ fn readable(acl: &Acl, subscriber: &Subscriber, user: Option<&User>) -> bool {
                 || acl.groups.iter().any(|g| user.groups.contains(g))
                 || acl.companies.iter().any(|c| user.companies.contains(c))
         }
-        // Groups and companies see public records only.
-        _ => false,
+        // A record shared with a group (company) is readable by every
+        // member, so the group's (company's) digest may carry it; nothing
+        // shared with only some of its members is.
+        (Subscriber::Group(name), _) => acl.groups.contains(name),
+        (Subscriber::Company(id), _) => acl.companies.contains(id),
+        (Subscriber::User(_), None) => false,
     }
 }
 

@@ -13,7 +13,8 @@ use crate::domain::{CompanyId, GroupName, ResourceName, SubscriptionId, TenantId
 
 pub const MAX_RESOURCES: usize = 16;
 
-/// A user; or a group or a company, which see public records only.
+/// A user; or a group or a company, which see public records and those
+/// shared with the whole group (company).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Subscriber {
@@ -123,5 +124,12 @@ impl Subscription {
     /// Whether the check should look at it at all.
     pub fn is_scheduled(&self) -> bool {
         self.frequency != Frequency::Never && !self.suspended
+    }
+
+    /// Its time in the due index: the next check, or while a check holds it,
+    /// the end of that lease (when another may take over). So a run reading
+    /// the head of the index never meets subscriptions it cannot claim.
+    pub fn due_index_at(&self) -> Option<Timestamp> {
+        self.is_scheduled().then(|| self.lease_until.map_or(self.next_check_time, |lease| lease.max(self.next_check_time)))
     }
 }

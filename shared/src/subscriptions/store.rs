@@ -15,7 +15,8 @@ pub trait SubscriptionStore: Send + Sync {
     async fn delete(&self, subscription: &Subscription, expected: u64) -> Result<(), WriteError>;
     /// A subscriber's subscriptions.
     async fn of_subscriber(&self, tenant: &TenantId, subscriber: &Subscriber) -> Result<Vec<Subscription>, StoreError>;
-    /// Scheduled subscriptions with `next_check_time <= now`, oldest first,
-    /// across tenants (an index, never a scan).
+    /// Scheduled subscriptions whose `due_index_at` (next check, or the end
+    /// of a check's lease) is at or before `now`, oldest first, across
+    /// tenants (an index, never a scan).
     async fn due(&self, now: Timestamp, limit: usize) -> Result<Vec<(TenantId, SubscriptionId)>, StoreError>;
 }

@@ -96,8 +96,8 @@ impl NotificationStore for DynamoNotificationStore {
     async fn save(&self, notification: &Notification, expected: Option<u64>) -> Result<(), WriteError> {
         let (tenant, id) = (&notification.tenant, &notification.id);
         let mut item = document(partition(tenant, id), NOTIFICATION_SK.into(), notification, notification.version, None)?;
-        if notification.awaits_publication() {
-            due_keys(&mut item, DUE_PARTITION, notification.due_at, tenant, id.as_str());
+        if let Some(at) = notification.due_index_at() {
+            due_keys(&mut item, DUE_PARTITION, at, tenant, id.as_str());
         }
         self.put_versioned(item, expected).await
     }

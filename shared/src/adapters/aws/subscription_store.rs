@@ -57,8 +57,8 @@ impl SubscriptionStore for DynamoSubscriptionStore {
     async fn save(&self, subscription: &Subscription, expected: Option<u64>) -> Result<(), WriteError> {
         let (tenant, id) = (&subscription.tenant, &subscription.id);
         let mut item = document(pk(tenant, id), DOC_SK.into(), subscription, subscription.version, None)?;
-        if subscription.is_scheduled() {
-            due_keys(&mut item, DUE_PARTITION, subscription.next_check_time, tenant, id.as_str());
+        if let Some(at) = subscription.due_index_at() {
+            due_keys(&mut item, DUE_PARTITION, at, tenant, id.as_str());
         }
         let main = Put::builder().table_name(&self.table).set_item(Some(item));
         let main = match expected {

@@ -44,15 +44,15 @@ impl NotificationStore for EmbeddedNotificationStore {
     async fn save(&self, notification: &Notification, expected: Option<u64>) -> Result<(), WriteError> {
         let mut state = self.lock()?;
         let key = (notification.tenant.clone(), notification.id.clone());
-        let stored = state.notifications.get(&key).map(|n| (n.version, n.due_at));
+        let stored = state.notifications.get(&key).map(|n| (n.version, n.due_index_at()));
         if stored.map(|(v, _)| v) != expected {
             return Err(WriteError::Conflict);
         }
-        if let Some((_, due_at)) = stored {
-            state.due.remove(&(due_at, key.0.clone(), key.1.clone()));
+        if let Some((_, Some(at))) = stored {
+            state.due.remove(&(at, key.0.clone(), key.1.clone()));
         }
-        if notification.awaits_publication() {
-            state.due.insert((notification.due_at, key.0.clone(), key.1.clone()));
+        if let Some(at) = notification.due_index_at() {
+            state.due.insert((at, key.0.clone(), key.1.clone()));
         }
         state.notifications.insert(key, notification.clone());
         Ok(())

@@ -29,8 +29,8 @@ impl EmbeddedSubscriptionStore {
     }
 }
 
-fn due_key(s: &Subscription) -> (Timestamp, TenantId, SubscriptionId) {
-    (s.next_check_time, s.tenant.clone(), s.id.clone())
+fn due_key(s: &Subscription) -> Option<(Timestamp, TenantId, SubscriptionId)> {
+    s.due_index_at().map(|at| (at, s.tenant.clone(), s.id.clone()))
 }
 
 #[async_trait]
@@ -42,11 +42,11 @@ impl SubscriptionStore for EmbeddedSubscriptionStore {
         if stored.as_ref().map(|s| s.version) != expected {
             return Err(WriteError::Conflict);
         }
-        if let Some(old) = stored {
-            state.due.remove(&due_key(&old));
+        if let Some(old) = stored.as_ref().and_then(due_key) {
+            state.due.remove(&old);
         }
-        if subscription.is_scheduled() {
-            state.due.insert(due_key(subscription));
+        if let Some(new) = due_key(subscription) {
+            state.due.insert(new);
         }
         state.subscriptions.insert(key, subscription.clone());
         Ok(())
@@ -61,8 +61,9 @@ impl SubscriptionStore for EmbeddedSubscriptionStore {
         let key = (subscription.tenant.clone(), subscription.id.clone());
         match state.subscriptions.get(&key) {
             Some(stored) if stored.version == expected => {
-                let old = due_key(stored);
-                state.due.remove(&old);
+                if let Some(old) = due_key(stored) {
+                    state.due.remove(&old);
+                }
                 state.subscriptions.remove(&key);
                 Ok(())
             }

@@ -225,6 +225,22 @@ async fn a_crashed_check_is_taken_over_and_sends_nothing_twice(h: Harness) {
     assert!(sent[1].contains("REQ-2") && !sent[1].contains("REQ-1"), "{}", sent[1]);
 }
 
+async fn a_large_digest_lists_the_newest_rows_and_counts_the_rest(h: Harness) {
+    h.advance(5);
+    for n in 0..60 {
+        h.report(&format!("REQ-{n:02}")).await;
+        h.advance(1);
+    }
+    h.advance(360);
+    h.services.checker.run().await.unwrap();
+    let sent = h.digests().await;
+    assert_eq!(sent.len(), 1);
+    let rows: Vec<&str> = sent[0].lines().filter(|l| l.starts_with("- REQ-")).collect();
+    assert_eq!(rows.len(), herald::subscriptions::render::MAX_DIGEST_ROWS, "{}", sent[0]);
+    assert!(rows[0].starts_with("- REQ-10") && rows[49].starts_with("- REQ-59"), "the newest, by id: {rows:?}");
+    assert!(sent[0].contains("New Requests (60):") && sent[0].contains("- and 10 more"), "{}", sent[0]);
+}
+
 async fn an_edit_written_during_a_check_is_in_the_next_digest(h: Harness) {
     h.advance(5);
     h.report("REQ-1").await;
@@ -256,4 +272,5 @@ on_both!(
     concurrent_checks_send_one_digest,
     a_crashed_check_is_taken_over_and_sends_nothing_twice,
     an_edit_written_during_a_check_is_in_the_next_digest,
+    a_large_digest_lists_the_newest_rows_and_counts_the_rest,
 );

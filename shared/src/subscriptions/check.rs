@@ -10,7 +10,7 @@
 //! ended), and the window ends a grace period before the check starts, so a
 //! change still being written when the check reads is in the next window;
 //! the cost follows due subscriptions and changed records, never totals.
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -18,7 +18,7 @@ use super::model::{EmailFormat, Method, NotifyOn, Subscriber, Subscription};
 use super::render::{self, DigestContext, ResourceView, TemplateStore};
 use super::store::SubscriptionStore;
 use crate::directory::{DirectoryStore, User};
-use crate::domain::{Clock, NotificationId, RecordId, ResourceName, SubscriptionId, TenantId, Timestamp};
+use crate::domain::{Clock, NotificationId, ResourceName, SubscriptionId, TenantId, Timestamp};
 use crate::notifications::model::{Notification, NotificationStatus};
 use crate::notifications::recipients::RecipientSpec;
 use crate::notifications::{Channel, Notifier, StatusType, TypeKey};
@@ -72,11 +72,34 @@ pub struct Checker {
     settings: CheckerSettings,
 }
 
-/// Change-log reads of one check run, per resource: the changes from the
-/// earliest window start asked so far to the run's common window end,
-/// oldest first. A later subscription whose window starts later takes a
-/// slice; memory stays one list per resource, not one per subscription.
-type ChangeCache = HashMap<(TenantId, ResourceName), (Timestamp, Timestamp, Arc<Vec<Record>>)>;
+/// What one check run reads once and shares between its subscriptions.
+#[derive(Default)]
+struct RunCache {
+    changes: HashMap<(TenantId, ResourceName), Changes>,
+    resources: HashMap<(TenantId, ResourceName), Option<Resource>>,
+    templates: render::TemplateCache,
+}
+
+/// One resource's change-log read: the latest version of each record
+/// changed in `[from, to)`, ordered by that version's time. A subscription
+/// whose window starts later takes the tail from its own start: a record
+/// changed in its window has its latest version there. Memory stays one
+/// list per resource, not one per subscription, and no subscription
+/// re-reads or re-sorts the log.
+struct Changes {
+    from: Timestamp,
+    to: Timestamp,
+    latest: Arc<Vec<Record>>,
+}
+
+/// The latest version of each record of `log` (oldest first), in the same
+/// order.
+fn latest_versions(log: Vec<Record>) -> Vec<Record> {
+    let mut seen = std::collections::HashSet::new();
+    let mut latest: Vec<Record> = log.into_iter().rev().filter(|r| seen.insert(r.id.clone())).collect();
+    latest.reverse();
+    latest
+}
 
 fn readable(acl: &Acl, subscriber: &Subscriber, user: Option<&User>) -> bool {
     if acl.public {
@@ -125,7 +148,7 @@ impl Checker {
     pub async fn run(&self) -> Result<SubscriptionCheckReport, StoreError> {
         let mut report = SubscriptionCheckReport::default();
         let mut seen = std::collections::BTreeSet::new();
-        let mut cache = ChangeCache::new();
+        let mut cache = RunCache::default();
         // One window end for the whole run, so subscriptions share reads.
         let start = self.clock.now();
         let window_end = Timestamp::from_millis(start.as_millis() - i64::try_from(self.settings.grace.as_millis()).unwrap_or(0));
@@ -215,26 +238,70 @@ impl Checker {
         }
     }
 
-    /// The changes of `[from, to)`: the cached list and where in it they
-    /// start.
-    async fn changes(&self, cache: &mut ChangeCache, tenant: &TenantId, resource: &ResourceName, from: Timestamp, to: Timestamp) -> Result<(Arc<Vec<Record>>, usize), StoreError> {
+    /// The latest versions of the records changed in `[from, to)`: the
+    /// cached list and where in it they start.
+    async fn changes(&self, cache: &mut RunCache, tenant: &TenantId, resource: &ResourceName, from: Timestamp, to: Timestamp) -> Result<(Arc<Vec<Record>>, usize), StoreError> {
         let key = (tenant.clone(), resource.clone());
-        if let Some((cached_from, cached_to, records)) = cache.get(&key) {
-            if *cached_to == to && *cached_from <= from {
-                return Ok((records.clone(), records.partition_point(|r| r.modified_on < from)));
+        if let Some(cached) = cache.changes.get(&key) {
+            if cached.to == to && cached.from <= from {
+                return Ok((cached.latest.clone(), cached.latest.partition_point(|r| r.modified_on < from)));
             }
         }
-        let records = Arc::new(self.records.changes(tenant, resource, from, to).await?);
+        let latest = Arc::new(latest_versions(self.records.changes(tenant, resource, from, to).await?));
         // Keep the widest list for the run's common window end.
-        let wider = cache.get(&key).is_none_or(|(cached_from, cached_to, _)| *cached_to != to || from < *cached_from);
+        let wider = cache.changes.get(&key).is_none_or(|cached| cached.to != to || from < cached.from);
         if wider {
-            cache.insert(key, (from, to, records.clone()));
+            cache.changes.insert(key, Changes { from, to, latest: latest.clone() });
         }
-        Ok((records, 0))
+        Ok((latest, 0))
+    }
+
+    async fn resource(&self, cache: &mut RunCache, tenant: &TenantId, name: &ResourceName) -> Result<Option<Resource>, StoreError> {
+        let key = (tenant.clone(), name.clone());
+        if let Some(resource) = cache.resources.get(&key) {
+            return Ok(resource.clone());
+        }
+        let resource = self.records.get_resource(tenant, name).await?;
+        cache.resources.insert(key, resource.clone());
+        Ok(resource)
+    }
+
+    /// Each method's channel and bodies. A digest must fit one stored
+    /// notification (and one email): while a body is over its limit, the
+    /// listed rows are halved (the counts stay) and all are rendered again.
+    async fn bodies(&self, subscription: &Subscription, prefix: &str, context: &mut DigestContext, templates: &mut render::TemplateCache) -> Result<Vec<(Channel, String, Option<String>)>, StoreError> {
+        let (store, tenant) = (self.templates.as_ref(), &subscription.tenant);
+        loop {
+            let mut bodies = Vec::new();
+            for method in &subscription.methods {
+                let text = templates.render(store, tenant, &render::lookup_names(prefix, *method, EmailFormat::Text), false, context).await?;
+                bodies.push(match method {
+                    Method::Email => {
+                        let html = match subscription.email_format.unwrap_or(self.settings.email_format) {
+                            EmailFormat::Html => Some(templates.render(store, tenant, &render::lookup_names(prefix, *method, EmailFormat::Html), true, context).await?),
+                            EmailFormat::Text => None,
+                        };
+                        (Channel::Email, text, html)
+                    }
+                    Method::Inapp => (Channel::Message, text, None),
+                });
+            }
+            let fits = bodies.iter().all(|(_, text, html)| text.len() <= render::MAX_DIGEST_TEXT_BYTES && html.as_ref().is_none_or(|h| h.len() <= render::MAX_DIGEST_HTML_BYTES));
+            if fits {
+                return Ok(bodies);
+            }
+            if !render::shrink(context) {
+                tracing::warn!(subscription = %subscription.id, "digest over its size limit with no rows listed; using the fallback text");
+                return Ok(bodies
+                    .into_iter()
+                    .map(|(channel, _, html)| (channel, render::FALLBACK_TEXT.to_owned(), html.map(|_| render::FALLBACK_TEXT.to_owned())))
+                    .collect());
+            }
+        }
     }
 
     /// The digests of one claimed subscription; how many were sent.
-    async fn process(&self, subscription: &Subscription, cache: &mut ChangeCache) -> Result<usize, StoreError> {
+    async fn process(&self, subscription: &Subscription, cache: &mut RunCache) -> Result<usize, StoreError> {
         let tenant = &subscription.tenant;
         let from = subscription.last_check_time;
         let Some(to) = subscription.pending_window_end.filter(|to| *to > from) else { return Ok(0) };
@@ -248,16 +315,22 @@ impl Checker {
         };
         let mut views = Vec::new();
         let mut resources: Vec<Resource> = Vec::new();
+        let mut listed = 0;
         for name in &subscription.resources {
-            let Some(resource) = self.records.get_resource(tenant, name).await? else { continue };
-            let (changes, start) = self.changes(cache, tenant, name, from, to).await?;
-            // The latest version of each record changed in the window.
-            let mut latest: BTreeMap<&RecordId, &Record> = BTreeMap::new();
-            for record in &changes[start..] {
-                latest.insert(&record.id, record);
-            }
-            let mut view = ResourceView { name: name.to_string(), title: resource.title.clone(), page_url: resource.page_url.clone(), new: vec![], upd: vec![] };
-            for record in latest.values() {
+            let Some(resource) = self.resource(cache, tenant, name).await? else { continue };
+            let (latest, start) = self.changes(cache, tenant, name, from, to).await?;
+            let mut view = ResourceView {
+                name: name.to_string(),
+                title: resource.title.clone(),
+                page_url: resource.page_url.clone(),
+                new: vec![],
+                upd: vec![],
+                more_new: 0,
+                more_upd: 0,
+            };
+            // Newest changes first: those are listed while the digest has
+            // room; the rest are counted.
+            for record in latest[start..].iter().rev() {
                 if record.deleted || !subscription.filter.matches(&record.fields) || !readable(&record.acl, &subscription.subscriber, user.as_ref()) {
                     continue;
                 }
@@ -265,22 +338,33 @@ impl Checker {
                 if !subscription.notify_on.contains(&kind) {
                     continue;
                 }
+                if listed >= render::MAX_DIGEST_ROWS {
+                    match kind {
+                        NotifyOn::New => view.more_new += 1,
+                        NotifyOn::Upd => view.more_upd += 1,
+                    }
+                    continue;
+                }
+                listed += 1;
                 let row = render::row(&resource, record);
                 match kind {
                     NotifyOn::New => view.new.push(row),
                     NotifyOn::Upd => view.upd.push(row),
                 }
             }
+            // Rows by record id, whatever order the changes came in.
+            view.new.sort_by(|a, b| a.id.cmp(&b.id));
+            view.upd.sort_by(|a, b| a.id.cmp(&b.id));
             views.push(view);
             resources.push(resource);
         }
-        let (total_new, total_upd) = views.iter().fold((0, 0), |(n, u), v| (n + v.new.len(), u + v.upd.len()));
+        let (total_new, total_upd) = views.iter().fold((0, 0), |(n, u), v| (n + v.new.len() + v.more_new, u + v.upd.len() + v.more_upd));
         if total_new + total_upd == 0 {
             return Ok(0);
         }
-        views.retain(|v| !v.new.is_empty() || !v.upd.is_empty());
+        views.retain(|v| v.new.len() + v.upd.len() + v.more_new + v.more_upd > 0);
         let titles = views.iter().map(|v| v.title.clone()).collect::<Vec<_>>().join(", ");
-        let context = DigestContext {
+        let mut context = DigestContext {
             system: self.settings.system_name.clone(),
             resource: titles.clone(),
             notify_on: subscription.notify_on.iter().copied().collect(),
@@ -289,25 +373,14 @@ impl Checker {
             total: total_new + total_upd,
             total_new,
             total_upd,
+            more: views.iter().map(|v| v.more_new + v.more_upd).sum(),
             resources: views,
         };
         let first = resources.first();
         let prefix = first.map_or("notify", |r| r.notify_template.as_str());
         let subject = render::subject(first.and_then(|r| r.notify_subject.as_deref()), &self.settings.system_name, &titles);
-        let templates = self.templates.as_ref();
-        for method in &subscription.methods {
-            let (channel, body, body_html) = match method {
-                Method::Email => {
-                    let format = subscription.email_format.unwrap_or(self.settings.email_format);
-                    let text = render::render(templates, tenant, &render::lookup_names(prefix, *method, EmailFormat::Text), false, &context).await?;
-                    let html = match format {
-                        EmailFormat::Html => Some(render::render(templates, tenant, &render::lookup_names(prefix, *method, EmailFormat::Html), true, &context).await?),
-                        EmailFormat::Text => None,
-                    };
-                    (Channel::Email, text, html)
-                }
-                Method::Inapp => (Channel::Message, render::render(templates, tenant, &render::lookup_names(prefix, *method, EmailFormat::Text), false, &context).await?, None),
-            };
+        let bodies = self.bodies(subscription, prefix, &mut context, &mut cache.templates).await?;
+        for (method, (channel, body, body_html)) in subscription.methods.iter().zip(bodies) {
             let source = format!("{tenant}/{}/{}/{}", subscription.id, to.as_millis(), method.name());
             let now = self.clock.now();
             let digest = Notification {

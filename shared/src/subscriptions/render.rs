@@ -5,6 +5,8 @@
 //! Template lookup: `{prefix}_email_{html|text}` then `{prefix}_{method}`,
 //! the tenant's own before the bundled ones; else "New updates are
 //! available.".
+use std::collections::HashMap;
+
 use async_trait::async_trait;
 use minijinja::{AutoEscape, Environment};
 use serde::Serialize;
@@ -19,6 +21,16 @@ pub const FALLBACK_TEXT: &str = "New updates are available.";
 pub const DEFAULT_SUBJECT: &str = "{system} Update Notification: {resource}";
 pub const MAX_SUBJECT_CHARS: usize = 78;
 pub const MAX_TEMPLATE_BYTES: usize = 32 * 1024;
+/// Rows listed in one digest, newest changes first; the counts cover every
+/// match and the templates say how many more there are. A digest of
+/// thousands of rows is read by nobody and would not fit a stored item.
+pub const MAX_DIGEST_ROWS: usize = 50;
+/// A field value longer than this (as text) is cut in a digest row.
+pub const MAX_ROW_VALUE_CHARS: usize = 200;
+/// Largest rendered bodies: with both stored in one notification they stay
+/// well under DynamoDB's 400 KB item.
+pub const MAX_DIGEST_TEXT_BYTES: usize = 64 * 1024;
+pub const MAX_DIGEST_HTML_BYTES: usize = 192 * 1024;
 /// Bounds a template's work (loops, filters): a tenant's template cannot
 /// hang a check.
 const FUEL: u64 = 200_000;
@@ -91,6 +103,9 @@ pub struct ResourceView {
     pub page_url: Option<String>,
     pub new: Vec<RowView>,
     pub upd: Vec<RowView>,
+    /// Matches counted but not listed.
+    pub more_new: usize,
+    pub more_upd: usize,
 }
 
 /// What templates see.
@@ -104,19 +119,50 @@ pub struct DigestContext {
     pub total: usize,
     pub total_new: usize,
     pub total_upd: usize,
+    /// Matches counted but not listed, over all resources.
+    pub more: usize,
     pub resources: Vec<ResourceView>,
+}
+
+/// Halves the rows listed (the dropped ones are counted in `more`);
+/// false when none is left to drop.
+pub fn shrink(context: &mut DigestContext) -> bool {
+    let mut dropped = 0;
+    for view in &mut context.resources {
+        for (rows, more) in [(&mut view.new, &mut view.more_new), (&mut view.upd, &mut view.more_upd)] {
+            let keep = rows.len() / 2;
+            *more += rows.len() - keep;
+            dropped += rows.len() - keep;
+            rows.truncate(keep);
+        }
+    }
+    context.more += dropped;
+    dropped > 0
+}
+
+/// A field's value as a digest shows it: long texts (and long lists or
+/// objects, as JSON text) cut to [`MAX_ROW_VALUE_CHARS`].
+fn shown(value: &Value) -> Value {
+    let cut = |text: &str| -> Option<String> {
+        (text.chars().count() > MAX_ROW_VALUE_CHARS).then(|| text.chars().take(MAX_ROW_VALUE_CHARS - 1).chain(std::iter::once('…')).collect())
+    };
+    match value {
+        Value::String(text) => cut(text).map_or_else(|| value.clone(), Value::String),
+        Value::Array(_) | Value::Object(_) => cut(&value.to_string()).map_or_else(|| value.clone(), Value::String),
+        _ => value.clone(),
+    }
 }
 
 /// A record as a row: its notify fields, labelled, in order (all its
 /// fields, by name, when the resource names none).
 pub fn row(resource: &Resource, record: &Record) -> RowView {
     let fields = if resource.notify_fields.is_empty() {
-        record.fields.iter().map(|(k, v)| FieldView { name: k.clone(), label: k.clone(), value: v.clone() }).collect()
+        record.fields.iter().map(|(k, v)| FieldView { name: k.clone(), label: k.clone(), value: shown(v) }).collect()
     } else {
         resource
             .notify_fields
             .iter()
-            .map(|f| FieldView { name: f.name.clone(), label: f.label.clone(), value: record.fields.get(&f.name).cloned().unwrap_or(Value::Null) })
+            .map(|f| FieldView { name: f.name.clone(), label: f.label.clone(), value: record.fields.get(&f.name).map_or(Value::Null, shown) })
             .collect()
     };
     RowView {
@@ -145,7 +191,8 @@ fn sample_context() -> DigestContext {
         total: 2,
         total_new: 1,
         total_upd: 1,
-        resources: vec![ResourceView { name: "sample".into(), title: "Samples".into(), page_url: None, new: vec![row.clone()], upd: vec![row] }],
+        more: 0,
+        resources: vec![ResourceView { name: "sample".into(), title: "Samples".into(), page_url: None, new: vec![row.clone()], upd: vec![row], more_new: 0, more_upd: 0 }],
     }
 }
 
@@ -181,29 +228,70 @@ pub fn lookup_names(prefix: &str, method: Method, format: EmailFormat) -> Vec<St
 /// time falls back too (it was checked when saved; the data may still
 /// surprise it), and the failure is logged.
 pub async fn render(store: &dyn TemplateStore, tenant: &TenantId, names: &[String], html: bool, context: &DigestContext) -> Result<String, StoreError> {
-    let mut sources: Vec<(String, String)> = Vec::new();
-    for name in names {
-        if let Some(source) = store.get_template(tenant, name).await? {
-            sources.push((name.clone(), source));
-            break;
+    TemplateCache::new().render(store, tenant, names, html, context).await
+}
+
+/// The templates of one check run: each lookup (tenant, names, escaping)
+/// is resolved once and each source compiled once, however many digests
+/// use it. A check sends thousands of digests from a handful of templates.
+pub struct TemplateCache {
+    env: Environment<'static>,
+    /// (tenant, names tried, html) → the name it is compiled under, or
+    /// `None` for the fallback text.
+    compiled: HashMap<(TenantId, Vec<String>, bool), Option<String>>,
+}
+
+impl Default for TemplateCache {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl TemplateCache {
+    pub fn new() -> Self {
+        Self { env: environment(), compiled: HashMap::new() }
+    }
+
+    /// As [`render`], through the cache.
+    pub async fn render(&mut self, store: &dyn TemplateStore, tenant: &TenantId, names: &[String], html: bool, context: &DigestContext) -> Result<String, StoreError> {
+        let key = (tenant.clone(), names.to_vec(), html);
+        let registered = match self.compiled.get(&key) {
+            Some(registered) => registered.clone(),
+            None => {
+                let registered = self.compile(store, tenant, names, html).await?;
+                self.compiled.insert(key, registered.clone());
+                registered
+            }
+        };
+        let Some(registered) = registered else { return Ok(FALLBACK_TEXT.to_owned()) };
+        match self.env.get_template(&registered).and_then(|t| t.render(minijinja::value::Serde(context))) {
+            Ok(text) => Ok(text.trim().to_owned()),
+            Err(e) => {
+                tracing::warn!(template = %registered, error = %e, "template failed; using the fallback text");
+                Ok(FALLBACK_TEXT.to_owned())
+            }
         }
     }
-    if sources.is_empty() {
-        if let Some((name, source)) = names.iter().find_map(|n| bundled(n).map(|s| (n.clone(), s.to_owned()))) {
-            sources.push((name, source));
+
+    /// Finds the source (the tenant's, then bundled) and compiles it under a
+    /// name of its own whose suffix sets the escaping.
+    async fn compile(&mut self, store: &dyn TemplateStore, tenant: &TenantId, names: &[String], html: bool) -> Result<Option<String>, StoreError> {
+        let mut found = None;
+        for name in names {
+            if let Some(source) = store.get_template(tenant, name).await? {
+                found = Some((name.clone(), source));
+                break;
+            }
         }
-    }
-    let Some((name, source)) = sources.pop() else { return Ok(FALLBACK_TEXT.to_owned()) };
-    let mut env = environment();
-    let registered = if html { "digest_html" } else { "digest_text" };
-    let rendered = env
-        .add_template_owned(registered, source)
-        .and_then(|()| env.get_template(registered).and_then(|t| t.render(minijinja::value::Serde(context))));
-    match rendered {
-        Ok(text) => Ok(text.trim().to_owned()),
-        Err(e) => {
-            tracing::warn!(template = %name, error = %e, "template failed; using the fallback text");
-            Ok(FALLBACK_TEXT.to_owned())
+        let found = found.or_else(|| names.iter().find_map(|n| bundled(n).map(|s| (n.clone(), s.to_owned()))));
+        let Some((name, source)) = found else { return Ok(None) };
+        let registered = format!("{}#{tenant}#{name}{}", self.compiled.len(), if html { "_html" } else { "_text" });
+        match self.env.add_template_owned(registered.clone(), source) {
+            Ok(()) => Ok(Some(registered)),
+            Err(e) => {
+                tracing::warn!(template = %name, error = %e, "template does not compile; using the fallback text");
+                Ok(None)
+            }
         }
     }
 }
@@ -217,6 +305,27 @@ mod tests {
         for (name, source) in BUNDLED {
             check_template(name, source).unwrap();
         }
+    }
+
+    #[test]
+    fn shrinking_halves_the_rows_and_counts_them() {
+        let mut context = sample_context();
+        context.resources[0].new = vec![context.resources[0].new[0].clone(); 5];
+        assert!(shrink(&mut context));
+        let view = &context.resources[0];
+        assert_eq!((view.new.len(), view.more_new, view.upd.len(), view.more_upd, context.more), (2, 3, 0, 1, 4));
+        let text = TemplateCache::new().env.render_str(bundled("notify_email_text").unwrap(), minijinja::value::Serde(&context)).unwrap();
+        assert!(text.contains("New Samples (5):") && text.contains("- and 3 more") && text.contains("Updated Samples (1):\n- and 1 more"), "{text}");
+        while shrink(&mut context) {}
+        assert_eq!((context.resources[0].new.len(), context.more), (0, 6));
+    }
+
+    #[test]
+    fn long_values_are_cut_in_rows() {
+        let long = Value::String("x".repeat(500));
+        assert_eq!(shown(&long).as_str().map(|s| s.chars().count()), Some(MAX_ROW_VALUE_CHARS));
+        assert_eq!(shown(&serde_json::json!([1, 2])), serde_json::json!([1, 2]));
+        assert!(shown(&serde_json::json!(vec!["abc"; 100])).as_str().is_some_and(|s| s.ends_with('…')));
     }
 
     #[test]

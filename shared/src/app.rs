@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::adapters::aws::{
+use crate::adapters::aws::{SdkClient, 
     self, DynamoBusStore, DynamoDirectoryStore, DynamoInboxStore, DynamoNotificationStore, DynamoRecordStore, DynamoSubscriptionStore,
     DynamoTemplateStore, DynamoTypeStore, SesMailer, SqsQueue,
 };
@@ -106,8 +106,10 @@ impl Services {
     /// environment.
     pub async fn aws(config: &Config, clock: Arc<dyn Clock>) -> Result<AwsServices, StartError> {
         let sdk = aws::load_config().await;
-        let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
-        let sqs = aws_sdk_sqs::Client::new(&sdk);
+        // Built on first use: a cold start that needs no AWS call makes none
+        // of the clients (see adapters/aws/sdk_client.rs).
+        let dynamodb = SdkClient::<aws_sdk_dynamodb::Client>::deferred(&sdk);
+        let sqs = SdkClient::<aws_sdk_sqs::Client>::deferred(&sdk);
         let queue_url = match &config.outbox_queue_url {
             Some(url) => url.clone(),
             // Outside AWS (moto, the local gateway): create the queue, named
@@ -127,7 +129,7 @@ impl Services {
             inbox: Arc::new(DynamoInboxStore::new(dynamodb.clone(), config.data_table.clone())),
             queue: queue.clone(),
             consumer: queue,
-            mailer: Arc::new(SesMailer::new(aws_sdk_sesv2::Client::new(&sdk))),
+            mailer: Arc::new(SesMailer::new(SdkClient::<aws_sdk_sesv2::Client>::deferred(&sdk))),
             records: Arc::new(DynamoRecordStore::new(dynamodb.clone(), config.data_table.clone())),
             subscriptions: Arc::new(DynamoSubscriptionStore::new(dynamodb.clone(), config.data_table.clone())),
             templates: Arc::new(DynamoTemplateStore::new(dynamodb.clone(), config.data_table.clone())),
@@ -199,8 +201,8 @@ impl Services {
 /// gateway use.
 pub struct AwsServices {
     pub services: Services,
-    pub dynamodb: aws_sdk_dynamodb::Client,
-    pub sqs: aws_sdk_sqs::Client,
+    pub dynamodb: SdkClient<aws_sdk_dynamodb::Client>,
+    pub sqs: SdkClient<aws_sdk_sqs::Client>,
     pub queue_url: String,
     pub bus_store: DynamoBusStore,
     bus_table: String,

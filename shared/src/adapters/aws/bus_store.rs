@@ -13,6 +13,7 @@ use aws_sdk_dynamodb::Client;
 use rand::Rng;
 use serde_json::{Map, Value};
 
+use super::sdk_client::SdkClient;
 use super::tables::TTL_ATTRIBUTE;
 use super::{describe, RequestCount};
 use crate::bus::store::NewMessage;
@@ -30,7 +31,7 @@ const QUERY_PAGE: i32 = 16;
 
 #[derive(Clone)]
 pub struct DynamoBusStore {
-    client: Client,
+    client: SdkClient<Client>,
     table: String,
     requests: RequestCount,
 }
@@ -55,8 +56,8 @@ fn build_error(e: impl std::fmt::Display) -> StoreError {
 }
 
 impl DynamoBusStore {
-    pub fn new(client: Client, table: impl Into<String>) -> Self {
-        Self { client, table: table.into(), requests: RequestCount::default() }
+    pub fn new(client: impl Into<SdkClient<Client>>, table: impl Into<String>) -> Self {
+        Self { client: client.into(), table: table.into(), requests: RequestCount::default() }
     }
 
     /// Requests sent to DynamoDB so far (for benchmarks).

@@ -10,6 +10,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
 use aws_sdk_dynamodb::Client;
 use serde::de::DeserializeOwned;
 
+use super::sdk_client::SdkClient;
 use super::{describe, query_partition, RequestCount};
 use crate::directory::{Company, DirectoryStore, User};
 use crate::domain::{CompanyId, GroupName, TenantId, UserId};
@@ -20,7 +21,7 @@ const MAX_ATTEMPTS: u32 = 16;
 
 #[derive(Clone)]
 pub struct DynamoDirectoryStore {
-    client: Client,
+    client: SdkClient<Client>,
     table: String,
     requests: RequestCount,
 }
@@ -55,8 +56,8 @@ fn build<T, E: std::fmt::Display>(r: Result<T, E>) -> Result<T, StoreError> {
 }
 
 impl DynamoDirectoryStore {
-    pub fn new(client: Client, table: impl Into<String>) -> Self {
-        Self { client, table: table.into(), requests: RequestCount::default() }
+    pub fn new(client: impl Into<SdkClient<Client>>, table: impl Into<String>) -> Self {
+        Self { client: client.into(), table: table.into(), requests: RequestCount::default() }
     }
 
     pub fn requests(&self) -> RequestCount {

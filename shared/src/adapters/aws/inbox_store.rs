@@ -4,6 +4,7 @@
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 
+use super::sdk_client::SdkClient;
 use super::items::{document, n, parse_doc, put_error, s};
 use super::{describe, RequestCount};
 use crate::domain::{TenantId, UserId};
@@ -12,7 +13,7 @@ use crate::ports::{StoreError, WriteError};
 
 #[derive(Clone)]
 pub struct DynamoInboxStore {
-    client: Client,
+    client: SdkClient<Client>,
     table: String,
     requests: RequestCount,
 }
@@ -26,8 +27,8 @@ fn unavailable<E: std::error::Error>(e: E) -> StoreError {
 }
 
 impl DynamoInboxStore {
-    pub fn new(client: Client, table: impl Into<String>) -> Self {
-        Self { client, table: table.into(), requests: RequestCount::default() }
+    pub fn new(client: impl Into<SdkClient<Client>>, table: impl Into<String>) -> Self {
+        Self { client: client.into(), table: table.into(), requests: RequestCount::default() }
     }
 
     pub fn requests(&self) -> &RequestCount {

@@ -6,6 +6,7 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
 
+use super::sdk_client::SdkClient;
 use super::items::{document, due_keys, n, parse_doc, put_error, query_due, s, Item};
 use super::{query_partition, RequestCount};
 use crate::domain::{TenantId, Timestamp};
@@ -21,7 +22,7 @@ const NOTIFICATION_SK: &str = "#";
 
 #[derive(Clone)]
 pub struct DynamoNotificationStore {
-    client: Client,
+    client: SdkClient<Client>,
     table: String,
     requests: RequestCount,
 }
@@ -35,8 +36,8 @@ fn delivery_sk(key: &DeliveryKey) -> String {
 }
 
 impl DynamoNotificationStore {
-    pub fn new(client: Client, table: impl Into<String>) -> Self {
-        Self { client, table: table.into(), requests: RequestCount::default() }
+    pub fn new(client: impl Into<SdkClient<Client>>, table: impl Into<String>) -> Self {
+        Self { client: client.into(), table: table.into(), requests: RequestCount::default() }
     }
 
     /// Requests sent so far (benchmarks).

@@ -8,13 +8,14 @@ use aws_sdk_sqs::Client;
 use crate::outbox::model::DeliveryKey;
 use crate::outbox::ports::{OutboxQueue, QueueConsumer, Received};
 use crate::ports::StoreError;
+use super::sdk_client::SdkClient;
 
 /// How long a received message stays hidden: the outbox lease.
 pub const VISIBILITY_TIMEOUT_SECS: i32 = 60;
 
 #[derive(Clone)]
 pub struct SqsQueue {
-    client: Client,
+    client: SdkClient<Client>,
     url: String,
 }
 
@@ -23,8 +24,8 @@ fn unavailable<E: std::error::Error>(e: E) -> StoreError {
 }
 
 impl SqsQueue {
-    pub fn new(client: Client, url: impl Into<String>) -> Self {
-        Self { client, url: url.into() }
+    pub fn new(client: impl Into<SdkClient<Client>>, url: impl Into<String>) -> Self {
+        Self { client: client.into(), url: url.into() }
     }
 }
 

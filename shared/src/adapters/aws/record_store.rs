@@ -5,6 +5,7 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 use aws_sdk_dynamodb::Client;
 
+use super::sdk_client::SdkClient;
 use super::items::{document, get_item, n, parse_doc, s};
 use super::{describe, query_partition, RequestCount};
 use crate::domain::{RecordId, ResourceName, TenantId, Timestamp};
@@ -18,7 +19,7 @@ const DOC_SK: &str = "#";
 
 #[derive(Clone)]
 pub struct DynamoRecordStore {
-    client: Client,
+    client: SdkClient<Client>,
     table: String,
     requests: RequestCount,
 }
@@ -40,8 +41,8 @@ fn ms(at: Timestamp) -> String {
 }
 
 impl DynamoRecordStore {
-    pub fn new(client: Client, table: impl Into<String>) -> Self {
-        Self { client, table: table.into(), requests: RequestCount::default() }
+    pub fn new(client: impl Into<SdkClient<Client>>, table: impl Into<String>) -> Self {
+        Self { client: client.into(), table: table.into(), requests: RequestCount::default() }
     }
 
     pub fn requests(&self) -> &RequestCount {

@@ -6,15 +6,16 @@ use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message};
 use aws_sdk_sesv2::Client;
 
 use crate::outbox::ports::{Email, MailError, Mailer};
+use super::sdk_client::SdkClient;
 
 #[derive(Clone)]
 pub struct SesMailer {
-    client: Client,
+    client: SdkClient<Client>,
 }
 
 impl SesMailer {
-    pub fn new(client: Client) -> Self {
-        Self { client }
+    pub fn new(client: impl Into<SdkClient<Client>>) -> Self {
+        Self { client: client.into() }
     }
 }
 

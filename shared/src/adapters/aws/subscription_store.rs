@@ -5,6 +5,7 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem};
 use aws_sdk_dynamodb::Client;
 
+use super::sdk_client::SdkClient;
 use super::items::{document, due_keys, get_item, n, parse_doc, query_due, s, Item};
 use super::{describe, query_partition, RequestCount};
 use crate::domain::{SubscriptionId, TenantId, Timestamp};
@@ -16,7 +17,7 @@ const DOC_SK: &str = "#";
 
 #[derive(Clone)]
 pub struct DynamoSubscriptionStore {
-    client: Client,
+    client: SdkClient<Client>,
     table: String,
     requests: RequestCount,
 }
@@ -34,8 +35,8 @@ fn built<T, E: std::fmt::Display>(r: Result<T, E>) -> Result<T, StoreError> {
 }
 
 impl DynamoSubscriptionStore {
-    pub fn new(client: Client, table: impl Into<String>) -> Self {
-        Self { client, table: table.into(), requests: RequestCount::default() }
+    pub fn new(client: impl Into<SdkClient<Client>>, table: impl Into<String>) -> Self {
+        Self { client: client.into(), table: table.into(), requests: RequestCount::default() }
     }
 
     pub fn requests(&self) -> &RequestCount {

@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 
+use super::sdk_client::SdkClient;
 use super::items::{get_item, s};
 use super::{describe, RequestCount};
 use crate::domain::TenantId;
@@ -11,14 +12,14 @@ use crate::subscriptions::render::TemplateStore;
 
 #[derive(Clone)]
 pub struct DynamoTemplateStore {
-    client: Client,
+    client: SdkClient<Client>,
     table: String,
     requests: RequestCount,
 }
 
 impl DynamoTemplateStore {
-    pub fn new(client: Client, table: impl Into<String>) -> Self {
-        Self { client, table: table.into(), requests: RequestCount::default() }
+    pub fn new(client: impl Into<SdkClient<Client>>, table: impl Into<String>) -> Self {
+        Self { client: client.into(), table: table.into(), requests: RequestCount::default() }
     }
 
     pub fn requests(&self) -> &RequestCount {

@@ -4,6 +4,7 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
 
+use super::sdk_client::SdkClient;
 use super::{describe, query_partition, RequestCount};
 use crate::domain::TenantId;
 use crate::notifications::types::{NotificationType, TypeStore};
@@ -11,7 +12,7 @@ use crate::ports::StoreError;
 
 #[derive(Clone)]
 pub struct DynamoTypeStore {
-    client: Client,
+    client: SdkClient<Client>,
     table: String,
     requests: RequestCount,
 }
@@ -21,8 +22,8 @@ fn partition(tenant: &TenantId) -> AttributeValue {
 }
 
 impl DynamoTypeStore {
-    pub fn new(client: Client, table: impl Into<String>) -> Self {
-        Self { client, table: table.into(), requests: RequestCount::default() }
+    pub fn new(client: impl Into<SdkClient<Client>>, table: impl Into<String>) -> Self {
+        Self { client: client.into(), table: table.into(), requests: RequestCount::default() }
     }
 }
 

@@ -1,0 +1,47 @@
+# Steps shared by scripts/test and scripts/bench. Source it from the
+# repository's root; it sets `root`.
+root=$PWD
+
+step() { printf '\n==> %s\n' "$*"; }
+
+# A .venv with moto[server], cfn-lint, aws-sam-cli, cargo-lambda and the
+# Tryton desktop client, installed once per requirements change; on PATH.
+ensure_python_tools() {
+  if [ ! -x .venv/bin/python ]; then
+    python3 -m venv .venv
+  fi
+  local stamp=.venv/.herald-requirements
+  if ! cmp -s scripts/requirements-test.txt "$stamp"; then
+    .venv/bin/pip install --quiet --disable-pip-version-check -r scripts/requirements-test.txt
+    # The desktop client's own dependencies (GTK through PyGObject) are not
+    # needed: the test stubs `gi`, so only the package itself is installed.
+    .venv/bin/pip install --quiet --disable-pip-version-check --no-deps -r tests/clients/requirements-tryton.txt
+    cp scripts/requirements-test.txt "$stamp"
+  fi
+  export PATH="$root/.venv/bin:$PATH"
+}
+
+# Dummy credentials and a region: nothing here ever reaches AWS.
+local_aws_environment() {
+  export AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1
+  export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
+  unset AWS_SESSION_TOKEN AWS_PROFILE
+}
+
+# moto server on a free loopback port, stopped when the script exits;
+# exports AWS_ENDPOINT_URL.
+start_moto() {
+  local port moto_log
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  moto_log=$(mktemp)
+  python scripts/moto_server.py "$port" >"$moto_log" 2>&1 &
+  moto_pid=$!
+  trap 'kill $moto_pid 2>/dev/null || true; wait $moto_pid 2>/dev/null || true' EXIT
+  for _ in $(seq 1 100); do
+    if curl -fsS "http://127.0.0.1:$port/moto-api/" >/dev/null 2>&1; then break; fi
+    if ! kill -0 $moto_pid 2>/dev/null; then cat "$moto_log"; echo "moto server did not start"; exit 1; fi
+    sleep 0.2
+  done
+  export AWS_ENDPOINT_URL="http://127.0.0.1:$port"
+  echo "moto server on $AWS_ENDPOINT_URL"
+}

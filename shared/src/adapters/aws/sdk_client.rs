@@ -1,0 +1,67 @@
+//! SDK clients built on first use.
+//!
+//! Building an SDK client validates its configuration by building an HTTPS
+//! connector, which loads every CA certificate on the machine: several
+//! milliseconds of each function's cold start, spent even when the first
+//! request (a refusal, an empty batch) never calls AWS. Adapters hold a
+//! `SdkClient` and use it as the client it derefs to; a deferred one is
+//! built the first time it is used, once per process.
+use std::ops::Deref;
+use std::sync::{Arc, OnceLock};
+
+use aws_config::SdkConfig;
+
+/// A client that can be built from the shared configuration.
+pub trait FromSdkConfig {
+    fn from_sdk_config(config: &SdkConfig) -> Self;
+}
+
+impl FromSdkConfig for aws_sdk_dynamodb::Client {
+    fn from_sdk_config(config: &SdkConfig) -> Self {
+        Self::new(config)
+    }
+}
+
+impl FromSdkConfig for aws_sdk_sqs::Client {
+    fn from_sdk_config(config: &SdkConfig) -> Self {
+        Self::new(config)
+    }
+}
+
+impl FromSdkConfig for aws_sdk_sesv2::Client {
+    fn from_sdk_config(config: &SdkConfig) -> Self {
+        Self::new(config)
+    }
+}
+
+/// A client, built now or on first use; clones share one client.
+#[derive(Clone)]
+pub struct SdkClient<C>(Arc<Inner<C>>);
+
+struct Inner<C> {
+    client: OnceLock<C>,
+    config: Option<SdkConfig>,
+}
+
+impl<C: FromSdkConfig> SdkClient<C> {
+    /// Built the first time it is used.
+    pub fn deferred(config: &SdkConfig) -> Self {
+        Self(Arc::new(Inner { client: OnceLock::new(), config: Some(config.clone()) }))
+    }
+}
+
+impl<C> From<C> for SdkClient<C> {
+    fn from(client: C) -> Self {
+        Self(Arc::new(Inner { client: OnceLock::from(client), config: None }))
+    }
+}
+
+impl<C: FromSdkConfig> Deref for SdkClient<C> {
+    type Target = C;
+
+    fn deref(&self) -> &C {
+        // A ready client has no configuration and is always set; a deferred
+        // one has its configuration.
+        self.0.client.get_or_init(|| C::from_sdk_config(self.0.config.as_ref().unwrap_or(&SdkConfig::builder().build())))
+    }
+}

@@ -3,9 +3,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::adapters::aws::{SdkClient, 
+use crate::adapters::aws::{
     self, DynamoBusStore, DynamoDirectoryStore, DynamoInboxStore, DynamoNotificationStore, DynamoRecordStore, DynamoSubscriptionStore,
-    DynamoTemplateStore, DynamoTypeStore, SesMailer, SqsQueue,
+    DynamoTemplateStore, DynamoTypeStore, SdkClient, SesMailer, SqsQueue,
 };
 use crate::adapters::embedded::{
     EmbeddedBusStore, EmbeddedDirectoryStore, EmbeddedInboxStore, EmbeddedNotificationStore, EmbeddedQueue, EmbeddedRecordStore,

@@ -65,3 +65,22 @@ impl<C: FromSdkConfig> Deref for SdkClient<C> {
         self.0.client.get_or_init(|| C::from_sdk_config(self.0.config.as_ref().unwrap_or(&SdkConfig::builder().build())))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_deferred_client_is_built_on_first_use_once_for_all_clones() {
+        let config = SdkConfig::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("us-east-1"))
+            .build();
+        let client = SdkClient::<aws_sdk_sqs::Client>::deferred(&config);
+        let copy = client.clone();
+        assert!(client.0.client.get().is_none(), "nothing built before use");
+        let (first, second): (*const aws_sdk_sqs::Client, *const aws_sdk_sqs::Client) = (&*copy, &*client);
+        assert_eq!(first, second, "one client, shared");
+        assert_eq!(client.config().region().map(|r| r.as_ref()), Some("us-east-1"));
+    }
+}

@@ -11,6 +11,15 @@ which scripts/test builds):
     .venv/bin/python bench/peers/bus_compare.py herald --start-herald
     .venv/bin/python bench/peers/bus_compare.py herald --base-url URL \\
         --admin-token T --user-token T [--uid 2] [--db demo]   # or HERALD_* env
+    # any kind, with the compiled load client instead (cargo build -q --bin bus-load):
+    .venv/bin/python bench/peers/bus_compare.py herald --start-herald --client rust
+
+`--client rust` replaces the K Python processes with ONE `bus-load` process
+(bench/src/bus_load.rs) running K clients, each its own kept-alive connection
+(--connection-per-poll: a new one per poll, as urllib in tryton.bus), speaking
+the same protocol as tryton.bus; its lines feed the same bookkeeping. Its
+deliveries are time-stamped by bus-load when it read the answer (`t`), not when
+this driver read the line, so the driver's own lag is not counted.
 
 trytond kinds start bench/peers/trytond/serve.py themselves (setup.sh first)
 and publish through bench/peers/trytond/publish.py (trytond's notify() in a
@@ -33,7 +42,8 @@ Before measuring, a phase publishes `sync-N` markers once a second until every
 client has received one, so every client's long poll (and trytond's lazily
 started LISTEN thread, per worker process) is in place.
 
-Writes target/bench/peers/bus-compare-<kind>.json and prints a table. All
+Writes target/bench/peers/bus-compare-<kind>.json (`--client rust`:
+bus-compare-<kind>-rust[-per-poll].json) and prints a table. All
 counts and times are bounded (see --help); only 127.0.0.1 is ever contacted.
 """
 import argparse
@@ -61,6 +71,7 @@ PEERS = os.environ.get('PEERS_DIR', os.path.join(REPO, 'target', 'bench', 'peers
 VENV_PY = os.path.join(PEERS, 'trytond-venv', 'bin', 'python')
 CLIENT = os.path.join(REPO, 'tests', 'clients', 'tryton_desktop.py')
 MAX_CLIENTS = 200
+MAX_RUST_CLIENTS = 1000  # bus-load's own cap: one process, one connection per client
 MAX_MESSAGES = 2000
 MAX_TIMEOUT = 300
 
@@ -127,6 +138,15 @@ class Clients:
     and time-stamps each line as it arrives."""
 
     def __init__(self, python, base_url, database, login, uid, token, count, log_path):
+        self._init_state(count, log_path)
+        for _ in range(count):
+            self.procs.append(subprocess.Popen(
+                [python, CLIENT, base_url, database, login, str(uid), token],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.errlog,
+                preexec_fn=pdeathsig()))
+        self._start_reader()
+
+    def _init_state(self, count, log_path):
         self.count = count
         self.lock = threading.Condition()
         self.ready = [None] * count
@@ -139,11 +159,8 @@ class Clients:
         self.exited = [None] * count
         self.errlog = open(log_path, 'ab')
         self.procs = []
-        for _ in range(count):
-            self.procs.append(subprocess.Popen(
-                [python, CLIENT, base_url, database, login, str(uid), token],
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.errlog,
-                preexec_fn=pdeathsig()))
+
+    def _start_reader(self):
         self.thread = threading.Thread(target=self._read, daemon=True)
         self.thread.start()
 
@@ -167,7 +184,7 @@ class Clients:
                     selector.unregister(key.fd)
                     open_fds -= 1
                     with self.lock:
-                        self.exited[i] = now
+                        self._exited(i, now)
                         self.lock.notify_all()
                     continue
                 buffers[i] += chunk
@@ -178,14 +195,27 @@ class Clients:
                     self.lock.notify_all()
         selector.close()
 
+    def _exited(self, i, now):
+        """Output process i closed its stdout (called with the lock held)."""
+        self.exited[i] = now
+
     def _line(self, i, now, line):
+        """A line of client process i (one process per client here)."""
         if line.startswith('ready '):
             self.ready[i] = now
             return
         try:
             message = json.loads(line)['message']
+        except (ValueError, KeyError, TypeError):
+            self.other += 1
+            return
+        self._message(i, now, message)
+
+    def _message(self, i, now, message):
+        """Simulated client i handled `message` at `now` (called with the lock held)."""
+        try:
             body = str(message.get('body'))
-        except (ValueError, KeyError, TypeError, AttributeError):
+        except AttributeError:
             self.other += 1
             return
         if body.isdigit():
@@ -235,6 +265,47 @@ class Clients:
         self.errlog.close()
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+class RustClients(Clients):
+    """ONE bench/src/bus_load.rs process running `count` simulated clients (each
+    its own connection, the tryton.bus protocol). Its stdout: `ready <count>`
+    once all of them are about to poll, then one JSON line per delivery with
+    the simulated client's index and bus-load's receive time `t`."""
+
+    def __init__(self, binary, base_url, database, login, uid, token, count, log_path, threads,
+            connection_per_poll):
+        self._init_state(count, log_path)
+        self.procs.append(subprocess.Popen(
+            [binary, base_url, database, login, str(uid), token, '--clients', str(count),
+                '--threads', str(threads), '--bus-timeout', '60']
+            + (['--connection-per-poll'] if connection_per_poll else []),
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.errlog,
+            preexec_fn=pdeathsig()))
+        self._start_reader()
+
+    def _exited(self, _proc, now):
+        # the one process is every client
+        self.exited = [now] * self.count
+
+    def _line(self, _proc, now, line):
+        if line.startswith('ready '):
+            self.ready = [now] * self.count
+            return
+        try:
+            data = json.loads(line)
+            i, message = data['client'], data['message']
+        except (ValueError, KeyError, TypeError):
+            self.other += 1
+            return
+        if not isinstance(i, int) or not 0 <= i < self.count:
+            self.other += 1
+            return
+        t = data.get('t')
+        # bus-load's read time; same clock (CLOCK_REALTIME). Guard against nonsense.
+        if not isinstance(t, (int, float)) or not now - 60 <= t <= now + 1:
+            t = now
+        self._message(i, t, message)
 
 
 # --- servers and publishers ---------------------------------------------------------
@@ -548,12 +619,26 @@ class HeraldServer:
 
 # --- phases -----------------------------------------------------------------------------
 
+def client_suffix(args):
+    """File name part, so Python and Rust runs (and Rust's two connection modes)
+    do not overwrite each other."""
+    if args.client != 'rust':
+        return ''
+    return '-rust-per-poll' if args.connection_per_poll else '-rust'
+
+
 def start_clients(server, index, count, args):
     client, target = server.phase(index)
-    log_path = os.path.join(PEERS, f'bus-compare-{server.kind}-clients.log')
+    suffix = client_suffix(args)
+    log_path = os.path.join(PEERS, f'bus-compare-{server.kind}{suffix}-clients.log')
     t0 = time.time()
-    clients = Clients(args.client_python, server.base_url, client['database'], client['login'],
-        client['uid'], client['token'], count, log_path)
+    if args.client == 'rust':
+        clients = RustClients(args.bus_load, server.base_url, client['database'], client['login'],
+            client['uid'], client['token'], count, log_path, args.load_threads,
+            args.connection_per_poll)
+    else:
+        clients = Clients(args.client_python, server.base_url, client['database'], client['login'],
+            client['uid'], client['token'], count, log_path)
     ready_timeout = min(30 + count * 1.0, 240)
     if not clients.all_ready(ready_timeout):
         clients.stop()
@@ -731,9 +816,21 @@ def main():
     parser.add_argument('--message-timeout', type=float, default=10, help='per latency message, s (10)')
     parser.add_argument('--sync-timeout', type=float, default=30)
     parser.add_argument('--skip-latency', action='store_true')
+    parser.add_argument('--client', choices=['python', 'rust'], default='python',
+        help='python: one tests/clients/tryton_desktop.py process per client (default); '
+        'rust: one bus-load process (bench/src/bus_load.rs) running all K clients')
     parser.add_argument('--client-python', default=os.path.join(REPO, '.venv', 'bin', 'python'),
         help='a Python with the tryton package (default: the repo .venv)')
-    parser.add_argument('--out', default=None, help='JSON path (target/bench/peers/bus-compare-<kind>.json)')
+    parser.add_argument('--bus-load', default=os.path.join(REPO, 'target', 'debug', 'bus-load'),
+        help='--client rust: the bus-load binary (default target/debug/bus-load; '
+        'cargo build -q --bin bus-load)')
+    parser.add_argument('--load-threads', type=int, default=1,
+        help='--client rust: bus-load runtime threads (1: the load takes at most one core)')
+    parser.add_argument('--connection-per-poll', action='store_true',
+        help='--client rust: a new connection for every poll, as urllib (tryton.bus) does; '
+        'default: one kept-alive connection per client')
+    parser.add_argument('--out', default=None, help='JSON path (target/bench/peers/bus-compare-<kind>.json, '
+        '--client rust: bus-compare-<kind>-rust[-per-poll].json)')
     herald = parser.add_argument_group('herald')
     herald.add_argument('--base-url', default=os.environ.get('HERALD_BASE_URL'))
     herald.add_argument('--admin-token', default=os.environ.get('HERALD_ADMIN_TOKEN'))
@@ -747,15 +844,23 @@ def main():
     args = parser.parse_args()
 
     counts = [int(c) for c in args.clients.split(',') if c.strip()]
-    if any(c < 1 or c > MAX_CLIENTS for c in counts):
-        sys.exit(f'client counts must be 1..{MAX_CLIENTS}')
+    max_clients = MAX_RUST_CLIENTS if args.client == 'rust' else MAX_CLIENTS
+    if any(c < 1 or c > max_clients for c in counts):
+        sys.exit(f'client counts must be 1..{max_clients}')
     if not (1 <= args.latency_messages <= MAX_MESSAGES and 1 <= args.throughput_messages <= MAX_MESSAGES):
         sys.exit(f'message counts must be 1..{MAX_MESSAGES}')
     args.timeout = min(args.timeout, MAX_TIMEOUT)
     args.message_timeout = min(args.message_timeout, 60)
     args.sync_timeout = min(args.sync_timeout, 120)
-    if not os.path.exists(args.client_python):
+    if args.client == 'python' and not os.path.exists(args.client_python):
         sys.exit(f'{args.client_python} is missing (scripts/test installs the repo .venv)')
+    if args.client == 'rust':
+        if not os.access(args.bus_load, os.X_OK):
+            sys.exit(f'{args.bus_load} is missing: cargo build -q --bin bus-load')
+        if not 1 <= args.load_threads <= 64:
+            sys.exit('--load-threads must be 1..64')
+    elif args.connection_per_poll:
+        sys.exit('--connection-per-poll is for --client rust (the Python client always does it)')
     os.makedirs(PEERS, exist_ok=True)
 
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -791,7 +896,14 @@ def main():
     report = {
         'kind': server.kind,
         'server': server.server_info,
-        'client': 'tests/clients/tryton_desktop.py (tryton.bus, one process per client)',
+        'client_kind': args.client,
+        'client': ('tests/clients/tryton_desktop.py (tryton.bus, one process per client)'
+            if args.client == 'python' else
+            'bench/src/bus_load.rs (bus-load: the tryton.bus protocol, all K clients in one process, '
+            'one reqwest::Client and connection each)'),
+        'client_binary': None if args.client == 'python' else {'path': args.bus_load,
+            'mtime': time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(os.path.getmtime(args.bus_load))),
+            'threads': args.load_threads, 'connection_per_poll': args.connection_per_poll},
         'started': time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(started)),
         'duration_s': round(time.time() - started, 1),
         'machine': {'cpus': os.cpu_count(), 'loadavg_at_start': [round(x, 2) for x in load],
@@ -804,15 +916,20 @@ def main():
             'out_of_order: deliveries of a message older than one the client already had; '
             'duplicated: the same message delivered again to the same client',
             'delay_*: end of the publish (trytond: commit; Herald: HTTP response) -> delivery, over all deliveries of the phase',
-            'client_cpu_s: CPU of the tryton_desktop.py processes of the phase (start to stop)',
+            'client_cpu_s: CPU of the client processes of the phase (start to stop): the tryton_desktop.py '
+            'processes, or the one bus-load process with --client rust',
+            'with --client rust a delivery is time-stamped by bus-load when it read the answer; '
+            'with python, when this driver read the client process\'s line',
             'server_cpu_s: CPU of the server process tree during the measurement (None if unknown)',
         ],
         'results': results,
     }
-    out = args.out or os.path.join(PEERS, f'bus-compare-{server.kind}.json')
+    suffix = client_suffix(args)
+    out = args.out or os.path.join(PEERS, f'bus-compare-{server.kind}{suffix}.json')
     with open(out, 'w') as f:
         json.dump(report, f, indent=2)
-    print(f'{server.kind} ({server.base_url}), {report["duration_s"]} s, load at start {load[0]:.2f}')
+    print(f'{server.kind} ({server.base_url}), {args.client} clients, {report["duration_s"]} s, '
+        f'load at start {load[0]:.2f}')
     print(table(results))
     print(f'written {out}')
 

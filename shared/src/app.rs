@@ -11,6 +11,7 @@ use crate::adapters::embedded::{
     EmbeddedBusStore, EmbeddedDirectoryStore, EmbeddedInboxStore, EmbeddedNotificationStore, EmbeddedQueue, EmbeddedRecordStore,
     EmbeddedSubscriptionStore, EmbeddedTemplateStore, EmbeddedTypeStore, FileMailer,
 };
+use crate::adapters::unwired::Unwired;
 use crate::auth::Authenticator;
 use crate::bus::{Bus, BusStore};
 use crate::config::{Config, ConfigError};
@@ -69,6 +70,24 @@ pub struct Adapters {
 }
 
 impl Adapters {
+    /// The DynamoDB stores on the configured tables, with `outbox`.
+    fn dynamodb(config: &Config, dynamodb: &SdkClient<aws_sdk_dynamodb::Client>, bus: &DynamoBusStore, outbox: OutboxPorts) -> Self {
+        let table = || config.data_table.clone();
+        Self {
+            bus: Arc::new(bus.clone()),
+            directory: Arc::new(DynamoDirectoryStore::new(dynamodb.clone(), table())),
+            types: Arc::new(DynamoTypeStore::new(dynamodb.clone(), table())),
+            notifications: Arc::new(DynamoNotificationStore::new(dynamodb.clone(), table())),
+            inbox: Arc::new(DynamoInboxStore::new(dynamodb.clone(), table())),
+            queue: outbox.queue,
+            consumer: outbox.consumer,
+            mailer: outbox.mailer,
+            records: Arc::new(DynamoRecordStore::new(dynamodb.clone(), table())),
+            subscriptions: Arc::new(DynamoSubscriptionStore::new(dynamodb.clone(), table())),
+            templates: Arc::new(DynamoTemplateStore::new(dynamodb.clone(), table())),
+        }
+    }
+
     /// The embedded adapters on `queue`, with emails as `.eml` files in the
     /// configured mail folder.
     pub fn embedded(config: &Config, queue: Arc<EmbeddedQueue>) -> Self {
@@ -86,6 +105,34 @@ impl Adapters {
             templates: Arc::new(EmbeddedTemplateStore::new()),
         }
     }
+}
+
+/// The outbox's side of the wiring: where deliveries are queued, where the
+/// local gateway pulls them from, and how email is sent.
+pub struct OutboxPorts {
+    pub queue: Arc<dyn OutboxQueue>,
+    pub consumer: Arc<dyn QueueConsumer>,
+    pub mailer: Arc<dyn Mailer>,
+}
+
+/// The bus and api functions neither queue deliveries nor send email.
+pub fn no_outbox(_: &aws::SdkConfig, _: &Config) -> Result<OutboxPorts, StartError> {
+    Ok(OutboxPorts { queue: Arc::new(Unwired("the outbox queue")), consumer: Arc::new(Unwired("the outbox queue")), mailer: Arc::new(Unwired("the mailer")) })
+}
+
+/// The notify and check functions queue deliveries on SQS (the template
+/// gives the queue's URL); they send no email.
+pub fn queue_outbox(sdk: &aws::SdkConfig, config: &Config) -> Result<OutboxPorts, StartError> {
+    let url = config.outbox_queue_url.clone().ok_or(ConfigError::Missing("HERALD_OUTBOX_QUEUE_URL"))?;
+    let queue = Arc::new(SqsQueue::new(SdkClient::<aws_sdk_sqs::Client>::deferred(sdk), url));
+    Ok(OutboxPorts { queue, consumer: Arc::new(Unwired("the outbox queue consumer")), mailer: Arc::new(Unwired("the mailer")) })
+}
+
+/// The outbox function sends email with SES v2; its messages come from its
+/// SQS event source, so it neither queues nor pulls.
+pub fn mail_outbox(sdk: &aws::SdkConfig, _: &Config) -> Result<OutboxPorts, StartError> {
+    let mailer = Arc::new(SesMailer::new(SdkClient::<aws_sdk_sesv2::Client>::deferred(sdk)));
+    Ok(OutboxPorts { queue: Arc::new(Unwired("the outbox queue")), consumer: Arc::new(Unwired("the outbox queue")), mailer })
 }
 
 impl Services {
@@ -120,20 +167,9 @@ impl Services {
             }
         };
         let queue = Arc::new(SqsQueue::new(sqs.clone(), queue_url.clone()));
+        let mailer = Arc::new(SesMailer::new(SdkClient::<aws_sdk_sesv2::Client>::deferred(&sdk)));
         let bus_store = DynamoBusStore::new(dynamodb.clone(), config.bus_table.clone());
-        let adapters = Adapters {
-            bus: Arc::new(bus_store.clone()),
-            directory: Arc::new(DynamoDirectoryStore::new(dynamodb.clone(), config.data_table.clone())),
-            types: Arc::new(DynamoTypeStore::new(dynamodb.clone(), config.data_table.clone())),
-            notifications: Arc::new(DynamoNotificationStore::new(dynamodb.clone(), config.data_table.clone())),
-            inbox: Arc::new(DynamoInboxStore::new(dynamodb.clone(), config.data_table.clone())),
-            queue: queue.clone(),
-            consumer: queue,
-            mailer: Arc::new(SesMailer::new(SdkClient::<aws_sdk_sesv2::Client>::deferred(&sdk))),
-            records: Arc::new(DynamoRecordStore::new(dynamodb.clone(), config.data_table.clone())),
-            subscriptions: Arc::new(DynamoSubscriptionStore::new(dynamodb.clone(), config.data_table.clone())),
-            templates: Arc::new(DynamoTemplateStore::new(dynamodb.clone(), config.data_table.clone())),
-        };
+        let adapters = Adapters::dynamodb(config, &dynamodb, &bus_store, OutboxPorts { queue: queue.clone(), consumer: queue, mailer });
         let services = Self::from_adapters(config, clock, adapters)?;
         Ok(AwsServices {
             services,
@@ -144,6 +180,18 @@ impl Services {
             bus_table: config.bus_table.clone(),
             data_table: config.data_table.clone(),
         })
+    }
+
+    /// A Lambda function's services: the DynamoDB stores, and the outbox
+    /// ports `outbox` makes. Each function names the ones it uses
+    /// ([`no_outbox`], [`queue_outbox`], [`mail_outbox`]), so the SDKs of
+    /// the others stay out of its binary.
+    pub async fn lambda(config: &Config, clock: Arc<dyn Clock>, outbox: fn(&aws::SdkConfig, &Config) -> Result<OutboxPorts, StartError>) -> Result<Self, StartError> {
+        let sdk = aws::load_config().await;
+        let dynamodb = SdkClient::<aws_sdk_dynamodb::Client>::deferred(&sdk);
+        let bus_store = DynamoBusStore::new(dynamodb.clone(), config.bus_table.clone());
+        let adapters = Adapters::dynamodb(config, &dynamodb, &bus_store, outbox(&sdk, config)?);
+        Ok(Self::from_adapters(config, clock, adapters)?)
     }
 
     /// The services over any adapters, configured by `config`.

@@ -2,12 +2,12 @@
 //! gateway serves, run by `lambda_http`.
 use std::sync::Arc;
 
-use herald::{app::Services, config::Config, domain::SystemClock, http, telemetry};
+use herald::{app::{self, Services}, config::Config, domain::SystemClock, http, telemetry};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     telemetry::init();
     let config = Config::from_env()?;
-    let services = Services::aws(&config, Arc::new(SystemClock)).await?.services;
+    let services = Services::lambda(&config, Arc::new(SystemClock), app::no_outbox).await?;
     lambda_http::run(http::bus_function(services)).await
 }

@@ -4,14 +4,14 @@
 use std::sync::Arc;
 
 use herald::adapters::aws::lambda::scheduled_check;
-use herald::{app::Services, config::Config, domain::SystemClock, telemetry};
+use herald::{app::{self, Services}, config::Config, domain::SystemClock, telemetry};
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     telemetry::init();
     let config = Config::from_env()?;
-    let services = Services::aws(&config, Arc::new(SystemClock)).await?.services;
+    let services = Services::lambda(&config, Arc::new(SystemClock), app::queue_outbox).await?;
     let (notifier, checker) = (&services.notifier, &services.checker);
     lambda_runtime::run(service_fn(|event: LambdaEvent<serde_json::Value>| async move {
         scheduled_check(notifier, checker, &event.payload).await.map_err(Error::from)

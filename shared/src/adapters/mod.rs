@@ -2,3 +2,4 @@
 //! SDK) and `embedded` (in-process, for the local gateway and fast tests).
 pub mod aws;
 pub mod embedded;
+pub mod unwired;

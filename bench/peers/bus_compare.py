@@ -9,6 +9,8 @@ which scripts/test builds):
     .venv/bin/python bench/peers/bus_compare.py trytond-single
     .venv/bin/python bench/peers/bus_compare.py trytond-workers --workers 4
     .venv/bin/python bench/peers/bus_compare.py herald --start-herald
+    # herald-local --aws on the DynamoDB endpoint in AWS_ENDPOINT_URL (moto):
+    .venv/bin/python bench/peers/bus_compare.py herald-dynamodb --start-herald
     .venv/bin/python bench/peers/bus_compare.py herald --base-url URL \\
         --admin-token T --user-token T [--uid 2] [--db demo]   # or HERALD_* env
     # any kind, with the compiled load client instead (cargo build -q --bin bus-load):
@@ -556,9 +558,10 @@ class TrytondServer:
 
 
 class HeraldServer:
-    kind = 'herald'
-
     def __init__(self, args):
+        # herald: the embedded store; herald-dynamodb: herald-local --aws on the
+        # DynamoDB endpoint of the environment (scripts/bench: moto, an emulator).
+        self.kind = args.kind
         self.proc = None
         self.pid = args.server_pid
         base_url, admin, user = args.base_url, args.admin_token, args.user_token
@@ -568,7 +571,10 @@ class HeraldServer:
                 sys.exit(f'{binary} is missing: cargo build -q --bin herald-local')
             mail = os.path.join(PEERS, 'herald-mail')
             os.makedirs(mail, exist_ok=True)
-            self.proc = subprocess.Popen([binary, '--port', '0', '--mail-dir', mail],
+            store = ['--aws'] if self.kind == 'herald-dynamodb' else []
+            if store and not os.environ.get('AWS_ENDPOINT_URL'):
+                sys.exit('herald-dynamodb needs AWS_ENDPOINT_URL (a moto server: scripts/bench starts one)')
+            self.proc = subprocess.Popen([binary, '--port', '0', '--mail-dir', mail, *store],
                 stdout=subprocess.PIPE, stderr=open(os.path.join(PEERS, 'herald-local.log'), 'ab'),
                 stdin=subprocess.DEVNULL, text=True, cwd=PEERS, preexec_fn=pdeathsig(),
                 env={k: v for k, v in os.environ.items() if k != 'HERALD_JWT_SECRET'})
@@ -600,6 +606,7 @@ class HeraldServer:
         self.run = secrets.token_hex(3)
         self.publisher = HeraldPublisher(self.base_url, admin, self.uid)
         self.server_info = {'base_url': self.base_url, 'started_here': bool(self.proc),
+            'store': 'dynamodb (moto, an emulator)' if self.kind == 'herald-dynamodb' else 'embedded',
             'tenant_prefix': f'{self.db}-{self.run}'}
 
     def phase(self, index):
@@ -805,7 +812,7 @@ def table(results):
 def main():
     parser = argparse.ArgumentParser(description='Tryton bus comparison with the real desktop client',
         formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
-    parser.add_argument('kind', choices=['trytond-single', 'trytond-workers', 'herald'])
+    parser.add_argument('kind', choices=['trytond-single', 'trytond-workers', 'herald', 'herald-dynamodb'])
     parser.add_argument('--workers', type=int, default=4, help='trytond-workers: gunicorn workers (4)')
     parser.add_argument('--threads', type=int, default=100, help='trytond-workers: threads per worker (100)')
     parser.add_argument('--db', default=None, help="database/tenant (trytond: bench; herald: demo)")
@@ -864,7 +871,7 @@ def main():
     os.makedirs(PEERS, exist_ok=True)
 
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    if args.kind == 'herald':
+    if args.kind.startswith('herald'):
         args.db = args.db or 'demo'
         server = HeraldServer(args)
     else:

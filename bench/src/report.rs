@@ -260,7 +260,7 @@ fn targets(results: &Value, peers: &[PeerTable]) -> Vec<Target> {
         targets.push(Target::new(
             format!("bus throughput with 100 clients, Herald embedded / best trytond ({client} client)"),
             limit,
-            throughput.map(|(ratio, per_s)| (format!("{ratio:.1}× ({per_s:.0}/s)"), ratio >= 10.0)),
+            throughput.map(|(ratio, per_s)| (format!("{ratio:.1}× ({}/s)", count(per_s.into())), ratio >= 10.0)),
         ));
     }
 

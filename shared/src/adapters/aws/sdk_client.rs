@@ -40,19 +40,20 @@ pub struct SdkClient<C>(Arc<Inner<C>>);
 
 struct Inner<C> {
     client: OnceLock<C>,
-    config: Option<SdkConfig>,
+    /// What a deferred client is built from; never read for a ready one.
+    config: SdkConfig,
 }
 
 impl<C: FromSdkConfig> SdkClient<C> {
     /// Built the first time it is used.
     pub fn deferred(config: &SdkConfig) -> Self {
-        Self(Arc::new(Inner { client: OnceLock::new(), config: Some(config.clone()) }))
+        Self(Arc::new(Inner { client: OnceLock::new(), config: config.clone() }))
     }
 }
 
 impl<C> From<C> for SdkClient<C> {
     fn from(client: C) -> Self {
-        Self(Arc::new(Inner { client: OnceLock::from(client), config: None }))
+        Self(Arc::new(Inner { client: OnceLock::from(client), config: SdkConfig::builder().build() }))
     }
 }
 
@@ -60,9 +61,7 @@ impl<C: FromSdkConfig> Deref for SdkClient<C> {
     type Target = C;
 
     fn deref(&self) -> &C {
-        // A ready client has no configuration and is always set; a deferred
-        // one has its configuration.
-        self.0.client.get_or_init(|| C::from_sdk_config(self.0.config.as_ref().unwrap_or(&SdkConfig::builder().build())))
+        self.0.client.get_or_init(|| C::from_sdk_config(&self.0.config))
     }
 }
 
@@ -82,5 +81,16 @@ mod tests {
         let (first, second): (*const aws_sdk_sqs::Client, *const aws_sdk_sqs::Client) = (&*copy, &*client);
         assert_eq!(first, second, "one client, shared");
         assert_eq!(client.config().region().map(|r| r.as_ref()), Some("us-east-1"));
+    }
+
+    #[test]
+    fn a_ready_client_is_used_as_given() {
+        let config = SdkConfig::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("eu-west-3"))
+            .build();
+        let client = SdkClient::from(aws_sdk_sqs::Client::new(&config));
+        assert!(client.0.client.get().is_some(), "nothing left to build");
+        assert_eq!(client.config().region().map(|r| r.as_ref()), Some("eu-west-3"), "not rebuilt from the empty configuration");
     }
 }

@@ -161,6 +161,7 @@ async fn main() -> anyhow::Result<()> {
 
     let report = json!({
         "store": "embedded",
+        "gateway_binary": herald_tests::local_gateway_binary(),
         "latency_ms": {"p50": p50.as_secs_f64() * 1e3, "p99": p99.as_secs_f64() * 1e3, "samples": args.samples},
         "throughput": {"pollers": args.pollers, "messages": args.messages, "delivered": delivered,
                        "expected": args.pollers * args.messages, "deliveries_per_sec": per_sec, "rounds": rates},

@@ -27,6 +27,13 @@ struct Args {
     /// The figures come from a smoke run (`BENCH_QUICK=1`): said at the top.
     #[arg(long)]
     quick: bool,
+    /// The commit the benches ran on (`git describe --always --dirty` when
+    /// the run started; scripts/bench passes it).
+    #[arg(long)]
+    commit: Option<String>,
+    /// When the run started (scripts/bench passes it).
+    #[arg(long)]
+    started: Option<String>,
 }
 
 const BENCHES: [&str; 4] = ["bus", "notifications", "subscriptions", "coldstart"];
@@ -43,7 +50,8 @@ const CLIENT_COUNTS: [u64; 3] = [1, 10, 100];
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let results = gather(&args.bench_dir)?;
+    let run = json!({"commit": args.commit, "started": args.started, "quick": args.quick});
+    let results = gather(&args.bench_dir, run)?;
     let path = args.bench_dir.join("results.json");
     std::fs::write(&path, serde_json::to_string_pretty(&results)?).with_context(|| format!("writing {}", path.display()))?;
     eprintln!("written {}", path.display());
@@ -60,7 +68,7 @@ fn main() -> anyhow::Result<()> {
 }
 
 /// Every bench's output and the machine, as `results.json` holds them.
-fn gather(dir: &Path) -> anyhow::Result<Value> {
+fn gather(dir: &Path, run: Value) -> anyhow::Result<Value> {
     let read = |relative: &str| -> anyhow::Result<Value> {
         let path = dir.join(relative);
         match std::fs::read_to_string(&path) {
@@ -80,7 +88,7 @@ fn gather(dir: &Path) -> anyhow::Result<Value> {
             peers.insert(name.clone(), read(&format!("peers/bus-compare-{name}.json"))?);
         }
     }
-    Ok(json!({"machine": machine(), "benches": benches, "peers": peers}))
+    Ok(json!({"run": run, "machine": machine(), "benches": benches, "peers": peers}))
 }
 
 /// What the figures were measured on.
@@ -231,6 +239,8 @@ struct Target {
     measured: String,
     /// "met", "missed" or "not measured".
     verdict: &'static str,
+    /// Informative only: shown, not counted in the totals.
+    informative: bool,
 }
 
 impl Target {
@@ -240,7 +250,7 @@ impl Target {
             Some((measured, false)) => (measured, "missed"),
             None => ("—".to_owned(), "not measured"),
         };
-        Self { name: name.into(), limit: limit.into(), measured, verdict }
+        Self { name: name.into(), limit: limit.into(), measured, verdict, informative: false }
     }
 }
 
@@ -256,12 +266,15 @@ fn targets(results: &Value, peers: &[PeerTable]) -> Vec<Target> {
             p50.map(|(ratio, ms)| (format!("{ratio:.2}× ({ms:.2} ms)"), ratio <= 0.5)),
         ));
         let throughput = row.as_ref().and_then(|row| Some((row.throughput_100_ratio?, throughput_at(row, 100)?)));
-        let limit = if client == "python" { "≥ 10× (informative: Python clients cap near 1,000–2,000/s)" } else { "≥ 10×" };
-        targets.push(Target::new(
+        let mut target = Target::new(
             format!("bus throughput with 100 clients, Herald embedded / best trytond ({client} client)"),
-            limit,
+            "≥ 10×",
             throughput.map(|(ratio, per_s)| (format!("{ratio:.1}× ({}/s)", count(per_s.into())), ratio >= 10.0)),
-        ));
+        );
+        // Python clients spend ~1 ms of CPU per delivery: with 100 of them on
+        // 2 cores they, not the server, set Herald's figure.
+        target.informative = client == "python";
+        targets.push(target);
     }
 
     let functions = results["benches"]["coldstart"]["functions"].as_array().cloned().unwrap_or_default();
@@ -290,7 +303,10 @@ fn targets(results: &Value, peers: &[PeerTable]) -> Vec<Target> {
 
     let check = &results["benches"]["subscriptions"]["embedded"];
     let full_size = check["subscriptions"].as_u64() == Some(10_000) && check["records"].as_u64() == Some(100_000);
-    let size = if full_size { String::new() } else { format!(" (this run: {} subscriptions, {} records)", check["subscriptions"], check["records"]) };
+    let size = match (full_size, check["subscriptions"].as_u64(), check["records"].as_u64()) {
+        (false, Some(subscriptions), Some(records)) => format!(" (this run: {subscriptions} subscriptions, {records} records)"),
+        _ => String::new(),
+    };
     let mut check_target = Target::new(
         format!("one subscription check, 10k subscriptions / 100k records / 1% changed, embedded{size}"),
         "< 2 s and < 64 MiB",
@@ -340,8 +356,11 @@ fn render(results: &Value, peers: &[PeerTable], targets: &[Target], quick: bool)
         "benches": by_name,
         "peers": peers,
         "targets": targets,
-        "met": targets.iter().filter(|t| t.verdict == "met").count(),
-        "missed": targets.iter().filter(|t| t.verdict == "missed").count(),
+        "run": results["run"],
+        "met": targets.iter().filter(|t| !t.informative && t.verdict == "met").count(),
+        "missed": targets.iter().filter(|t| !t.informative && t.verdict == "missed").count(),
+        "not_measured": targets.iter().filter(|t| !t.informative && t.verdict == "not measured").count(),
+        "informative": targets.iter().filter(|t| t.informative).count(),
         "quick": quick,
     });
     Ok(env.get_template("benchmarks.md")?.render(minijinja::value::Serde(&context))?)
@@ -451,10 +470,10 @@ mod tests {
 
     #[test]
     fn the_document_renders_without_any_figure_and_with_every_target() {
-        let results = json!({"machine": {}, "benches": {}, "peers": {}});
+        let results = json!({"run": {}, "machine": {}, "benches": {}, "peers": {}});
         let document = render(&results, &[], &targets(&results, &[]), true).expect("renders");
         assert!(document.contains("**Smoke run**"));
-        assert!(document.contains("0 met, 0 missed, 9 not measured"), "{document}");
+        assert!(document.contains("0 met, 0 missed, 8 not measured (1 informative, not counted)"), "{document}");
         assert!(!document.contains("undefined"));
 
         let peers = peer_tables(&json!({"trytond-single": run(6.0, 200.0), "herald": run(0.6, 1_800.0)}));

@@ -122,6 +122,8 @@ fn machine() -> Value {
 struct Throughput {
     clients: u64,
     per_s: Option<f64>,
+    /// per_s over the best trytond figure with as many clients and the same client kind.
+    ratio: Option<f64>,
     complete: bool,
     deliveries: u64,
     expected: u64,
@@ -170,10 +172,14 @@ fn peer_tables(peers: &Value) -> Vec<PeerTable> {
                 rows.iter().filter(|row| row.is_trytond).filter_map(pick).reduce(better)
             };
             let trytond_p50 = best(&|row| row.p50_ms, f64::min);
-            let trytond_100 = best(&|row| throughput_at(row, 100), f64::max);
+            let trytond: Vec<(u64, Option<f64>)> = CLIENT_COUNTS.iter().map(|&k| (k, best(&|row| throughput_at(row, k), f64::max))).collect();
             for row in &mut rows {
                 row.p50_ratio = ratio(row.p50_ms, trytond_p50);
-                row.throughput_100_ratio = ratio(throughput_at(row, 100), trytond_100);
+                for phase in row.throughput.iter_mut().flatten() {
+                    let reference = trytond.iter().find(|(k, _)| *k == phase.clients).and_then(|(_, best)| *best);
+                    phase.ratio = ratio(phase.per_s, reference);
+                }
+                row.throughput_100_ratio = row.throughput.iter().flatten().find(|phase| phase.clients == 100).and_then(|phase| phase.ratio);
             }
             PeerTable { client, rows }
         })
@@ -192,6 +198,7 @@ fn peer_row(server: &'static str, label: &'static str, client: &'static str, run
             Some(Throughput {
                 clients,
                 per_s: phase["deliveries_per_s"].as_f64(),
+                ratio: None,
                 complete: phase["complete"].as_bool().unwrap_or(false),
                 deliveries: count(phase, "deliveries"),
                 expected: count(phase, "expected_deliveries"),
@@ -436,6 +443,8 @@ mod tests {
         assert_eq!(herald.p50_ratio, Some(2.0 / 6.0), "against the lower trytond p50");
         assert_eq!(herald.throughput_100_ratio, Some(2_900.0 / 300.0), "against the higher trytond throughput");
         assert_eq!((herald.duplicated, herald.out_of_order), (3, 5));
+        let at_100 = herald.throughput.iter().flatten().find(|phase| phase.clients == 100).expect("100 clients");
+        assert_eq!(at_100.ratio, herald.throughput_100_ratio, "one ratio per client count, the 100 one in the target");
 
         let results = json!({"benches": {}, "peers": peers});
         let judged = targets(&results, &tables);
@@ -480,6 +489,6 @@ mod tests {
         let results = json!({"machine": {"cores": 2}, "benches": {}, "peers": {}});
         let document = render(&results, &peers, &targets(&results, &peers), false).expect("renders");
         assert!(!document.contains("Smoke run"));
-        assert!(document.contains("| Herald, embedded store | 0.60 / 1.2 ms | 0.10× | — / — / 1,800 | 9.0× | 0 / 3 / 5 |"), "{document}");
+        assert!(document.contains("| Herald, embedded store | 0.60 / 1.2 ms | 0.10× | — / — / 1,800 (9.0×) | 0 / 3 / 5 |"), "{document}");
     }
 }

@@ -314,13 +314,28 @@ class RustClients(Clients):
 
 class Publisher:
     """Publishes `seq` to a phase target, in submission order, one at a time.
-    start[seq]: time the publish began; sent[seq]: time it returned."""
+    start[seq]: time the publish began; sent[seq]: time it returned.
+    Subclasses take (seq, target) items, None to stop, from `self.items` in a
+    thread of their own, so a burst never blocks the caller."""
 
     def __init__(self):
         self.start = {}
         self.sent = {}
         self.errors = 0
         self.cond = threading.Condition()
+        self.items = queue.Queue()
+
+    def submit(self, seq, target):
+        self.items.put((str(seq), target))
+
+    def _started(self, seq):
+        with self.cond:
+            self.start[seq] = time.time()
+
+    def _sent(self, seq, at):
+        with self.cond:
+            self.sent[seq] = at
+            self.cond.notify_all()
 
     def wait_sent(self, seqs, timeout):
         deadline = time.time() + timeout
@@ -349,7 +364,6 @@ class TrytondPublisher(Publisher):
         line = self.proc.stdout.readline()
         if line.strip() != 'ready':
             raise RuntimeError(f'publish.py did not start: {line!r}')
-        self.lines = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
         threading.Thread(target=self._write, daemon=True).start()
 
@@ -357,27 +371,20 @@ class TrytondPublisher(Publisher):
         for line in self.proc.stdout:
             fields = line.split()
             if len(fields) == 3 and fields[0] == 'sent':
-                with self.cond:
-                    self.sent[fields[1]] = float(fields[2])
-                    self.cond.notify_all()
+                self._sent(fields[1], float(fields[2]))
 
     def _write(self):
-        # a thread of its own, so a burst never blocks the caller on a full pipe
         while True:
-            item = self.lines.get()
+            item = self.items.get()
             if item is None:
                 return
             seq, target = item
-            with self.cond:
-                self.start[seq] = time.time()
+            self._started(seq)
             self.proc.stdin.write(f'{seq} {target}\n')
             self.proc.stdin.flush()
 
-    def submit(self, seq, target):
-        self.lines.put((str(seq), target))
-
     def close(self):
-        self.lines.put(None)
+        self.items.put(None)
         time.sleep(0.1)
         try:
             self.proc.stdin.close()
@@ -398,7 +405,6 @@ class HeraldPublisher(Publisher):
         self.prefix = parsed.path.rstrip('/')
         self.token = admin_token
         self.uid = uid
-        self.items = queue.Queue()
         self.last_error = None
         threading.Thread(target=self._run, daemon=True).start()
 
@@ -411,8 +417,7 @@ class HeraldPublisher(Publisher):
                 return
             seq, tenant = item
             body = json.dumps({'title': f'bench {seq}', 'body': seq, 'user': self.uid})
-            with self.cond:
-                self.start[seq] = time.time()
+            self._started(seq)
             for attempt in (1, 2):
                 try:
                     conn.request('POST', f'{self.prefix}/{tenant}/notify', body=body, headers={
@@ -430,12 +435,7 @@ class HeraldPublisher(Publisher):
                     if attempt == 2:
                         self.errors += 1
                         self.last_error = repr(error)
-            with self.cond:
-                self.sent[seq] = time.time()
-                self.cond.notify_all()
-
-    def submit(self, seq, target):
-        self.items.put((str(seq), target))
+            self._sent(seq, time.time())
 
     def close(self):
         self.items.put(None)

@@ -117,7 +117,8 @@ pub struct OutboxPorts {
 
 /// The bus and api functions neither queue deliveries nor send email.
 pub fn no_outbox(_: &aws::SdkConfig, _: &Config) -> Result<OutboxPorts, StartError> {
-    Ok(OutboxPorts { queue: Arc::new(Unwired("the outbox queue")), consumer: Arc::new(Unwired("the outbox queue")), mailer: Arc::new(Unwired("the mailer")) })
+    let queue = Arc::new(Unwired("the outbox queue"));
+    Ok(OutboxPorts { queue: queue.clone(), consumer: queue, mailer: Arc::new(Unwired("the mailer")) })
 }
 
 /// The notify and check functions queue deliveries on SQS (the template
@@ -132,7 +133,8 @@ pub fn queue_outbox(sdk: &aws::SdkConfig, config: &Config) -> Result<OutboxPorts
 /// SQS event source, so it neither queues nor pulls.
 pub fn mail_outbox(sdk: &aws::SdkConfig, _: &Config) -> Result<OutboxPorts, StartError> {
     let mailer = Arc::new(SesMailer::new(SdkClient::<aws_sdk_sesv2::Client>::deferred(sdk)));
-    Ok(OutboxPorts { queue: Arc::new(Unwired("the outbox queue")), consumer: Arc::new(Unwired("the outbox queue")), mailer })
+    let queue = Arc::new(Unwired("the outbox queue"));
+    Ok(OutboxPorts { queue: queue.clone(), consumer: queue, mailer })
 }
 
 impl Services {

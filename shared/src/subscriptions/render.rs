@@ -222,15 +222,6 @@ pub fn lookup_names(prefix: &str, method: Method, format: EmailFormat) -> Vec<St
     }
 }
 
-/// Renders the first template found (tenant's, then bundled); the
-/// fallback text if none is. `html` escapes what the template prints,
-/// whatever the template's name. A tenant template that fails at render
-/// time falls back too (it was checked when saved; the data may still
-/// surprise it), and the failure is logged.
-pub async fn render(store: &dyn TemplateStore, tenant: &TenantId, names: &[String], html: bool, context: &DigestContext) -> Result<String, StoreError> {
-    TemplateCache::new().render(store, tenant, names, html, context).await
-}
-
 /// The templates of one check run: each lookup (tenant, names, escaping)
 /// is resolved once and each source compiled once, however many digests
 /// use it. A check sends thousands of digests from a handful of templates.
@@ -252,7 +243,11 @@ impl TemplateCache {
         Self { env: environment(), compiled: HashMap::new() }
     }
 
-    /// As [`render`], through the cache.
+    /// Renders the first template found (tenant's, then bundled); the
+    /// fallback text if none is. `html` escapes what the template prints,
+    /// whatever the template's name. A tenant template that fails at render
+    /// time falls back too (it was checked when saved; the data may still
+    /// surprise it), and the failure is logged.
     pub async fn render(&mut self, store: &dyn TemplateStore, tenant: &TenantId, names: &[String], html: bool, context: &DigestContext) -> Result<String, StoreError> {
         let key = (tenant.clone(), names.to_vec(), html);
         let registered = match self.compiled.get(&key) {
@@ -299,6 +294,11 @@ impl TemplateCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A fresh cache per call, so each sees the store as it is now.
+    async fn render(store: &dyn TemplateStore, tenant: &TenantId, names: &[String], html: bool, context: &DigestContext) -> Result<String, StoreError> {
+        TemplateCache::new().render(store, tenant, names, html, context).await
+    }
 
     #[test]
     fn bundled_templates_are_valid() {

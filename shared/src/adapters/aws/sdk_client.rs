@@ -69,12 +69,13 @@ impl<C: FromSdkConfig> Deref for SdkClient<C> {
 mod tests {
     use super::*;
 
+    fn config(region: &'static str) -> SdkConfig {
+        SdkConfig::builder().behavior_version(aws_config::BehaviorVersion::latest()).region(aws_config::Region::new(region)).build()
+    }
+
     #[test]
     fn a_deferred_client_is_built_on_first_use_once_for_all_clones() {
-        let config = SdkConfig::builder()
-            .behavior_version(aws_config::BehaviorVersion::latest())
-            .region(aws_config::Region::new("us-east-1"))
-            .build();
+        let config = config("us-east-1");
         let client = SdkClient::<aws_sdk_sqs::Client>::deferred(&config);
         let copy = client.clone();
         assert!(client.0.client.get().is_none(), "nothing built before use");
@@ -85,11 +86,7 @@ mod tests {
 
     #[test]
     fn a_ready_client_is_used_as_given() {
-        let config = SdkConfig::builder()
-            .behavior_version(aws_config::BehaviorVersion::latest())
-            .region(aws_config::Region::new("eu-west-3"))
-            .build();
-        let client = SdkClient::from(aws_sdk_sqs::Client::new(&config));
+        let client = SdkClient::from(aws_sdk_sqs::Client::new(&config("eu-west-3")));
         assert!(client.0.client.get().is_some(), "nothing left to build");
         assert_eq!(client.config().region().map(|r| r.as_ref()), Some("eu-west-3"), "not rebuilt from the empty configuration");
     }

@@ -21,10 +21,12 @@ ensure_python_tools() {
   export PATH="$root/.venv/bin:$PATH"
 }
 
-# Dummy credentials and a region: nothing here ever reaches AWS.
+# Dummy credentials, a region, and no instance-metadata lookups: nothing
+# here ever reaches AWS (traffic goes to moto on loopback only).
 local_aws_environment() {
   export AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1
   export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
+  export AWS_EC2_METADATA_DISABLED=true
   unset AWS_SESSION_TOKEN AWS_PROFILE
 }
 

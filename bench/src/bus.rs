@@ -8,14 +8,15 @@
 //!   count (needs `AWS_ENDPOINT_URL`, e.g. moto server; skipped otherwise).
 //!
 //! Prints a report and writes `target/bench/bus.json`. See docs/benchmarks.md.
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
 use herald::adapters::aws::tables;
 use herald::bus::channel::authorize_subscriptions;
-use herald::bus::{Bus, BusSettings, ChannelGrants};
-use herald::domain::{SystemClock, TenantId, UserId};
+use herald::bus::ChannelGrants;
+use herald::config::Config;
+use herald::domain::{TenantId, UserId};
+use herald::wiring::{Aws, BusFunction, Wiring};
 use herald_tests::{admin_token, message, message_id, token_with, Gateway, GatewayOptions, Store, TokenSpec, DB};
 use serde_json::json;
 
@@ -127,10 +128,17 @@ async fn idle_cost(secs: u64) -> anyhow::Result<Option<(f64, usize)>> {
     let client = herald::adapters::aws::DynamoClient::new(&sdk);
     let table = format!("bench-bus-{}", std::process::id());
     tables::ensure_bus_table(&client, &table).await?;
-    let store = herald::adapters::aws::DynamoBusStore::new(client, table);
-    let count = store.requests();
-    let settings = BusSettings { wait: Duration::from_secs(secs), ..BusSettings::default() };
-    let bus = Bus::new(Arc::new(store), Arc::new(SystemClock), settings);
+    // The bus function's own wiring, on that table.
+    let config = Config::from_lookup(|name| match name {
+        "HERALD_JWT_SECRET" => Some("bench-secret-0123456789abcdef".to_owned()),
+        "HERALD_BUS_TABLE" => Some(table.clone()),
+        "HERALD_BUS_WAIT_SECS" => Some(secs.to_string()),
+        _ => None,
+    })?;
+    let wiring = Wiring::new(config, Aws, BusFunction);
+    let adapters = wiring.adapters().await?;
+    let count = adapters.dynamodb_requests.clone();
+    let bus = wiring.services(adapters)?.bus;
     let user = UserId::parse("5")?;
     let channels: Vec<String> = vec!["client:a".into(), "client:b".into(), "notification:5".into()];
     let subscriptions = authorize_subscriptions(&user, &ChannelGrants::default(), &channels);

@@ -17,17 +17,15 @@ use std::time::Instant;
 
 use async_trait::async_trait;
 use clap::Parser;
-use herald::adapters::aws::{
-    self, queue, tables, DynamoBusStore, DynamoDirectoryStore, DynamoInboxStore, DynamoNotificationStore, DynamoTypeStore, SqsQueue,
-};
-use herald::adapters::embedded::EmbeddedQueue;
-use herald::app::{Adapters, Services};
+use herald::adapters::aws::RequestCount;
 use herald::config::Config;
 use herald::directory::{Contact, ContactMethod, User};
-use herald::domain::{EmailAddress, GroupName, SystemClock, TenantId, UserId};
-use herald::notifications::recipients::RecipientSpec;
-use herald::notifications::{Channel, SendRequest, TypeKey};
+use herald::domain::{EmailAddress, GroupName, TenantId, UserId};
+use herald::events;
+use herald::notifications::{Channel, RecipientSpec, SendRequest, TypeKey};
 use herald::outbox::{Email, MailError, Mailer};
+use herald::services::Services;
+use herald::wiring::{Aws, Backend, Embedded, Gateway, Wiring};
 use serde_json::json;
 
 #[derive(Parser)]
@@ -58,15 +56,24 @@ impl Mailer for CountingMailer {
 struct Parts {
     tenant: TenantId,
     services: Services,
+    /// DynamoDB requests of every store (zero when embedded).
+    requests: RequestCount,
 }
 
-fn config() -> anyhow::Result<Config> {
-    Ok(Config::from_lookup(|name| (name == "HERALD_JWT_SECRET").then(|| "bench-secret-0123456789abcdef".to_owned()))?)
+/// The configuration; on DynamoDB, tables named after `tables`.
+fn config(tables: Option<String>) -> anyhow::Result<Config> {
+    Ok(Config::from_lookup(move |name| match name {
+        "HERALD_JWT_SECRET" => Some("bench-secret-0123456789abcdef".to_owned()),
+        "HERALD_DATA_TABLE" => tables.clone(),
+        "HERALD_BUS_TABLE" => tables.as_ref().map(|t| format!("{t}-bus")),
+        _ => None,
+    })?)
 }
 
-/// The services over `adapters`, a mailer that only counts, and
+/// The services `wiring` builds, with a mailer that only counts, and
 /// `recipients` users in the group `everyone`.
-async fn parts(mut adapters: Adapters, recipients: usize) -> anyhow::Result<Parts> {
+async fn parts<B: Backend>(wiring: Wiring<B, Gateway>, recipients: usize) -> anyhow::Result<Parts> {
+    let mut adapters = wiring.adapters().await?;
     let tenant = TenantId::parse("bench")?;
     for i in 0..recipients {
         let user = User {
@@ -85,12 +92,13 @@ async fn parts(mut adapters: Adapters, recipients: usize) -> anyhow::Result<Part
         adapters.directory.put_user(&tenant, &user).await?;
     }
     adapters.mailer = Arc::new(CountingMailer::default());
-    let services = Services::from_adapters(&config()?, Arc::new(SystemClock), adapters)?;
-    Ok(Parts { tenant, services })
+    let requests = adapters.dynamodb_requests.clone();
+    let services = wiring.services(adapters)?;
+    Ok(Parts { tenant, services, requests })
 }
 
-fn embedded_adapters() -> anyhow::Result<Adapters> {
-    Ok(Adapters::embedded(&config()?, Arc::new(EmbeddedQueue::new(5))))
+fn embedded() -> anyhow::Result<Wiring<Embedded, Gateway>> {
+    Ok(Wiring::new(config(None)?, Embedded, Gateway))
 }
 
 fn request(channel: Channel, n: usize) -> anyhow::Result<SendRequest> {
@@ -120,7 +128,7 @@ async fn fan_out(p: &Parts, channel: Channel, notifications: usize) -> anyhow::R
 /// Drains the queue; deliveries per second.
 async fn drain(p: &Parts) -> anyhow::Result<(usize, f64)> {
     let start = Instant::now();
-    let report = p.services.outbox.drain(p.services.outbox_consumer.as_ref()).await?;
+    let report = events::drain_outbox(&p.services).await?;
     Ok((report.handled, report.handled as f64 / start.elapsed().as_secs_f64()))
 }
 
@@ -129,43 +137,18 @@ struct Costs {
     deliver: f64,
 }
 
-/// DynamoDB requests per delivered message on moto, for one channel.
+/// DynamoDB requests per delivered message on moto, for one channel (the
+/// requests of every store: the directory, the types, the notification and
+/// its deliveries, the inbox, the bus).
 async fn dynamodb_costs(channel: Channel, recipients: usize) -> anyhow::Result<Costs> {
-    let sdk = aws::load_config().await;
-    let client = aws::DynamoClient::new(&sdk);
-    let table = format!("bench-notifications-{}", std::process::id());
-    let bus_table = format!("{table}-bus");
-    tables::ensure_data_table(&client, &table).await?;
-    tables::ensure_bus_table(&client, &bus_table).await?;
-    let sqs = aws_sdk_sqs::Client::new(&sdk);
-    let url = queue::ensure_outbox_queue(&sqs, &format!("{table}-{channel:?}-outbox"), 5).await?;
-    let q = Arc::new(SqsQueue::new(sqs, url));
-    let directory = DynamoDirectoryStore::new(client.clone(), table.clone());
-    let types = DynamoTypeStore::new(client.clone(), table.clone());
-    let notifications = DynamoNotificationStore::new(client.clone(), table.clone());
-    let inbox = DynamoInboxStore::new(client.clone(), table.clone());
-    let bus = DynamoBusStore::new(client, bus_table);
-    let counts = (directory.requests(), notifications.requests().clone(), inbox.requests().clone(), bus.requests());
-    let total = || counts.0.get() + counts.1.get() + counts.2.get() + counts.3.get();
-    let adapters = Adapters {
-        directory: Arc::new(directory),
-        types: Arc::new(types),
-        notifications: Arc::new(notifications),
-        inbox: Arc::new(inbox),
-        bus: Arc::new(bus),
-        queue: q.clone(),
-        consumer: q,
-        mailer: Arc::new(CountingMailer::default()),
-        records: Arc::new(herald::adapters::embedded::EmbeddedRecordStore::new()),
-        subscriptions: Arc::new(herald::adapters::embedded::EmbeddedSubscriptionStore::new()),
-        templates: Arc::new(herald::adapters::embedded::EmbeddedTemplateStore::new()),
-    };
-    let p = parts(adapters, recipients).await?;
-    let before = total();
+    // Tables (and the `{table}-outbox` queue) of their own for each channel.
+    let tables = format!("bench-notifications-{}-{channel:?}", std::process::id()).to_lowercase();
+    let p = parts(Wiring::new(config(Some(tables))?, Aws, Gateway), recipients).await?;
+    let before = p.requests.get();
     p.services.notifier.send(&p.tenant, request(channel, 0)?).await?;
-    let published = total();
+    let published = p.requests.get();
     let (delivered, _) = drain(&p).await?;
-    let after = total();
+    let after = p.requests.get();
     anyhow::ensure!(delivered == recipients, "delivered {delivered} of {recipients}");
     Ok(Costs { publish: (published - before) as f64 / recipients as f64, deliver: (after - published) as f64 / recipients as f64 })
 }
@@ -174,10 +157,10 @@ async fn dynamodb_costs(channel: Channel, recipients: usize) -> anyhow::Result<C
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     eprintln!("fan-out: {} notifications × {} recipients, embedded…", args.notifications, args.recipients);
-    let inapp = parts(embedded_adapters()?, args.recipients).await?;
+    let inapp = parts(embedded()?, args.recipients).await?;
     let inapp_fanout = fan_out(&inapp, Channel::Message, args.notifications).await?;
     let (inapp_delivered, inapp_rate) = drain(&inapp).await?;
-    let email = parts(embedded_adapters()?, args.recipients).await?;
+    let email = parts(embedded()?, args.recipients).await?;
     let email_fanout = fan_out(&email, Channel::Email, args.notifications).await?;
     let (email_delivered, email_rate) = drain(&email).await?;
 

@@ -15,15 +15,15 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use clap::Parser;
-use herald::adapters::aws::{self, tables, DynamoDirectoryStore, DynamoNotificationStore, DynamoRecordStore, DynamoSubscriptionStore, DynamoTemplateStore};
-use herald::adapters::embedded::EmbeddedQueue;
-use herald::app::{Adapters, Services};
+use herald::adapters::aws::RequestCount;
 use herald::config::Config;
-use herald::directory::User;
+use herald::directory::UserRequest;
 use herald::domain::{GroupName, ManualClock, RecordId, ResourceName, TenantId, UserId};
 use herald::outbox::{Email, MailError, Mailer};
-use herald::records::{Acl, RecordReport, Resource};
+use herald::records::{Acl, RecordReport, ResourceRequest};
+use herald::services::Services;
 use herald::subscriptions::{Caller, SubscriptionRequest};
+use herald::wiring::{Aws, Backend, Embedded, Gateway, Wiring};
 use serde_json::json;
 
 #[derive(Parser)]
@@ -50,8 +50,14 @@ impl Mailer for NoMail {
     }
 }
 
-fn config() -> anyhow::Result<Config> {
-    Ok(Config::from_lookup(|name| (name == "HERALD_JWT_SECRET").then(|| "bench-secret-0123456789abcdef".to_owned()))?)
+/// The configuration; on DynamoDB, tables named after `tables`.
+fn config(tables: Option<String>) -> anyhow::Result<Config> {
+    Ok(Config::from_lookup(move |name| match name {
+        "HERALD_JWT_SECRET" => Some("bench-secret-0123456789abcdef".to_owned()),
+        "HERALD_DATA_TABLE" => tables.clone(),
+        "HERALD_BUS_TABLE" => tables.as_ref().map(|t| format!("{t}-bus")),
+        _ => None,
+    })?)
 }
 
 /// Resident and peak memory of this process, in MiB (Linux).
@@ -67,6 +73,8 @@ struct World {
     tenant: TenantId,
     clock: Arc<ManualClock>,
     services: Services,
+    /// DynamoDB requests of every store (zero when embedded).
+    requests: RequestCount,
 }
 
 fn resource_name() -> ResourceName {
@@ -88,19 +96,22 @@ fn report(id: usize, priority: usize, public: bool) -> RecordReport {
 /// Users, the resource, `records` records, then `due` immediate
 /// subscriptions plus `idle` weekly ones (not due), then `changed` records
 /// changed; the clock is moved past the first check time.
-async fn world(mut adapters: Adapters, users: usize, due: usize, idle: usize, records: usize, changed: usize) -> anyhow::Result<World> {
-    adapters.mailer = Arc::new(NoMail);
+async fn world<B: Backend>(wiring: Wiring<B, Gateway>, users: usize, due: usize, idle: usize, records: usize, changed: usize) -> anyhow::Result<World> {
     let clock = Arc::new(ManualClock::new());
-    let services = Services::from_adapters(&config()?, clock.clone(), adapters)?;
+    let wiring = wiring.with_clock(clock.clone());
+    let mut adapters = wiring.adapters().await?;
+    adapters.mailer = Arc::new(NoMail);
+    let requests = adapters.dynamodb_requests.clone();
+    let services = wiring.services(adapters)?;
     let tenant = TenantId::parse("bench")?;
     for i in 0..users {
-        let user: User = serde_json::from_value(json!({"id": i.to_string(), "login": format!("u{i}"), "email": format!("u{i}@bench.example"),
+        let user: UserRequest = serde_json::from_value(json!({"login": format!("u{i}"), "email": format!("u{i}@bench.example"),
             "active": true, "groups": [format!("g{}", i % 10)], "companies": [], "follower": null, "account_type": null, "locale": null,
             "timezone": null, "contacts": []}))?;
-        services.directory.put_user(&tenant, &user).await?;
+        services.directory.put_user(&tenant, UserId::parse(i.to_string())?, user).await?;
     }
-    let resource = Resource { name: resource_name(), title: "Requests".into(), notify_fields: vec![], notify_template: "notify".into(), notify_subject: None, page_url: None, item_url: None };
-    services.records.store().put_resource(&tenant, &resource).await?;
+    let resource: ResourceRequest = serde_json::from_value(json!({"title": "Requests", "notify_fields": [], "notify_template": "notify"}))?;
+    services.records.put_resource(&tenant, resource_name(), resource).await?;
     for i in 0..records {
         services.records.report(&tenant, &resource_name(), report(i, i % 5, i.is_multiple_of(2))).await?;
     }
@@ -118,15 +129,14 @@ async fn world(mut adapters: Adapters, users: usize, due: usize, idle: usize, re
         services.records.report(&tenant, &resource_name(), report(id, (id + 1) % 5, id.is_multiple_of(2))).await?;
     }
     clock.advance(Duration::from_secs(360));
-    Ok(World { tenant, clock, services })
+    Ok(World { tenant, clock, services, requests })
 }
 
 async fn embedded_run(args: &Args) -> anyhow::Result<serde_json::Value> {
     let subscriptions = args.users * args.per_user;
     let changed = ((args.records as f64) * args.changed_percent / 100.0).round() as usize;
     eprintln!("embedded: {subscriptions} subscriptions, {} records, {changed} changed…", args.records);
-    let adapters = Adapters::embedded(&config()?, Arc::new(EmbeddedQueue::new(5)));
-    let w = world(adapters, args.users, subscriptions, 0, args.records, changed).await?;
+    let w = world(Wiring::new(config(None)?, Embedded, Gateway), args.users, subscriptions, 0, args.records, changed).await?;
     let (rss_before, _) = memory_mib();
     let start = Instant::now();
     let report = w.services.checker.run().await?;
@@ -143,27 +153,11 @@ async fn embedded_run(args: &Args) -> anyhow::Result<serde_json::Value> {
 
 /// DynamoDB requests of one check at one size.
 async fn dynamodb_run(due: usize, idle: usize, records: usize, changed: usize) -> anyhow::Result<serde_json::Value> {
-    let sdk = aws::load_config().await;
-    let client = aws::DynamoClient::new(&sdk);
-    let table = format!("bench-subscriptions-{}-{records}", std::process::id());
-    tables::ensure_data_table(&client, &table).await?;
-    let mut adapters = Adapters::embedded(&config()?, Arc::new(EmbeddedQueue::new(5)));
-    let directory = DynamoDirectoryStore::new(client.clone(), table.clone());
-    let notifications = DynamoNotificationStore::new(client.clone(), table.clone());
-    let record_store = DynamoRecordStore::new(client.clone(), table.clone());
-    let subscriptions = DynamoSubscriptionStore::new(client.clone(), table.clone());
-    let templates = DynamoTemplateStore::new(client, table);
-    let counts = (directory.requests(), notifications.requests().clone(), record_store.requests().clone(), subscriptions.requests().clone(), templates.requests().clone());
-    let total = || counts.0.get() + counts.1.get() + counts.2.get() + counts.3.get() + counts.4.get();
-    adapters.directory = Arc::new(directory);
-    adapters.notifications = Arc::new(notifications);
-    adapters.records = Arc::new(record_store);
-    adapters.subscriptions = Arc::new(subscriptions);
-    adapters.templates = Arc::new(templates);
-    let w = world(adapters, 50, due, idle, records, changed).await?;
-    let before = total();
+    let tables = format!("bench-subscriptions-{}-{records}", std::process::id());
+    let w = world(Wiring::new(config(Some(tables))?, Aws, Gateway), 50, due, idle, records, changed).await?;
+    let before = w.requests.get();
     let report = w.services.checker.run().await?;
-    let requests = total() - before;
+    let requests = w.requests.get() - before;
     println!(
         "check (DynamoDB): {due} due of {} subscriptions, {changed} changed of {records} records: {requests} requests ({:.2} per due subscription), {} digests",
         due + idle,

@@ -4,11 +4,10 @@
 mod api;
 
 use std::path::PathBuf;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
-use herald::auth::{mint, Claims, SubjectClaim, TenantClaim, ADMIN_ROLE};
+use herald::auth::{issue, TenantClaim, TokenRequest, ADMIN_ROLE};
 use reqwest::Method;
 use serde_json::{json, Map, Value};
 
@@ -244,16 +243,12 @@ async fn tail(api: &Api, channels: Vec<String>, count: Option<u64>) -> anyhow::R
 }
 
 fn token(args: TokenArgs) -> anyhow::Result<String> {
-    let exp = SystemTime::now().duration_since(UNIX_EPOCH)? + Duration::from_secs(args.hours.saturating_mul(3600));
-    let claims = Claims {
-        sub: SubjectClaim::Text(args.sub),
-        db: TenantClaim::One(args.tenant),
+    let request = TokenRequest {
+        sub: args.sub,
+        tenants: TenantClaim::One(args.tenant),
         roles: if args.admin { vec![ADMIN_ROLE.to_owned()] } else { vec![] },
         channels: args.channels,
-        exp: exp.as_secs(),
+        expires_in_secs: i64::try_from(args.hours.saturating_mul(3600)).unwrap_or(i64::MAX),
     };
-    if args.secret.len() < 16 {
-        anyhow::bail!("HERALD_JWT_SECRET must be at least 16 bytes");
-    }
-    Ok(mint(args.secret.as_bytes(), &claims)?)
+    Ok(issue(args.secret.as_bytes(), &request)?)
 }

@@ -12,6 +12,8 @@ use crate::domain::{TenantId, UserId};
 
 pub const ADMIN_ROLE: &str = "admin";
 pub const SESSION_COOKIE: &str = "tryton_session";
+/// Shortest HS256 secret Herald accepts (`HERALD_JWT_SECRET`).
+pub const MIN_SECRET_BYTES: usize = 16;
 /// Longest credential accepted, so a huge header costs nothing to refuse.
 const MAX_CREDENTIAL_LEN: usize = 8192;
 
@@ -172,25 +174,53 @@ fn session_parts(session: &str) -> Result<(String, Option<String>), AuthError> {
     }
 }
 
-/// Signs claims with an HS256 secret: for the local gateway's dev tokens, the
-/// CLI and tests.
-pub fn mint(secret: &[u8], claims: &Claims) -> Result<String, jsonwebtoken::errors::Error> {
-    jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &EncodingKey::from_secret(secret))
+/// What a token issued by [`issue`] says.
+#[derive(Debug, Clone)]
+pub struct TokenRequest {
+    pub sub: String,
+    pub tenants: TenantClaim,
+    pub roles: Vec<String>,
+    /// Shared bus channels it may read (`chat:*`).
+    pub channels: Vec<String>,
+    /// Seconds from now until it expires; negative for one that already
+    /// has (tests of the refusal).
+    pub expires_in_secs: i64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TokenError {
+    #[error("HERALD_JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes")]
+    ShortSecret,
+    #[error("the token could not be signed: {0}")]
+    Signing(#[from] jsonwebtoken::errors::Error),
+}
+
+/// Signs a token with an HS256 secret: the one minter, for the CLI's
+/// `herald token`, `herald-local`'s development tokens and the tests.
+pub fn issue(secret: &[u8], request: &TokenRequest) -> Result<String, TokenError> {
+    if secret.len() < MIN_SECRET_BYTES {
+        return Err(TokenError::ShortSecret);
+    }
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let claims = Claims {
+        sub: SubjectClaim::Text(request.sub.clone()),
+        db: request.tenants.clone(),
+        roles: request.roles.clone(),
+        channels: request.channels.clone(),
+        exp: now.saturating_add_signed(request.expires_in_secs),
+    };
+    Ok(jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(secret))?)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn claims(exp_offset: i64) -> Claims {
-        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
-        Claims {
-            sub: SubjectClaim::Number(5),
-            db: TenantClaim::One("demo".into()),
-            roles: vec![],
-            channels: vec![],
-            exp: (now + exp_offset) as u64,
-        }
+    const SECRET: &[u8] = b"s3cret-of-sixteen-bytes";
+
+    fn mint(secret: &[u8], expires_in_secs: i64) -> String {
+        let request = TokenRequest { sub: "5".into(), tenants: TenantClaim::One("demo".into()), roles: vec![], channels: vec![], expires_in_secs };
+        issue(secret, &request).unwrap()
     }
 
     fn headers(name: http::HeaderName, value: &str) -> HeaderMap {
@@ -199,10 +229,19 @@ mod tests {
         h
     }
 
+    /// Tryton's numeric user ids as `sub`, which `issue` never writes.
+    fn numeric_subject(secret: &[u8]) -> String {
+        let exp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() + 600;
+        let claims = Claims { sub: SubjectClaim::Number(5), db: TenantClaim::One("demo".into()), roles: vec![], channels: vec![], exp };
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(secret)).unwrap()
+    }
+
     #[test]
     fn accepts_bearer_session_and_cookie() {
-        let auth = Authenticator::hs256(b"s3cret");
-        let token = mint(b"s3cret", &claims(600)).unwrap();
+        let auth = Authenticator::hs256(SECRET);
+        let token = numeric_subject(SECRET);
+        assert_eq!(auth.authenticate(&headers(http::header::AUTHORIZATION, &format!("Bearer {token}"))).unwrap().user.as_str(), "5");
+        let token = mint(SECRET, 600);
         let bearer = auth.authenticate(&headers(http::header::AUTHORIZATION, &format!("Bearer {token}"))).unwrap();
         assert_eq!(bearer.user.as_str(), "5");
         let session = STANDARD.encode(format!("ad:min:5:{token}"));
@@ -213,19 +252,19 @@ mod tests {
 
     #[test]
     fn refuses_what_it_must() {
-        let auth = Authenticator::hs256(b"s3cret");
+        let auth = Authenticator::hs256(SECRET);
         assert_eq!(auth.authenticate(&HeaderMap::new()).unwrap_err(), AuthError::Missing);
-        let expired = mint(b"s3cret", &claims(-3600)).unwrap();
+        let expired = mint(SECRET, -3600);
         assert_eq!(
             auth.authenticate(&headers(http::header::AUTHORIZATION, &format!("Bearer {expired}"))).unwrap_err(),
             AuthError::Expired
         );
-        let forged = mint(b"other", &claims(600)).unwrap();
+        let forged = mint(b"another-secret-of-16-bytes", 600);
         assert!(matches!(
             auth.authenticate(&headers(http::header::AUTHORIZATION, &format!("Bearer {forged}"))),
             Err(AuthError::Invalid(_))
         ));
-        let token = mint(b"s3cret", &claims(600)).unwrap();
+        let token = mint(SECRET, 600);
         let wrong_uid = STANDARD.encode(format!("admin:6:{token}"));
         assert!(auth.authenticate(&headers(http::header::AUTHORIZATION, &format!("Session {wrong_uid}"))).is_err());
         let p = auth.authenticate(&headers(http::header::AUTHORIZATION, &format!("Bearer {token}"))).unwrap();

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use herald::auth::{mint, Claims, SubjectClaim, TenantClaim};
+use herald::auth::{issue, TenantClaim, TokenRequest};
 use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
@@ -201,15 +201,14 @@ impl Default for TokenSpec<'_> {
 }
 
 pub fn token_with(spec: TokenSpec<'_>) -> String {
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
-    let claims = Claims {
-        sub: SubjectClaim::Text(spec.sub.into()),
-        db: spec.db,
+    let request = TokenRequest {
+        sub: spec.sub.into(),
+        tenants: spec.db,
         roles: spec.roles.iter().map(|r| r.to_string()).collect(),
         channels: spec.channels.iter().map(|c| c.to_string()).collect(),
-        exp: (now + spec.exp_offset_secs).max(0) as u64,
+        expires_in_secs: spec.exp_offset_secs,
     };
-    mint(spec.secret.as_bytes(), &claims).expect("mint")
+    issue(spec.secret.as_bytes(), &request).expect("mint")
 }
 
 pub fn user_token(sub: &str) -> String {

@@ -1,13 +1,11 @@
-//! Lambda entry point of the `api` function: the same router the local
-//! gateway serves, run by `lambda_http`.
-use std::sync::Arc;
-
-use herald::{app::{self, Services}, config::Config, domain::SystemClock, http, telemetry};
+//! Lambda entry point of the `api` function: the same router `herald-local`
+//! serves, run by `lambda_http`.
+use herald::wiring::{Aws, ApiFunction, Wiring};
+use herald::{config::Config, http, telemetry};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     telemetry::init();
-    let config = Config::from_env()?;
-    let services = Services::lambda(&config, Arc::new(SystemClock), app::no_outbox).await?;
+    let services = Wiring::new(Config::from_env()?, Aws, ApiFunction).build().await?;
     lambda_http::run(http::api_function(services)).await
 }

@@ -1,8 +1,6 @@
 //! Development conveniences: a generated secret and ready-made tokens, so a
 //! newcomer can curl the gateway at once.
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
-
-use herald::auth::{mint, Claims, SubjectClaim, TenantClaim, ADMIN_ROLE};
+use herald::auth::{issue, TenantClaim, TokenRequest, ADMIN_ROLE};
 use herald::config::Secret;
 
 pub fn generated_secret() -> Secret {
@@ -20,14 +18,14 @@ fn rand_bytes() -> [u8; 32] {
     out
 }
 
+/// A token valid 30 days on any tenant.
 pub fn token(secret: &Secret, sub: &str, admin: bool) -> anyhow::Result<String> {
-    let exp = SystemTime::now().duration_since(UNIX_EPOCH)? + Duration::from_secs(30 * 24 * 3600);
-    let claims = Claims {
-        sub: SubjectClaim::Text(sub.to_owned()),
-        db: TenantClaim::One("*".into()),
+    let request = TokenRequest {
+        sub: sub.to_owned(),
+        tenants: TenantClaim::One("*".into()),
         roles: if admin { vec![ADMIN_ROLE.to_owned()] } else { vec![] },
         channels: vec![],
-        exp: exp.as_secs(),
+        expires_in_secs: 30 * 24 * 3600,
     };
-    Ok(mint(secret.expose(), &claims)?)
+    Ok(issue(secret.expose(), &request)?)
 }

@@ -2,14 +2,16 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::State;
-use axum::http::HeaderMap;
+use axum::extract::{FromRef, State};
 use axum::routing::post;
 use axum::{Json, Router};
-use herald::app::Services;
 use herald::config::Config;
-use herald::domain::ManualClock;
-use herald::http::{body, ApiError};
+use herald::domain::{Clock, ManualClock, StoreError};
+use herald::events::{self, DrainReport, RunReport};
+use herald::http::extract::{Admin, JsonBody};
+use herald::http::ApiError;
+use herald::services::Services;
+use herald::wiring::{Aws, Embedded, Gateway, Wiring};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -24,6 +26,12 @@ struct Local {
     draining: Arc<tokio::sync::Mutex<()>>,
 }
 
+impl FromRef<Local> for Services {
+    fn from_ref(local: &Local) -> Self {
+        local.services.clone()
+    }
+}
+
 pub async fn run(args: Args) -> anyhow::Result<()> {
     let mut config = Config::from_env()?;
     if let Some(dir) = args.mail_dir.clone() {
@@ -35,13 +43,12 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         dev_tokens = Some((dev::token(&secret, "1", true)?, dev::token(&secret, "2", false)?));
         config.jwt_secret = Some(secret);
     }
+    let mail_dir = config.mail_dir.clone();
     let clock = Arc::new(ManualClock::new());
     let services = if args.aws {
-        let aws = Services::aws(&config, clock.clone()).await?;
-        aws.ensure_tables().await?;
-        aws.services
+        Wiring::new(config, Aws, Gateway).with_clock(clock.clone()).build().await?
     } else {
-        Services::embedded(&config, clock.clone())?
+        Wiring::new(config, Embedded, Gateway).with_clock(clock.clone()).build().await?
     };
 
     let local = Local { services: services.clone(), clock, draining: Arc::default() };
@@ -64,7 +71,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         println!("  user  (sub 2): {user}");
     }
     if !args.aws {
-        println!("emails are written to {}", config.mail_dir.display());
+        println!("emails are written to {}", mail_dir.display());
     }
     tokio::spawn(run_schedules(local.clone()));
     tokio::spawn(drain_continuously(local));
@@ -76,9 +83,9 @@ async fn shutdown() {
     let _ = tokio::signal::ctrl_c().await;
 }
 
-/// The scheduled jobs of template.yaml (the check: notifications every
-/// minute, subscriptions every 5 minutes), both run every minute here (a
-/// subscription is only checked when due anyway).
+/// The scheduled jobs of template.yaml (`events::Job::ALL`: subscriptions
+/// every 5 minutes in AWS, due notifications every minute), all run every
+/// minute here (a subscription is only checked when due anyway).
 async fn run_schedules(local: Local) {
     let mut every_minute = tokio::time::interval(Duration::from_secs(60));
     loop {
@@ -101,29 +108,19 @@ async fn drain_continuously(local: Local) {
     }
 }
 
-async fn drain(local: &Local) -> Result<herald::outbox::DrainReport, herald::ports::StoreError> {
+async fn drain(local: &Local) -> Result<DrainReport, StoreError> {
     let _one_at_a_time = local.draining.lock().await;
-    local.services.outbox.drain(local.services.outbox_consumer.as_ref()).await
+    events::drain_outbox(&local.services).await
 }
 
-/// The subscription check first (its digests are published at once), then
-/// the due notifications, then the outbox.
-async fn run_jobs_once(local: &Local) -> Result<Value, herald::ports::StoreError> {
-    let subscriptions = local.services.checker.run().await?;
-    let check = local.services.notifier.run_due().await?;
-    let outbox = drain(local).await?;
-    Ok(json!({ "subscriptions": subscriptions, "check": check, "outbox": outbox }))
-}
-
-async fn require_admin(local: &Local, headers: &HeaderMap) -> Result<(), ApiError> {
-    local.services.auth.authenticate(headers)?.require_admin()?;
-    Ok(())
+async fn run_jobs_once(local: &Local) -> Result<RunReport, StoreError> {
+    events::run_all(&local.services, || drain(local)).await
 }
 
 /// `POST /_local/tick`: run every scheduled job once and drain the outbox.
-async fn tick(State(local): State<Local>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
-    require_admin(&local, &headers).await?;
-    Ok(Json(run_jobs_once(&local).await?))
+async fn tick(State(local): State<Local>, _: Admin) -> Result<Json<Value>, ApiError> {
+    let report = run_jobs_once(&local).await?;
+    Ok(Json(serde_json::to_value(report).unwrap_or(Value::Null)))
 }
 
 #[derive(Deserialize)]
@@ -133,16 +130,10 @@ struct AdvanceClock {
 }
 
 /// `POST /_local/clock` `{"advance_secs": N}`: move the gateway's clock forward.
-async fn advance_clock(
-    State(local): State<Local>,
-    headers: HeaderMap,
-    request: axum::body::Body,
-) -> Result<Json<Value>, ApiError> {
-    require_admin(&local, &headers).await?;
-    let request: AdvanceClock = body::parse(body::json_object(request).await?)?;
+async fn advance_clock(State(local): State<Local>, _: Admin, JsonBody(request): JsonBody<AdvanceClock>) -> Result<Json<Value>, ApiError> {
     if request.advance_secs > 10 * 365 * 24 * 3600 {
         return Err(ApiError::bad_request("advance_secs is limited to ten years"));
     }
     local.clock.advance(Duration::from_secs(request.advance_secs));
-    Ok(Json(json!({ "now_ms": herald::domain::Clock::now(local.clock.as_ref()).as_millis() })))
+    Ok(Json(json!({ "now_ms": local.clock.now().as_millis() })))
 }

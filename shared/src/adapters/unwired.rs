@@ -4,8 +4,9 @@
 //! one is a wiring mistake, reported as an unavailable store, never a panic.
 use async_trait::async_trait;
 
-use crate::outbox::{DeliveryKey, Email, MailError, Mailer, OutboxQueue, QueueConsumer, Received};
-use crate::ports::StoreError;
+use crate::notifications::{DeliveryKey, OutboxQueue};
+use crate::outbox::{Email, MailError, Mailer, QueueConsumer, Received};
+use crate::domain::StoreError;
 
 /// Stands in for a port this function never uses; names what it stands for.
 #[derive(Debug, Clone, Copy)]
@@ -41,37 +42,5 @@ impl QueueConsumer for Unwired {
 impl Mailer for Unwired {
     async fn send(&self, _: &Email) -> Result<String, MailError> {
         Err(MailError::Transient(self.error().to_string()))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::app::{no_outbox, queue_outbox};
-    use crate::config::{Config, ConfigError};
-
-    fn config(queue_url: Option<&str>) -> Config {
-        let queue_url = queue_url.map(str::to_owned);
-        Config::from_lookup(move |name| match name {
-            "HERALD_JWT_SECRET" => Some("unwired-test-secret-0123456789".into()),
-            "HERALD_OUTBOX_QUEUE_URL" => queue_url.clone(),
-            _ => None,
-        })
-        .unwrap()
-    }
-
-    #[tokio::test]
-    async fn an_unwired_port_reports_an_unavailable_store() {
-        let ports = no_outbox(&aws_config::SdkConfig::builder().build(), &config(None)).unwrap();
-        let error = ports.queue.enqueue(&[]).await.unwrap_err();
-        assert!(matches!(&error, StoreError::Unavailable(m) if m.contains("not wired")), "{error}");
-        assert!(ports.consumer.receive(1).await.is_err());
-    }
-
-    #[test]
-    fn a_queueing_function_needs_the_queue_url() {
-        let sdk = aws_config::SdkConfig::builder().build();
-        assert!(matches!(queue_outbox(&sdk, &config(None)), Err(crate::app::StartError::Config(ConfigError::Missing("HERALD_OUTBOX_QUEUE_URL")))));
-        assert!(queue_outbox(&sdk, &config(Some("https://sqs.us-east-1.amazonaws.com/1/q"))).is_ok());
     }
 }

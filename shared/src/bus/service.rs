@@ -3,15 +3,81 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde_json::{Map, Value};
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
-use super::channel::{ChannelKey, Subscription};
-use super::cursor::Cursor;
+use super::channel::{authorize_subscriptions, check_name, publish_key, ChannelGrants, ChannelKey, Subscription, MAX_CHANNELS};
+use super::cursor::{Cursor, MAX_CURSOR_LEN};
 use super::store::{BusStore, NewMessage, Seq, StoredMessage};
-use crate::domain::{Clock, TenantId};
-use crate::ports::StoreError;
+use crate::domain::{Clock, StoreError, TenantId, UserId};
+
+/// Longest title of a Tryton `notify` (a typed notification's is shorter:
+/// `notifications::model::MAX_TITLE_BYTES`).
+pub const MAX_NOTIFY_TITLE_BYTES: usize = 1024;
+/// Longest client id of a `client:<id>` channel given to `notify`.
+pub const MAX_CLIENT_ID_BYTES: usize = 128;
+
+#[derive(Debug, thiserror::Error)]
+pub enum BusError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl BusError {
+    fn invalid(message: impl std::fmt::Display) -> Self {
+        Self::Invalid(message.to_string())
+    }
+}
+
+/// A long poll as a Tryton client sends it (`POST /{db}/bus`). Unknown
+/// fields are ignored: clients may send more than Herald reads.
+#[derive(Debug, Clone, Deserialize)]
+pub struct PollRequest {
+    #[serde(default)]
+    pub last_message: Option<String>,
+    #[serde(default)]
+    pub channels: Vec<String>,
+}
+
+/// A raw message for a channel (`POST /{db}/bus/publish`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PublishRequest {
+    pub channel: String,
+    pub message: Map<String, Value>,
+    /// Owner of a `client:` channel (a number or a string); the publisher
+    /// by default.
+    #[serde(default)]
+    pub user: Option<Value>,
+}
+
+/// Tryton's `notify(title, body, priority, user, client)` (`POST /{db}/notify`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotifyRequest {
+    pub title: String,
+    #[serde(default)]
+    pub body: Option<String>,
+    #[serde(default)]
+    pub priority: Option<i64>,
+    /// The user notified (a number or a string); the publisher by default.
+    #[serde(default)]
+    pub user: Option<Value>,
+    #[serde(default)]
+    pub client: Option<String>,
+}
+
+/// The user a request names, or the publisher.
+fn target_user(user: Option<&Value>, publisher: &UserId) -> Result<UserId, BusError> {
+    match user {
+        None | Some(Value::Null) => Ok(publisher.clone()),
+        Some(v) => UserId::from_json(v).map_err(|e| BusError::invalid(format_args!("user: {e}"))),
+    }
+}
 
 #[derive(Debug, Clone)]
 pub struct BusSettings {
@@ -62,6 +128,61 @@ impl Bus {
 
     pub fn settings(&self) -> &BusSettings {
         &self.settings
+    }
+
+    /// Answers a client's poll: the channels it may read out of those it
+    /// names (its own `user:<uid>` always), checked, then [`Bus::poll`].
+    pub async fn listen(&self, tenant: &TenantId, user: &UserId, grants: &ChannelGrants, request: &PollRequest) -> Result<Option<Delivery>, BusError> {
+        if request.channels.len() > MAX_CHANNELS {
+            return Err(BusError::Invalid(format!("at most {MAX_CHANNELS} channels per poll")));
+        }
+        for name in &request.channels {
+            check_name(name).map_err(BusError::invalid)?;
+        }
+        if request.last_message.as_ref().is_some_and(|m| m.len() > MAX_CURSOR_LEN) {
+            return Err(BusError::Invalid(format!("last_message is limited to {MAX_CURSOR_LEN} bytes")));
+        }
+        let subscriptions = authorize_subscriptions(user, grants, &request.channels);
+        Ok(self.poll(tenant, &subscriptions, request.last_message.as_deref()).await?)
+    }
+
+    /// Puts a raw message on the channel a publisher names.
+    pub async fn publish_named(&self, tenant: &TenantId, publisher: &UserId, request: &PublishRequest) -> Result<Published, BusError> {
+        let user = target_user(request.user.as_ref(), publisher)?;
+        let key = publish_key(&request.channel, &user).map_err(BusError::invalid)?;
+        Ok(self.publish(tenant, &key, &request.message).await?)
+    }
+
+    /// Tryton's `notify`: a `notification` message on the client's own
+    /// channel when one is named, else on the user's (every client of it
+    /// gets it). The channel's name and the message's sequence.
+    pub async fn notify(&self, tenant: &TenantId, publisher: &UserId, request: &NotifyRequest) -> Result<(String, Published), BusError> {
+        if request.title.trim().is_empty() {
+            return Err(BusError::invalid("title must not be empty"));
+        }
+        if request.title.len() > MAX_NOTIFY_TITLE_BYTES {
+            return Err(BusError::Invalid(format!("title is limited to {MAX_NOTIFY_TITLE_BYTES} bytes")));
+        }
+        let priority = request.priority.unwrap_or(1);
+        if !(0..=3).contains(&priority) {
+            return Err(BusError::invalid("priority must be 0, 1, 2 or 3"));
+        }
+        let user = target_user(request.user.as_ref(), publisher)?;
+        let channel = match &request.client {
+            Some(client) if client.is_empty() || client.len() > MAX_CLIENT_ID_BYTES => {
+                return Err(BusError::Invalid(format!("client must be 1 to {MAX_CLIENT_ID_BYTES} bytes")));
+            }
+            Some(client) => format!("client:{client}"),
+            None => format!("user:{user}"),
+        };
+        let key = publish_key(&channel, &user).map_err(BusError::invalid)?;
+        let mut message = Map::new();
+        message.insert("type".into(), json!("notification"));
+        message.insert("title".into(), json!(request.title));
+        message.insert("body".into(), json!(request.body));
+        message.insert("priority".into(), json!(priority));
+        let published = self.publish(tenant, &key, &message).await?;
+        Ok((channel, published))
     }
 
     pub async fn publish(

@@ -1,11 +1,10 @@
 //! The storage port of the bus. Both adapters (embedded, DynamoDB) pass the
-//! same contract suite (`shared/tests/bus_store_contract.rs`).
+//! same contract suite (`shared/tests/it/bus_store_contract.rs`).
 use async_trait::async_trait;
 use serde_json::{Map, Value};
 
 use super::channel::ChannelKey;
-use crate::domain::{TenantId, Timestamp};
-use crate::ports::StoreError;
+use crate::domain::{StoreError, TenantId, Timestamp};
 
 /// A message's position on its channel. Sequence numbers of one channel are
 /// contiguous: a store commits message `n + 1` only together with moving the

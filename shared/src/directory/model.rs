@@ -5,7 +5,8 @@ use crate::domain::{CompanyId, EmailAddress, GroupName, UserId};
 pub const MAX_GROUPS_PER_USER: usize = 32;
 pub const MAX_COMPANIES_PER_USER: usize = 16;
 pub const MAX_CONTACTS_PER_USER: usize = 16;
-pub const MAX_TEXT_BYTES: usize = 256;
+/// Longest login, company name, account type, locale or timezone.
+pub const MAX_DIRECTORY_TEXT_BYTES: usize = 256;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ContactMethod {

@@ -1,10 +1,9 @@
 //! The directory's storage port. Both adapters pass the same contract suite
-//! (`shared/tests/directory_store_contract.rs`).
+//! (`shared/tests/it/directory_store_contract.rs`).
 use async_trait::async_trait;
 
 use super::model::{Company, User};
-use crate::domain::{CompanyId, GroupName, TenantId, UserId};
-use crate::ports::StoreError;
+use crate::domain::{CompanyId, GroupName, StoreError, TenantId, UserId};
 
 #[async_trait]
 pub trait DirectoryStore: Send + Sync {

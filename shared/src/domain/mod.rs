@@ -1,8 +1,11 @@
-//! Domain types shared by every capability: identifiers and time.
+//! Domain types shared by every capability: identifiers, email addresses,
+//! time, and how a store fails.
 pub mod email;
+pub mod errors;
 pub mod ids;
 pub mod time;
 
 pub use email::{EmailAddress, InvalidEmail};
+pub use errors::{StoreError, WriteError};
 pub use ids::{CompanyId, GroupName, InvalidHexId, InvalidId, NotificationId, RecordId, ResourceName, SubscriptionId, TenantId, UserId};
 pub use time::{Clock, ManualClock, SystemClock, Timestamp};

@@ -6,7 +6,13 @@ use axum::Json;
 use serde_json::json;
 
 use crate::auth::AuthError;
-use crate::ports::StoreError;
+use crate::bus::BusError;
+use crate::directory::DirectoryError;
+use crate::domain::StoreError;
+use crate::inbox::InboxError;
+use crate::notifications::{NotifyError, TypeError};
+use crate::records::RecordError;
+use crate::subscriptions::{SubscriptionError, TemplateError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -59,6 +65,86 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl From<BusError> for ApiError {
+    fn from(e: BusError) -> Self {
+        match e {
+            BusError::Invalid(m) => Self::BadRequest(m),
+            BusError::Store(e) => Self::Unavailable(e),
+        }
+    }
+}
+
+impl From<DirectoryError> for ApiError {
+    fn from(e: DirectoryError) -> Self {
+        match e {
+            DirectoryError::Invalid(m) => Self::BadRequest(m),
+            DirectoryError::UnknownUser(_) | DirectoryError::UnknownCompany(_) | DirectoryError::NotActive => Self::NotFound(e.to_string()),
+            DirectoryError::Store(e) => Self::Unavailable(e),
+        }
+    }
+}
+
+impl From<TypeError> for ApiError {
+    fn from(e: TypeError) -> Self {
+        match e {
+            TypeError::Invalid(m) => Self::BadRequest(m),
+            TypeError::Store(e) => Self::Unavailable(e),
+        }
+    }
+}
+
+impl From<NotifyError> for ApiError {
+    fn from(e: NotifyError) -> Self {
+        match e {
+            NotifyError::Invalid(m) => Self::BadRequest(m),
+            NotifyError::NotFound => Self::NotFound("no such notification".into()),
+            NotifyError::Conflict(m) => Self::Conflict(m),
+            NotifyError::Store(e) => Self::Unavailable(e),
+        }
+    }
+}
+
+impl From<InboxError> for ApiError {
+    fn from(e: InboxError) -> Self {
+        match e {
+            InboxError::NotFound => Self::NotFound("no such inbox item".into()),
+            InboxError::Invalid(m) => Self::BadRequest(m),
+            InboxError::Store(e) => Self::Unavailable(e),
+        }
+    }
+}
+
+impl From<RecordError> for ApiError {
+    fn from(e: RecordError) -> Self {
+        match e {
+            RecordError::UnknownResource(_) | RecordError::NotFound(_) => Self::NotFound(e.to_string()),
+            RecordError::Invalid(m) => Self::BadRequest(m),
+            RecordError::Store(e) => Self::Unavailable(e),
+        }
+    }
+}
+
+impl From<SubscriptionError> for ApiError {
+    fn from(e: SubscriptionError) -> Self {
+        match e {
+            SubscriptionError::Invalid(m) => Self::BadRequest(m),
+            SubscriptionError::Forbidden(m) => Self::Forbidden(m),
+            SubscriptionError::NotFound => Self::NotFound("no such subscription".into()),
+            SubscriptionError::Store(e) => Self::Unavailable(e),
+        }
+    }
+}
+
+impl From<TemplateError> for ApiError {
+    fn from(e: TemplateError) -> Self {
+        match e {
+            TemplateError::Invalid(m) => Self::BadRequest(m),
+            TemplateError::NotFound(m) => Self::NotFound(m),
+            TemplateError::Store(e) => Self::Unavailable(e),
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code) = self.status_and_code();
@@ -71,5 +157,12 @@ impl IntoResponse for ApiError {
         } else {
             (status, body).into_response()
         }
+    }
+}
+
+/// Extractors that also pass on axum's own rejections answer a `Response`.
+impl From<ApiError> for Response {
+    fn from(e: ApiError) -> Self {
+        e.into_response()
     }
 }

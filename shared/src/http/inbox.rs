@@ -4,21 +4,19 @@
 //! `POST /{db}/inbox/read-all`, `POST /{db}/inbox/{id}/postpone`
 //! (`{"days": n}`, default 7), `DELETE /{db}/inbox/{id}`.
 //! Only the caller's own items: anyone else's id is simply not found.
-use axum::body::Body;
-use axum::extract::{Path, RawQuery, State};
-use axum::http::HeaderMap;
+use axum::extract::{RawQuery, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{body, tenant, ApiError};
-use crate::app::Services;
-use crate::domain::{TenantId, Timestamp, UserId};
-use crate::inbox::service::{MAX_LIMIT, MAX_POSTPONE_DAYS};
-use crate::inbox::{InboxError, InboxFilter, InboxId, ReadState};
+use super::extract::{ActiveUser, Id, OptionalJsonBody};
+use super::ApiError;
+use crate::domain::Timestamp;
+use crate::inbox::service::MAX_LIMIT;
+use crate::inbox::{inbox_json, InboxFilter, InboxId, ReadState};
 use crate::notifications::{Channel, TypeKey};
-use crate::outbox::inbox_json;
+use crate::services::Services;
 
 pub fn routes(services: Services) -> Router {
     Router::new()
@@ -30,39 +28,9 @@ pub fn routes(services: Services) -> Router {
         .with_state(services)
 }
 
-impl From<InboxError> for ApiError {
-    fn from(e: InboxError) -> Self {
-        match e {
-            InboxError::NotFound => Self::NotFound("no such inbox item".into()),
-            InboxError::Store(e) => Self::Unavailable(e),
-        }
-    }
-}
-
-/// The caller, who must be an active user of the path's tenant.
-async fn owner(services: &Services, headers: &HeaderMap, db: String) -> Result<(TenantId, UserId), ApiError> {
-    let principal = services.auth.authenticate(headers)?;
-    let tenant = tenant(db)?;
-    principal.require_tenant(&tenant)?;
-    match services.directory.get_user(&tenant, &principal.user).await? {
-        Some(user) if user.active => Ok((tenant, principal.user)),
-        _ => Err(ApiError::NotFound("the signed-in user is not an active user of this tenant's directory".into())),
-    }
-}
-
-fn item_id(id: String) -> Result<InboxId, ApiError> {
-    InboxId::parse(id).map_err(|_| ApiError::NotFound("no such inbox item".into()))
-}
-
 const MAX_QUERY_BYTES: usize = 2048;
 
-async fn list(
-    State(services): State<Services>,
-    Path(db): Path<String>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-) -> Result<Json<Value>, ApiError> {
-    let (tenant, user) = owner(&services, &headers, db).await?;
+async fn list(State(services): State<Services>, ActiveUser { tenant, user }: ActiveUser, RawQuery(query): RawQuery) -> Result<Json<Value>, ApiError> {
     let query = query.unwrap_or_default();
     if query.len() > MAX_QUERY_BYTES {
         return Err(ApiError::BadRequest(format!("the query string exceeds {MAX_QUERY_BYTES} bytes")));
@@ -113,20 +81,17 @@ async fn list(
     })))
 }
 
-async fn show(State(services): State<Services>, Path((db, id)): Path<(String, String)>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
-    let (tenant, user) = owner(&services, &headers, db).await?;
-    let item = services.inbox.get(&tenant, &user, &item_id(id)?).await?;
+async fn show(State(services): State<Services>, ActiveUser { tenant, user }: ActiveUser, Id(id): Id<InboxId>) -> Result<Json<Value>, ApiError> {
+    let item = services.inbox.get(&tenant, &user, &id).await?;
     Ok(Json(inbox_json(&item)))
 }
 
-async fn read(State(services): State<Services>, Path((db, id)): Path<(String, String)>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
-    let (tenant, user) = owner(&services, &headers, db).await?;
-    let item = services.inbox.mark_read(&tenant, &user, &item_id(id)?).await?;
+async fn read(State(services): State<Services>, ActiveUser { tenant, user }: ActiveUser, Id(id): Id<InboxId>) -> Result<Json<Value>, ApiError> {
+    let item = services.inbox.mark_read(&tenant, &user, &id).await?;
     Ok(Json(inbox_json(&item)))
 }
 
-async fn read_all(State(services): State<Services>, Path(db): Path<String>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
-    let (tenant, user) = owner(&services, &headers, db).await?;
+async fn read_all(State(services): State<Services>, ActiveUser { tenant, user }: ActiveUser) -> Result<Json<Value>, ApiError> {
     let marked = services.inbox.mark_all_read(&tenant, &user).await?;
     Ok(Json(json!({ "marked": marked })))
 }
@@ -140,26 +105,15 @@ struct PostponeBody {
 
 async fn postpone(
     State(services): State<Services>,
-    Path((db, id)): Path<(String, String)>,
-    headers: HeaderMap,
-    request: Body,
+    ActiveUser { tenant, user }: ActiveUser,
+    Id(id): Id<InboxId>,
+    OptionalJsonBody(request): OptionalJsonBody<PostponeBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let (tenant, user) = owner(&services, &headers, db).await?;
-    let id = item_id(id)?;
-    let days = match body::optional_json_object(request).await? {
-        Some(object) => body::parse::<PostponeBody>(object)?.days,
-        None => None,
-    };
-    let days = days.unwrap_or(7);
-    if !(1..=MAX_POSTPONE_DAYS).contains(&days) {
-        return Err(ApiError::BadRequest(format!("days must be 1 to {MAX_POSTPONE_DAYS}")));
-    }
-    let item = services.inbox.postpone(&tenant, &user, &id, days).await?;
+    let item = services.inbox.postpone(&tenant, &user, &id, request.and_then(|r| r.days)).await?;
     Ok(Json(inbox_json(&item)))
 }
 
-async fn remove(State(services): State<Services>, Path((db, id)): Path<(String, String)>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
-    let (tenant, user) = owner(&services, &headers, db).await?;
-    services.inbox.delete(&tenant, &user, &item_id(id)?).await?;
+async fn remove(State(services): State<Services>, ActiveUser { tenant, user }: ActiveUser, Id(id): Id<InboxId>) -> Result<Json<Value>, ApiError> {
+    services.inbox.delete(&tenant, &user, &id).await?;
     Ok(Json(json!({ "deleted": true })))
 }

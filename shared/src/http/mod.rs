@@ -1,9 +1,9 @@
 //! The HTTP routers. Each Lambda function serves one; the local gateway
 //! merges them all. One code path for a request, in AWS and locally.
-pub mod body;
 pub mod bus;
 pub mod directory;
 pub mod error;
+pub mod extract;
 pub mod inbox;
 pub mod notifications;
 pub mod notify;
@@ -12,27 +12,17 @@ pub mod subscriptions;
 pub mod templates;
 pub mod types;
 
-use axum::http::HeaderMap;
-use axum::Router;
+use axum::{Json, Router};
+use serde::Serialize;
+use serde_json::Value;
 
-use crate::app::Services;
-use crate::auth::Principal;
-use crate::domain::TenantId;
+use crate::services::Services;
 
 pub use error::ApiError;
 
-/// The tenant of the path, checked to be one the caller may use.
-pub(crate) fn tenant(db: String) -> Result<TenantId, ApiError> {
-    TenantId::parse(db).map_err(ApiError::bad_request)
-}
-
-/// An authenticated admin of the path's tenant, or the refusal (401/403/400).
-pub(crate) fn authorize_admin(services: &Services, headers: &HeaderMap, db: String) -> Result<(Principal, TenantId), ApiError> {
-    let principal = services.auth.authenticate(headers)?;
-    let tenant = tenant(db)?;
-    principal.require_tenant(&tenant)?;
-    principal.require_admin()?;
-    Ok((principal, tenant))
+/// A stored value as the answer shows it.
+fn json_of<T: Serialize>(value: &T) -> Json<Value> {
+    Json(serde_json::to_value(value).unwrap_or(Value::Null))
 }
 
 /// Answers JSON for unknown routes and wrong methods too.

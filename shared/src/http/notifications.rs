@@ -1,21 +1,18 @@
 //! Typed notifications (admin role): `POST /{db}/notifications` sends now
 //! or schedules; `GET /{db}/notifications/{id}` shows the status and the
 //! deliveries; `DELETE` cancels one not yet published.
-use axum::body::Body;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::State;
+use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{authorize_admin, body, ApiError};
-use crate::app::Services;
+use super::extract::{AdminTenant, Id, JsonBody};
+use super::ApiError;
 use crate::domain::Timestamp;
-use crate::notifications::model::{Context, Notification, NotificationId};
-use crate::notifications::recipients::RecipientSpec;
-use crate::notifications::{Channel, NotifyError, SendRequest, TypeKey};
-use crate::outbox::Delivery;
+use crate::notifications::{Channel, Context, Delivery, Notification, NotificationId, RecipientSpec, SendRequest, TypeKey};
+use crate::services::Services;
 
 pub fn routes(services: Services) -> Router {
     Router::new()
@@ -62,24 +59,7 @@ fn time(field: &str, value: Option<Value>) -> Result<Option<Timestamp>, ApiError
     }
 }
 
-impl From<NotifyError> for ApiError {
-    fn from(e: NotifyError) -> Self {
-        match e {
-            NotifyError::Invalid(m) => Self::BadRequest(m),
-            NotifyError::NotFound => Self::NotFound("no such notification".into()),
-            NotifyError::Conflict(m) => Self::Conflict(m),
-            NotifyError::Store(e) => Self::Unavailable(e),
-        }
-    }
-}
-
-fn notification_id(id: String) -> Result<NotificationId, ApiError> {
-    NotificationId::parse(id).map_err(|_| ApiError::NotFound("no such notification".into()))
-}
-
-async fn send(State(services): State<Services>, Path(db): Path<String>, headers: HeaderMap, request: Body) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let (_, tenant) = authorize_admin(&services, &headers, db)?;
-    let request: SendBody = body::parse(body::json_object(request).await?)?;
+async fn send(State(services): State<Services>, admin: AdminTenant, JsonBody(request): JsonBody<SendBody>) -> Result<(StatusCode, Json<Value>), ApiError> {
     let send = SendRequest {
         due_at: time("due_at", request.due_at)?,
         until: time("until", request.until)?,
@@ -92,7 +72,7 @@ async fn send(State(services): State<Services>, Path(db): Path<String>, headers:
         context: request.context,
         idempotency_key: request.idempotency_key,
     };
-    let (notification, outcome) = services.notifier.send(&tenant, send).await?;
+    let (notification, outcome) = services.notifier.send(&admin.tenant, send).await?;
     let answer = json!({
         "id": notification.id,
         "outcome": outcome,
@@ -140,18 +120,12 @@ fn notification_json(n: &Notification, deliveries: &[Delivery]) -> Value {
     })
 }
 
-async fn show(State(services): State<Services>, Path((db, id)): Path<(String, String)>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
-    let (_, tenant) = authorize_admin(&services, &headers, db)?;
-    let id = notification_id(id)?;
-    let store = services.notifier.store();
-    let notification = store.get(&tenant, &id).await?.ok_or_else(|| ApiError::NotFound("no such notification".into()))?;
-    let deliveries = store.deliveries(&tenant, &id).await?;
+async fn show(State(services): State<Services>, admin: AdminTenant, Id(id): Id<NotificationId>) -> Result<Json<Value>, ApiError> {
+    let (notification, deliveries) = services.notifier.status(&admin.tenant, &id).await?;
     Ok(Json(notification_json(&notification, &deliveries)))
 }
 
-async fn cancel(State(services): State<Services>, Path((db, id)): Path<(String, String)>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
-    let (_, tenant) = authorize_admin(&services, &headers, db)?;
-    let id = notification_id(id)?;
-    let cancelled = services.notifier.cancel(&tenant, &id).await?;
+async fn cancel(State(services): State<Services>, admin: AdminTenant, Id(id): Id<NotificationId>) -> Result<Json<Value>, ApiError> {
+    let cancelled = services.notifier.cancel(&admin.tenant, &id).await?;
     Ok(Json(json!({ "id": cancelled.id, "status": cancelled.status })))
 }

@@ -2,18 +2,17 @@
 //! (own; admins may pass `?subscriber=user:3|group:x|company:y`),
 //! `GET|PUT|DELETE /{db}/subscriptions/{id}`. Users manage their own;
 //! admins any.
-use axum::body::Body;
-use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{RawQuery, State};
+use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
-use super::{body, tenant, ApiError};
-use crate::app::Services;
-use crate::domain::{CompanyId, GroupName, SubscriptionId, TenantId, UserId};
-use crate::auth::Principal;
-use crate::subscriptions::{Caller, Subscriber, Subscription, SubscriptionError, SubscriptionRequest};
+use super::extract::{Id, JsonBody, SignedIn};
+use super::ApiError;
+use crate::domain::{CompanyId, GroupName, SubscriptionId, UserId};
+use crate::services::Services;
+use crate::subscriptions::{Caller, Subscriber, Subscription, SubscriptionRequest};
 
 pub fn routes(services: Services) -> Router {
     Router::new()
@@ -22,26 +21,10 @@ pub fn routes(services: Services) -> Router {
         .with_state(services)
 }
 
-impl From<SubscriptionError> for ApiError {
-    fn from(e: SubscriptionError) -> Self {
-        match e {
-            SubscriptionError::Invalid(m) => Self::BadRequest(m),
-            SubscriptionError::Forbidden(m) => Self::Forbidden(m),
-            SubscriptionError::NotFound => Self::NotFound("no such subscription".into()),
-            SubscriptionError::Store(e) => Self::Unavailable(e),
-        }
+impl SignedIn {
+    fn caller(&self) -> Caller<'_> {
+        Caller { user: &self.principal.user, admin: self.principal.is_admin() }
     }
-}
-
-fn signed_in(services: &Services, headers: &HeaderMap, db: String) -> Result<(Principal, TenantId), ApiError> {
-    let principal = services.auth.authenticate(headers)?;
-    let tenant = tenant(db)?;
-    principal.require_tenant(&tenant)?;
-    Ok((principal, tenant))
-}
-
-fn caller(principal: &Principal) -> Caller<'_> {
-    Caller { user: &principal.user, admin: principal.is_admin() }
 }
 
 fn subscription_json(s: &Subscription) -> Value {
@@ -64,14 +47,8 @@ fn subscription_json(s: &Subscription) -> Value {
     })
 }
 
-fn subscription_id(id: String) -> Result<SubscriptionId, ApiError> {
-    SubscriptionId::parse(id).map_err(|_| ApiError::NotFound("no such subscription".into()))
-}
-
-async fn create(State(services): State<Services>, Path(db): Path<String>, headers: HeaderMap, request: Body) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let (principal, tenant) = signed_in(&services, &headers, db)?;
-    let request: SubscriptionRequest = body::parse(body::json_object(request).await?)?;
-    let created = services.subscriptions.create(&tenant, &caller(&principal), request).await?;
+async fn create(State(services): State<Services>, caller: SignedIn, JsonBody(request): JsonBody<SubscriptionRequest>) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let created = services.subscriptions.create(&caller.tenant, &caller.caller(), request).await?;
     Ok((StatusCode::CREATED, Json(subscription_json(&created))))
 }
 
@@ -87,8 +64,7 @@ fn parse_subscriber(text: &str) -> Result<Subscriber, ApiError> {
     })
 }
 
-async fn list(State(services): State<Services>, Path(db): Path<String>, RawQuery(query): RawQuery, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
-    let (principal, tenant) = signed_in(&services, &headers, db)?;
+async fn list(State(services): State<Services>, caller: SignedIn, RawQuery(query): RawQuery) -> Result<Json<Value>, ApiError> {
     let query = query.unwrap_or_default();
     if query.len() > 1024 {
         return Err(ApiError::bad_request("the query string is too long"));
@@ -100,31 +76,26 @@ async fn list(State(services): State<Services>, Path(db): Path<String>, RawQuery
             other => return Err(ApiError::BadRequest(format!("unknown query parameter '{other}'"))),
         }
     }
-    let found = services.subscriptions.list(&tenant, &caller(&principal), subscriber).await?;
+    let found = services.subscriptions.list(&caller.tenant, &caller.caller(), subscriber).await?;
     Ok(Json(json!({ "subscriptions": found.iter().map(subscription_json).collect::<Vec<_>>() })))
 }
 
-async fn show(State(services): State<Services>, Path((db, id)): Path<(String, String)>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
-    let (principal, tenant) = signed_in(&services, &headers, db)?;
-    let found = services.subscriptions.get(&tenant, &caller(&principal), &subscription_id(id)?).await?;
+async fn show(State(services): State<Services>, caller: SignedIn, Id(id): Id<SubscriptionId>) -> Result<Json<Value>, ApiError> {
+    let found = services.subscriptions.get(&caller.tenant, &caller.caller(), &id).await?;
     Ok(Json(subscription_json(&found)))
 }
 
 async fn replace(
     State(services): State<Services>,
-    Path((db, id)): Path<(String, String)>,
-    headers: HeaderMap,
-    request: Body,
+    caller: SignedIn,
+    Id(id): Id<SubscriptionId>,
+    JsonBody(request): JsonBody<SubscriptionRequest>,
 ) -> Result<Json<Value>, ApiError> {
-    let (principal, tenant) = signed_in(&services, &headers, db)?;
-    let id = subscription_id(id)?;
-    let request: SubscriptionRequest = body::parse(body::json_object(request).await?)?;
-    let replaced = services.subscriptions.replace(&tenant, &caller(&principal), &id, request).await?;
+    let replaced = services.subscriptions.replace(&caller.tenant, &caller.caller(), &id, request).await?;
     Ok(Json(subscription_json(&replaced)))
 }
 
-async fn remove(State(services): State<Services>, Path((db, id)): Path<(String, String)>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
-    let (principal, tenant) = signed_in(&services, &headers, db)?;
-    services.subscriptions.delete(&tenant, &caller(&principal), &subscription_id(id)?).await?;
+async fn remove(State(services): State<Services>, caller: SignedIn, Id(id): Id<SubscriptionId>) -> Result<Json<Value>, ApiError> {
+    services.subscriptions.delete(&caller.tenant, &caller.caller(), &id).await?;
     Ok(Json(json!({ "deleted": true })))
 }

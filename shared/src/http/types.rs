@@ -1,17 +1,13 @@
 //! Notification types (admin role): `PUT /{db}/types/{key}`, `GET /{db}/types`.
-use axum::body::Body;
-use axum::extract::{Path, State};
-use axum::http::HeaderMap;
+use axum::extract::State;
 use axum::routing::{get, put};
 use axum::{Json, Router};
-use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{authorize_admin, body, ApiError};
-use crate::app::Services;
-use crate::notifications::types::{effective_types, Channel, NotificationType, StatusType, TypeKey};
-
-const MAX_LABEL_BYTES: usize = 256;
+use super::extract::{AdminTenant, Id, JsonBody};
+use super::{json_of, ApiError};
+use crate::notifications::{TypeKey, TypeRequest};
+use crate::services::Services;
 
 pub fn routes(services: Services) -> Router {
     Router::new()
@@ -20,42 +16,10 @@ pub fn routes(services: Services) -> Router {
         .with_state(services)
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct PutType {
-    label: String,
-    default_channel: Channel,
-    status_type: StatusType,
+async fn put_type(State(services): State<Services>, admin: AdminTenant, Id(key): Id<TypeKey>, JsonBody(request): JsonBody<TypeRequest>) -> Result<Json<Value>, ApiError> {
+    Ok(json_of(&services.types.put(&admin.tenant, key, request).await?))
 }
 
-async fn put_type(
-    State(services): State<Services>,
-    Path((db, key)): Path<(String, String)>,
-    headers: HeaderMap,
-    request: Body,
-) -> Result<Json<Value>, ApiError> {
-    let (_, tenant) = authorize_admin(&services, &headers, db)?;
-    let key = TypeKey::parse(key).map_err(ApiError::bad_request)?;
-    let request: PutType = body::parse(body::json_object(request).await?)?;
-    if request.label.trim().is_empty() || request.label.len() > MAX_LABEL_BYTES {
-        return Err(ApiError::BadRequest(format!("label must be 1 to {MAX_LABEL_BYTES} bytes")));
-    }
-    let notification_type = NotificationType {
-        key,
-        label: request.label,
-        default_channel: request.default_channel,
-        status_type: request.status_type,
-    };
-    services.types.put_type(&tenant, &notification_type).await?;
-    Ok(Json(serde_json::to_value(&notification_type).unwrap_or(Value::Null)))
-}
-
-async fn list_types(
-    State(services): State<Services>,
-    Path(db): Path<String>,
-    headers: HeaderMap,
-) -> Result<Json<Value>, ApiError> {
-    let (_, tenant) = authorize_admin(&services, &headers, db)?;
-    let types = effective_types(services.types.tenant_types(&tenant).await?);
-    Ok(Json(json!({ "types": types })))
+async fn list_types(State(services): State<Services>, admin: AdminTenant) -> Result<Json<Value>, ApiError> {
+    Ok(Json(json!({ "types": services.types.list(&admin.tenant).await? })))
 }

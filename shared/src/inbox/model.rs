@@ -4,8 +4,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{TenantId, Timestamp, UserId};
-use crate::notifications::model::{Context, NotificationId};
-use crate::notifications::types::{Channel, StatusType, TypeKey};
+use crate::notifications::{Channel, Context, NotificationId, StatusType, TypeKey};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("not an inbox item id")]

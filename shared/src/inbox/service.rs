@@ -6,9 +6,8 @@ use std::time::Duration;
 
 use super::model::{InboxId, InboxItem};
 use super::store::InboxStore;
-use crate::domain::{Clock, TenantId, Timestamp, UserId};
-use crate::notifications::types::{Channel, TypeKey};
-use crate::ports::{StoreError, WriteError};
+use crate::domain::{Clock, StoreError, TenantId, Timestamp, UserId, WriteError};
+use crate::notifications::{Channel, TypeKey};
 
 /// Items read from the store per page while filtering.
 const PAGE: usize = 100;
@@ -16,6 +15,8 @@ const PAGE: usize = 100;
 const MAX_EXAMINED: usize = 1000;
 pub const MAX_LIMIT: usize = 100;
 pub const MAX_POSTPONE_DAYS: u32 = 365;
+/// A postpone without a number of days moves the item a week on.
+pub const DEFAULT_POSTPONE_DAYS: u32 = 7;
 const DAY: Duration = Duration::from_secs(86_400);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -45,6 +46,8 @@ pub struct InboxPage {
 pub enum InboxError {
     #[error("no such inbox item")]
     NotFound,
+    #[error("{0}")]
+    Invalid(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -61,8 +64,10 @@ impl Inbox {
         Self { store, clock, read_retention }
     }
 
-    pub fn store(&self) -> &Arc<dyn InboxStore> {
-        &self.store
+    /// Puts a delivered item in its user's inbox, once: `false` if an item
+    /// with its id is there already.
+    pub async fn add(&self, item: &InboxItem) -> Result<bool, StoreError> {
+        self.store.insert(item).await
     }
 
     fn matches(filter: &InboxFilter, item: &InboxItem, now: Timestamp) -> bool {
@@ -190,8 +195,13 @@ impl Inbox {
         }
     }
 
-    /// Moves the item's due time `days` from now and makes it unread again.
-    pub async fn postpone(&self, tenant: &TenantId, user: &UserId, id: &InboxId, days: u32) -> Result<InboxItem, InboxError> {
+    /// Moves the item's due time `days` (a week if `None`) from now and
+    /// makes it unread again.
+    pub async fn postpone(&self, tenant: &TenantId, user: &UserId, id: &InboxId, days: Option<u32>) -> Result<InboxItem, InboxError> {
+        let days = days.unwrap_or(DEFAULT_POSTPONE_DAYS);
+        if !(1..=MAX_POSTPONE_DAYS).contains(&days) {
+            return Err(InboxError::Invalid(format!("days must be 1 to {MAX_POSTPONE_DAYS}")));
+        }
         self.update(tenant, user, id, |item, now| {
             item.due_at = now.plus(DAY * days);
             item.read_at = None;

@@ -2,8 +2,7 @@
 use async_trait::async_trait;
 
 use super::model::{InboxId, InboxItem};
-use crate::domain::{TenantId, UserId};
-use crate::ports::{StoreError, WriteError};
+use crate::domain::{StoreError, TenantId, UserId, WriteError};
 
 #[async_trait]
 pub trait InboxStore: Send + Sync {

@@ -1,13 +1,19 @@
 //! Typed notifications (the enDI seed): channels, status types and the
 //! notification types a tenant can change; sending, scheduling and
-//! publishing to resolved recipients.
+//! publishing to resolved recipients, which creates the notification's
+//! deliveries and announces them on the outbox queue.
+pub mod delivery;
 pub mod model;
 pub mod recipients;
 pub mod service;
 pub mod store;
+pub mod type_store;
 pub mod types;
 
+pub use delivery::{Delivery, DeliveryKey, DeliveryStatus, OutboxQueue, Recipient};
 pub use model::{Context, Notification, NotificationId, NotificationStatus};
+pub use recipients::RecipientSpec;
 pub use service::{CheckReport, NotifyError, Notifier, NotifierSettings, SendOutcome, SendRequest};
 pub use store::NotificationStore;
-pub use types::{default_types, Channel, NotificationType, StatusType, TypeKey, TypeStore};
+pub use type_store::TypeStore;
+pub use types::{default_types, effective_types, Channel, NotificationType, StatusType, TypeError, TypeKey, TypeRequest, Types};

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::types::Channel;
 use crate::directory::{DirectoryStore, User};
 use crate::domain::{CompanyId, EmailAddress, GroupName, TenantId, UserId};
-use crate::ports::StoreError;
+use crate::domain::StoreError;
 
 pub const MAX_RECIPIENT_ENTRIES: usize = 100;
 

@@ -7,15 +7,13 @@ use std::time::Duration;
 
 use futures::{stream, TryStreamExt};
 
+use super::delivery::{Delivery, DeliveryKey, DeliveryStatus, OutboxQueue, Recipient};
 use super::model::{Context, Notification, NotificationId, NotificationStatus, MAX_BODY_BYTES, MAX_IDEMPOTENCY_KEY_BYTES, MAX_TITLE_BYTES};
 use super::recipients::{resolve, RecipientSpec, MAX_RECIPIENT_ENTRIES};
 use super::store::NotificationStore;
-use super::types::{effective_types, Channel, StatusType, TypeKey, TypeStore};
-use crate::directory::DirectoryStore;
-use crate::domain::{Clock, EmailAddress, TenantId, Timestamp};
-use crate::outbox::model::{Delivery, DeliveryKey, DeliveryStatus, Recipient};
-use crate::outbox::ports::OutboxQueue;
-use crate::ports::{StoreError, WriteError};
+use super::types::{Channel, StatusType, TypeKey, Types};
+use crate::directory::{DirectoryStore, User};
+use crate::domain::{Clock, EmailAddress, StoreError, TenantId, Timestamp, WriteError};
 
 /// Deliveries written at once while publishing.
 const WRITE_CONCURRENCY: usize = 16;
@@ -134,7 +132,7 @@ pub struct CheckReport {
 pub struct Notifier {
     store: Arc<dyn NotificationStore>,
     directory: Arc<dyn DirectoryStore>,
-    types: Arc<dyn TypeStore>,
+    types: Types,
     queue: Arc<dyn OutboxQueue>,
     clock: Arc<dyn Clock>,
     settings: NotifierSettings,
@@ -144,7 +142,7 @@ impl Notifier {
     pub fn new(
         store: Arc<dyn NotificationStore>,
         directory: Arc<dyn DirectoryStore>,
-        types: Arc<dyn TypeStore>,
+        types: Types,
         queue: Arc<dyn OutboxQueue>,
         clock: Arc<dyn Clock>,
         settings: NotifierSettings,
@@ -152,8 +150,11 @@ impl Notifier {
         Self { store, directory, types, queue, clock, settings }
     }
 
-    pub fn store(&self) -> &Arc<dyn NotificationStore> {
-        &self.store
+    /// The notification and every delivery it has had (all revisions).
+    pub async fn status(&self, tenant: &TenantId, id: &NotificationId) -> Result<(Notification, Vec<Delivery>), NotifyError> {
+        let notification = self.store.get(tenant, id).await?.ok_or(NotifyError::NotFound)?;
+        let deliveries = self.store.deliveries(tenant, id).await?;
+        Ok((notification, deliveries))
     }
 
     pub async fn send(&self, tenant: &TenantId, request: SendRequest) -> Result<(Notification, SendOutcome), NotifyError> {
@@ -171,10 +172,9 @@ impl Notifier {
                 }
             }
         }
-        let types = effective_types(self.types.tenant_types(tenant).await?);
-        let found = types.iter().find(|t| t.key == request.key);
-        let channel = request.force_channel.or(found.map(|t| t.default_channel)).unwrap_or(Channel::Message);
-        let status_type = found.map(|t| t.status_type).unwrap_or(StatusType::Neutral);
+        let found = self.types.find(tenant, &request.key).await?;
+        let channel = request.force_channel.or(found.as_ref().map(|t| t.default_channel)).unwrap_or(Channel::Message);
+        let status_type = found.as_ref().map(|t| t.status_type).unwrap_or(StatusType::Neutral);
         if let Some(context) = &request.context {
             id = self.store.bind_context(tenant, context, &request.key, &id).await?;
         }
@@ -389,7 +389,7 @@ impl Notifier {
 
 /// A user's email addresses in the order to try: contacts by priority, then
 /// the user's own address if no contact has it.
-fn email_addresses(user: &crate::directory::User) -> Vec<EmailAddress> {
+fn email_addresses(user: &User) -> Vec<EmailAddress> {
     let mut contacts = user.contacts.clone();
     contacts.sort_by_key(|c| c.priority);
     let mut addresses: Vec<EmailAddress> = Vec::new();

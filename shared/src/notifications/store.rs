@@ -1,13 +1,13 @@
 //! The notification store port: notifications, their context and idempotency
-//! bindings, and their deliveries (outbox items). Every write that changes a
-//! state is conditioned on the version read, so two writers never both win.
+//! bindings, and their deliveries (outbox items), which live with them (one
+//! partition on DynamoDB). Every write that changes a state is conditioned on
+//! the version read, so two writers never both win.
 use async_trait::async_trait;
 
+use super::delivery::{Delivery, DeliveryKey};
 use super::model::{Context, Notification, NotificationId};
 use super::types::TypeKey;
-use crate::domain::{TenantId, Timestamp};
-use crate::outbox::model::{Delivery, DeliveryKey};
-use crate::ports::{StoreError, WriteError};
+use crate::domain::{StoreError, TenantId, Timestamp, WriteError};
 
 #[async_trait]
 pub trait NotificationStore: Send + Sync {

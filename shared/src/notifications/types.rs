@@ -1,13 +1,16 @@
 //! Notification types: a key (`message:internal`, `task:status:valid`, ...)
 //! naming a label, a default channel and a status type. Herald ships defaults;
-//! a tenant's own entries override them.
+//! a tenant's own entries override them. `Types` owns their rules.
 use std::fmt;
+use std::sync::Arc;
 
-use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
-use crate::domain::TenantId;
-use crate::ports::StoreError;
+use super::type_store::TypeStore;
+use crate::domain::{StoreError, TenantId};
+
+/// Longest label of a type.
+pub const MAX_LABEL_BYTES: usize = 256;
 
 /// Where a notification is shown: by email, the bell (`message`), the banner
 /// (`header_message`) or a modal (`alert`).
@@ -97,14 +100,6 @@ pub fn default_types() -> Vec<NotificationType> {
     ]
 }
 
-/// A tenant's own types (overrides and additions to the defaults).
-#[async_trait]
-pub trait TypeStore: Send + Sync {
-    async fn put_type(&self, tenant: &TenantId, notification_type: &NotificationType) -> Result<(), StoreError>;
-    /// The tenant's own types, by key.
-    async fn tenant_types(&self, tenant: &TenantId) -> Result<Vec<NotificationType>, StoreError>;
-}
-
 /// Defaults overridden by the tenant's own entries, sorted by key.
 pub fn effective_types(tenant_types: Vec<NotificationType>) -> Vec<NotificationType> {
     let mut all: std::collections::BTreeMap<TypeKey, NotificationType> =
@@ -113,6 +108,55 @@ pub fn effective_types(tenant_types: Vec<NotificationType>) -> Vec<NotificationT
         all.insert(t.key.clone(), t);
     }
     all.into_values().collect()
+}
+
+/// A type as a tenant defines it (`PUT /{db}/types/{key}`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TypeRequest {
+    pub label: String,
+    pub default_channel: Channel,
+    pub status_type: StatusType,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TypeError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The notification types of each tenant: its own over the defaults.
+#[derive(Clone)]
+pub struct Types {
+    store: Arc<dyn TypeStore>,
+}
+
+impl Types {
+    pub fn new(store: Arc<dyn TypeStore>) -> Self {
+        Self { store }
+    }
+
+    /// Creates or replaces the tenant's type `key`.
+    pub async fn put(&self, tenant: &TenantId, key: TypeKey, request: TypeRequest) -> Result<NotificationType, TypeError> {
+        if request.label.trim().is_empty() || request.label.len() > MAX_LABEL_BYTES {
+            return Err(TypeError::Invalid(format!("label must be 1 to {MAX_LABEL_BYTES} bytes")));
+        }
+        let notification_type = NotificationType { key, label: request.label, default_channel: request.default_channel, status_type: request.status_type };
+        self.store.put_type(tenant, &notification_type).await?;
+        Ok(notification_type)
+    }
+
+    /// Every type the tenant has: the defaults overridden by its own, by key.
+    pub async fn list(&self, tenant: &TenantId) -> Result<Vec<NotificationType>, StoreError> {
+        Ok(effective_types(self.store.tenant_types(tenant).await?))
+    }
+
+    /// The tenant's type `key` (its own, else a default), if there is one.
+    pub async fn find(&self, tenant: &TenantId, key: &TypeKey) -> Result<Option<NotificationType>, StoreError> {
+        Ok(self.list(tenant).await?.into_iter().find(|t| &t.key == key))
+    }
 }
 
 #[cfg(test)]

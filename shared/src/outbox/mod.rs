@@ -1,9 +1,11 @@
-//! The outbox (DESIGN §6): every outgoing message is an item with a
-//! deterministic id and a status machine; a queue carries the ids.
-pub mod model;
-pub mod ports;
+//! The outbox worker: takes a delivery key off the queue and delivers it
+//! once (docs/data-model.md, "Outbox"), by email through its mailer or
+//! in-app (an inbox item and a live bus message). The deliveries and their
+//! queue belong to `notifications`; this worker only moves them on.
+pub mod mailer;
+pub mod queue_consumer;
 pub mod service;
 
-pub use model::{Delivery, DeliveryKey, DeliveryStatus, Recipient};
-pub use ports::{Email, MailError, Mailer, OutboxQueue, QueueConsumer, Received};
-pub use service::{inbox_json, DrainReport, Handled, Outbox, OutboxSettings};
+pub use mailer::{Email, MailError, Mailer};
+pub use queue_consumer::{QueueConsumer, Received};
+pub use service::{Handled, Outbox, OutboxSettings};

@@ -12,16 +12,11 @@ use std::time::Duration;
 
 use serde_json::{json, Map, Value};
 
-use super::model::{Delivery, DeliveryKey, DeliveryStatus, Recipient};
-use super::ports::{Email, MailError, Mailer, QueueConsumer};
-use crate::bus::channel::ChannelKey;
-use crate::bus::Bus;
-use crate::domain::{Clock, EmailAddress, Timestamp};
-use crate::inbox::{Inbox, InboxId, InboxItem};
-use crate::notifications::model::{Notification, NotificationStatus};
-use crate::notifications::store::NotificationStore;
-use crate::notifications::types::Channel;
-use crate::ports::{StoreError, WriteError};
+use super::mailer::{Email, MailError, Mailer};
+use crate::bus::{Bus, ChannelKey};
+use crate::domain::{Clock, EmailAddress, StoreError, WriteError};
+use crate::inbox::{inbox_json, Inbox, InboxId, InboxItem};
+use crate::notifications::{Channel, Delivery, DeliveryKey, DeliveryStatus, Notification, NotificationStatus, NotificationStore, Recipient};
 
 #[derive(Debug, Clone)]
 pub struct OutboxSettings {
@@ -42,13 +37,6 @@ pub enum Handled {
     Done,
     /// Leave it for another attempt (and, after the last, the DLQ).
     Retry,
-}
-
-/// What a drain of the queue did (the local gateway's in-process consumer).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
-pub struct DrainReport {
-    pub handled: usize,
-    pub retried: usize,
 }
 
 #[derive(Clone)]
@@ -96,31 +84,6 @@ impl Outbox {
                 Handled::Retry
             }
         }
-    }
-
-    /// Delivers everything queued, one batch at a time; stops when the
-    /// queue answers nothing.
-    pub async fn drain(&self, queue: &dyn QueueConsumer) -> Result<DrainReport, StoreError> {
-        let mut report = DrainReport::default();
-        // Bounded: a message failing forever reaches the DLQ after the
-        // queue's maximum receives.
-        for _ in 0..10_000 {
-            let batch = queue.receive(10).await?;
-            if batch.is_empty() {
-                break;
-            }
-            for message in batch {
-                report.handled += 1;
-                match self.handle_message(&message.body).await {
-                    Handled::Done => queue.delete(&message.handle).await?,
-                    Handled::Retry => {
-                        report.retried += 1;
-                        queue.release(&message.handle).await?;
-                    }
-                }
-            }
-        }
-        Ok(report)
     }
 
     pub async fn deliver(&self, key: &DeliveryKey) -> Result<Handled, StoreError> {
@@ -269,7 +232,7 @@ impl Outbox {
             expires_at: None,
             version: 1,
         };
-        self.inbox.store().insert(&item).await?;
+        self.inbox.add(&item).await?;
         let count = self.inbox.unread_count(&notification.tenant, user).await?;
         let mut message = Map::new();
         message.insert("type".into(), json!("user-notification"));
@@ -278,22 +241,4 @@ impl Outbox {
         self.bus.publish(&notification.tenant, &ChannelKey::notification(user), &message).await?;
         Ok(Attempt::Delivered { to: item.id.to_string(), provider_id: None })
     }
-}
-
-/// An inbox item as the API and the live message show it.
-pub fn inbox_json(item: &InboxItem) -> Value {
-    json!({
-        "id": item.id,
-        "notification": item.notification,
-        "key": item.key,
-        "channel": item.channel,
-        "status_type": item.status_type,
-        "title": item.title,
-        "body": item.body,
-        "context": item.context,
-        "created_at": item.created_at.as_millis(),
-        "due_at": item.due_at.as_millis(),
-        "read": item.read_at.is_some(),
-        "read_at": item.read_at.map(Timestamp::as_millis),
-    })
 }

@@ -1,8 +1,8 @@
-//! Resources and records (DESIGN §5): what subscriptions watch.
+//! Resources and records: what subscriptions watch.
 pub mod model;
 pub mod service;
 pub mod store;
 
 pub use model::{Acl, NotifyField, Record, Resource};
-pub use service::{Change, RecordError, RecordReport, Records};
+pub use service::{check_subject, Change, RecordError, RecordReport, Records, ResourceRequest};
 pub use store::RecordStore;

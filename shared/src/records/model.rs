@@ -5,7 +5,8 @@ use serde_json::{Map, Value};
 
 use crate::domain::{CompanyId, GroupName, RecordId, ResourceName, Timestamp, UserId};
 
-pub const MAX_TEXT_BYTES: usize = 1024;
+/// Longest title, subject template or URL of a resource.
+pub const MAX_RESOURCE_TEXT_BYTES: usize = 1024;
 pub const MAX_NOTIFY_FIELDS: usize = 32;
 pub const MAX_FIELDS_BYTES: usize = 16 * 1024;
 pub const MAX_ACL_ENTRIES: usize = 64;

@@ -1,14 +1,15 @@
-//! Reporting record changes: Herald stamps `created_on` the first time it
-//! sees a record and `modified_on` on every change; a report that changes
-//! nothing is not a change (so it never notifies anyone).
+//! Resources and reported record changes. Every rule a resource must meet
+//! is checked here. Herald stamps `created_on` the first time it sees a
+//! record and `modified_on` on every change; a report that changes nothing
+//! is not a change (so it never notifies anyone).
 use std::sync::Arc;
 
+use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::model::{Acl, Record, Resource, MAX_ACL_ENTRIES, MAX_FIELDS_BYTES};
+use super::model::{Acl, NotifyField, Record, Resource, MAX_ACL_ENTRIES, MAX_FIELDS_BYTES, MAX_NOTIFY_FIELDS, MAX_RESOURCE_TEXT_BYTES};
 use super::store::RecordStore;
-use crate::domain::{Clock, RecordId, ResourceName, TenantId, Timestamp};
-use crate::ports::{StoreError, WriteError};
+use crate::domain::{Clock, RecordId, ResourceName, StoreError, TenantId, Timestamp, WriteError};
 
 pub const MAX_BATCH: usize = 100;
 
@@ -42,6 +43,85 @@ pub enum RecordError {
     Store(#[from] StoreError),
 }
 
+/// A resource as an application describes it (`PUT /{db}/resources/{name}`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResourceRequest {
+    pub title: String,
+    #[serde(default)]
+    pub notify_fields: Vec<NotifyField>,
+    #[serde(default)]
+    pub notify_template: Option<String>,
+    #[serde(default)]
+    pub notify_subject: Option<String>,
+    #[serde(default)]
+    pub page_url: Option<String>,
+    #[serde(default)]
+    pub item_url: Option<String>,
+}
+
+/// A subject template may use `{system}` and `{resource}`, nothing else.
+pub fn check_subject(template: &str) -> Result<(), String> {
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        let after = &rest[open + 1..];
+        let close = after.find('}').ok_or("notify_subject has an unclosed '{'")?;
+        match &after[..close] {
+            "system" | "resource" => rest = &after[close + 1..],
+            other => return Err(format!("notify_subject may use {{system}} and {{resource}}, not {{{other}}}")),
+        }
+    }
+    Ok(())
+}
+
+fn text_ok(name: &str, value: &str) -> Result<(), RecordError> {
+    if value.len() > MAX_RESOURCE_TEXT_BYTES {
+        return Err(RecordError::Invalid(format!("{name} is over {MAX_RESOURCE_TEXT_BYTES} bytes")));
+    }
+    Ok(())
+}
+
+impl ResourceRequest {
+    /// The resource `name` this describes, if it meets every rule.
+    fn into_resource(self, name: ResourceName) -> Result<Resource, RecordError> {
+        let invalid = |m: &str| Err(RecordError::Invalid(m.to_owned()));
+        if self.title.trim().is_empty() {
+            return invalid("title must not be empty");
+        }
+        text_ok("title", &self.title)?;
+        if self.notify_fields.len() > MAX_NOTIFY_FIELDS {
+            return Err(RecordError::Invalid(format!("at most {MAX_NOTIFY_FIELDS} notify_fields")));
+        }
+        for field in &self.notify_fields {
+            if field.name.is_empty() || field.name.len() > 64 || field.label.len() > 256 {
+                return invalid("a notify field has a name of 1 to 64 bytes and a label of at most 256");
+            }
+        }
+        let prefix = self.notify_template.unwrap_or_else(|| "notify".to_owned());
+        if prefix.is_empty() || prefix.len() > 64 || !prefix.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') {
+            return invalid("notify_template is 1 to 64 characters of a-z, 0-9 and '_'");
+        }
+        if let Some(subject) = &self.notify_subject {
+            text_ok("notify_subject", subject)?;
+            check_subject(subject).map_err(RecordError::Invalid)?;
+        }
+        for (field, value) in [("page_url", &self.page_url), ("item_url", &self.item_url)] {
+            if let Some(value) = value {
+                text_ok(field, value)?;
+            }
+        }
+        Ok(Resource {
+            name,
+            title: self.title,
+            notify_fields: self.notify_fields,
+            notify_template: prefix,
+            notify_subject: self.notify_subject,
+            page_url: self.page_url,
+            item_url: self.item_url,
+        })
+    }
+}
+
 #[derive(Clone)]
 pub struct Records {
     store: Arc<dyn RecordStore>,
@@ -53,8 +133,20 @@ impl Records {
         Self { store, clock }
     }
 
-    pub fn store(&self) -> &Arc<dyn RecordStore> {
-        &self.store
+    /// Creates or replaces resource `name`.
+    pub async fn put_resource(&self, tenant: &TenantId, name: ResourceName, request: ResourceRequest) -> Result<Resource, RecordError> {
+        let resource = request.into_resource(name)?;
+        self.store.put_resource(tenant, &resource).await?;
+        Ok(resource)
+    }
+
+    pub async fn resources(&self, tenant: &TenantId) -> Result<Vec<Resource>, StoreError> {
+        self.store.resources(tenant).await
+    }
+
+    /// The record as last reported (a deleted one too).
+    pub async fn record(&self, tenant: &TenantId, resource: &ResourceName, id: &RecordId) -> Result<Record, RecordError> {
+        self.store.get_record(tenant, resource, id).await?.ok_or_else(|| RecordError::NotFound(id.clone()))
     }
 
     pub async fn resource(&self, tenant: &TenantId, name: &ResourceName) -> Result<Resource, RecordError> {

@@ -4,8 +4,7 @@
 use async_trait::async_trait;
 
 use super::model::{Record, Resource};
-use crate::domain::{RecordId, ResourceName, TenantId, Timestamp};
-use crate::ports::{StoreError, WriteError};
+use crate::domain::{RecordId, ResourceName, StoreError, TenantId, Timestamp, WriteError};
 
 #[async_trait]
 pub trait RecordStore: Send + Sync {

@@ -15,14 +15,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::model::{EmailFormat, Method, NotifyOn, Subscriber, Subscription};
-use super::render::{self, DigestContext, ResourceView, TemplateStore};
+use super::render::{self, DigestContext, ResourceView};
 use super::store::SubscriptionStore;
+use super::templates::TemplateStore;
 use crate::directory::{DirectoryStore, User};
-use crate::domain::{Clock, NotificationId, ResourceName, SubscriptionId, TenantId, Timestamp};
-use crate::notifications::model::{Notification, NotificationStatus};
-use crate::notifications::recipients::RecipientSpec;
-use crate::notifications::{Channel, Notifier, StatusType, TypeKey};
-use crate::ports::{StoreError, WriteError};
+use crate::domain::{Clock, NotificationId, ResourceName, StoreError, SubscriptionId, TenantId, Timestamp, WriteError};
+use crate::notifications::{Channel, Notification, NotificationStatus, Notifier, RecipientSpec, StatusType, TypeKey};
 use crate::records::{Acl, Record, RecordStore, Resource};
 
 const DUE_BATCH: usize = 100;
@@ -139,10 +137,6 @@ impl Checker {
         settings: CheckerSettings,
     ) -> Self {
         Self { subscriptions, records, directory, templates, notifier, clock, settings }
-    }
-
-    pub fn templates(&self) -> &Arc<dyn TemplateStore> {
-        &self.templates
     }
 
     pub async fn run(&self) -> Result<SubscriptionCheckReport, StoreError> {

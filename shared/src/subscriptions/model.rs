@@ -121,6 +121,32 @@ pub struct Subscription {
 }
 
 impl Subscription {
+    /// A new subscription, created at `now`, with nothing to watch yet and
+    /// never checked: the service gives it its settings.
+    pub fn new(id: SubscriptionId, tenant: TenantId, subscriber: Subscriber, now: Timestamp) -> Self {
+        Self {
+            id,
+            tenant,
+            subscriber,
+            resources: Vec::new(),
+            filter: Filter::default(),
+            filter_source: Value::Null,
+            notify_on: BTreeSet::new(),
+            frequency: Frequency::Never,
+            methods: BTreeSet::new(),
+            email_format: None,
+            created_at: now,
+            last_check_time: now,
+            next_check_time: now,
+            lease_until: None,
+            pending_window_end: None,
+            failures: 0,
+            suspended: false,
+            last_error: None,
+            version: 1,
+        }
+    }
+
     /// Whether the check should look at it at all.
     pub fn is_scheduled(&self) -> bool {
         self.frequency != Frequency::Never && !self.suspended

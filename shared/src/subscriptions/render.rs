@@ -7,14 +7,13 @@
 //! available.".
 use std::collections::HashMap;
 
-use async_trait::async_trait;
 use minijinja::{AutoEscape, Environment};
 use serde::Serialize;
 use serde_json::Value;
 
 use super::model::{EmailFormat, Method, NotifyOn};
-use crate::domain::TenantId;
-use crate::ports::StoreError;
+use super::templates::TemplateStore;
+use crate::domain::{StoreError, TenantId};
 use crate::records::{Record, Resource};
 
 pub const FALLBACK_TEXT: &str = "New updates are available.";
@@ -34,13 +33,6 @@ pub const MAX_DIGEST_HTML_BYTES: usize = 192 * 1024;
 /// Bounds a template's work (loops, filters): a tenant's template cannot
 /// hang a check.
 const FUEL: u64 = 200_000;
-
-/// Tenants' own templates, by name.
-#[async_trait]
-pub trait TemplateStore: Send + Sync {
-    async fn put_template(&self, tenant: &TenantId, name: &str, source: &str) -> Result<(), StoreError>;
-    async fn get_template(&self, tenant: &TenantId, name: &str) -> Result<Option<String>, StoreError>;
-}
 
 const BUNDLED: &[(&str, &str)] = &[
     ("notify_email_text", include_str!("templates/notify_email_text.txt")),

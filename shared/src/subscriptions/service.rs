@@ -9,8 +9,7 @@ use serde_json::Value;
 use super::filter::Filter;
 use super::model::{EmailFormat, Frequency, Method, NotifyOn, Subscriber, Subscription, MAX_RESOURCES};
 use super::store::SubscriptionStore;
-use crate::domain::{Clock, ResourceName, SubscriptionId, TenantId, UserId};
-use crate::ports::{StoreError, WriteError};
+use crate::domain::{Clock, ResourceName, StoreError, SubscriptionId, TenantId, UserId, WriteError};
 use crate::records::RecordStore;
 
 /// A subscription as a caller asks for it (POST, or PUT to replace).
@@ -74,13 +73,27 @@ struct Settings {
     email_format: Option<EmailFormat>,
 }
 
+impl Settings {
+    /// Puts these settings on `subscription`: its next check is one
+    /// interval after its last, and a suspended one is scheduled again.
+    fn apply(self, subscription: &mut Subscription) {
+        subscription.next_check_time = subscription.last_check_time.plus(self.frequency.interval().unwrap_or_default());
+        subscription.resources = self.resources;
+        subscription.filter = self.filter;
+        subscription.filter_source = self.filter_source;
+        subscription.notify_on = self.notify_on;
+        subscription.frequency = self.frequency;
+        subscription.methods = self.methods;
+        subscription.email_format = self.email_format;
+        subscription.failures = 0;
+        subscription.suspended = false;
+        subscription.last_error = None;
+    }
+}
+
 impl Subscriptions {
     pub fn new(store: Arc<dyn SubscriptionStore>, records: Arc<dyn RecordStore>, clock: Arc<dyn Clock>) -> Self {
         Self { store, records, clock }
-    }
-
-    pub fn store(&self) -> &Arc<dyn SubscriptionStore> {
-        &self.store
     }
 
     async fn settings(&self, tenant: &TenantId, caller: &Caller<'_>, request: SubscriptionRequest) -> Result<Settings, SubscriptionError> {
@@ -122,28 +135,8 @@ impl Subscriptions {
 
     pub async fn create(&self, tenant: &TenantId, caller: &Caller<'_>, request: SubscriptionRequest) -> Result<Subscription, SubscriptionError> {
         let settings = self.settings(tenant, caller, request).await?;
-        let now = self.clock.now();
-        let subscription = Subscription {
-            id: SubscriptionId::random(),
-            tenant: tenant.clone(),
-            subscriber: settings.subscriber,
-            resources: settings.resources,
-            filter: settings.filter,
-            filter_source: settings.filter_source,
-            notify_on: settings.notify_on,
-            frequency: settings.frequency,
-            methods: settings.methods,
-            email_format: settings.email_format,
-            created_at: now,
-            last_check_time: now,
-            next_check_time: now.plus(settings.frequency.interval().unwrap_or_default()),
-            lease_until: None,
-            pending_window_end: None,
-            failures: 0,
-            suspended: false,
-            last_error: None,
-            version: 1,
-        };
+        let mut subscription = Subscription::new(SubscriptionId::random(), tenant.clone(), settings.subscriber.clone(), self.clock.now());
+        settings.apply(&mut subscription);
         match self.store.save(&subscription, None).await {
             Ok(()) => Ok(subscription),
             Err(WriteError::Conflict) => Err(StoreError::Contention.into()),
@@ -169,21 +162,9 @@ impl Subscriptions {
             if settings.subscriber != current.subscriber {
                 return Err(SubscriptionError::Invalid("the subscriber of a subscription cannot change".into()));
             }
-            let replaced = Subscription {
-                resources: settings.resources,
-                filter: settings.filter,
-                filter_source: settings.filter_source,
-                notify_on: settings.notify_on,
-                frequency: settings.frequency,
-                methods: settings.methods,
-                email_format: settings.email_format,
-                next_check_time: current.last_check_time.plus(settings.frequency.interval().unwrap_or_default()),
-                failures: 0,
-                suspended: false,
-                last_error: None,
-                version: current.version + 1,
-                ..current.clone()
-            };
+            let mut replaced = current.clone();
+            settings.apply(&mut replaced);
+            replaced.version = current.version + 1;
             match self.store.save(&replaced, Some(current.version)).await {
                 Ok(()) => return Ok(replaced),
                 Err(WriteError::Conflict) => continue,

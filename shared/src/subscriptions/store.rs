@@ -2,8 +2,7 @@
 use async_trait::async_trait;
 
 use super::model::{Subscriber, Subscription};
-use crate::domain::{SubscriptionId, TenantId, Timestamp};
-use crate::ports::{StoreError, WriteError};
+use crate::domain::{StoreError, SubscriptionId, TenantId, Timestamp, WriteError};
 
 #[async_trait]
 pub trait SubscriptionStore: Send + Sync {

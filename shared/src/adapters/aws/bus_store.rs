@@ -19,7 +19,7 @@ use super::{describe, RequestCount};
 use crate::bus::store::NewMessage;
 use crate::bus::{BusStore, ChannelKey, Seq, StoredMessage};
 use crate::domain::{TenantId, Timestamp};
-use crate::ports::StoreError;
+use crate::domain::StoreError;
 
 const HEAD_SK: &str = "0";
 /// Appends retried on conflict before giving up (with jittered backoff).
@@ -58,6 +58,11 @@ fn build_error(e: impl std::fmt::Display) -> StoreError {
 impl DynamoBusStore {
     pub fn new(client: impl Into<SdkClient<Client>>, table: impl Into<String>) -> Self {
         Self { client: client.into(), table: table.into(), requests: RequestCount::default() }
+    }
+
+    /// Counts its requests in `requests` (shared by the stores of one wiring).
+    pub fn counting(self, requests: &RequestCount) -> Self {
+        Self { requests: requests.clone(), ..self }
     }
 
     /// Requests sent to DynamoDB so far (for benchmarks).

@@ -14,7 +14,7 @@ use super::sdk_client::SdkClient;
 use super::{describe, query_partition, RequestCount};
 use crate::directory::{Company, DirectoryStore, User};
 use crate::domain::{CompanyId, GroupName, TenantId, UserId};
-use crate::ports::StoreError;
+use crate::domain::StoreError;
 
 const DOC_SK: &str = "#";
 const MAX_ATTEMPTS: u32 = 16;
@@ -58,6 +58,11 @@ fn build<T, E: std::fmt::Display>(r: Result<T, E>) -> Result<T, StoreError> {
 impl DynamoDirectoryStore {
     pub fn new(client: impl Into<SdkClient<Client>>, table: impl Into<String>) -> Self {
         Self { client: client.into(), table: table.into(), requests: RequestCount::default() }
+    }
+
+    /// Counts its requests in `requests` (shared by the stores of one wiring).
+    pub fn counting(self, requests: &RequestCount) -> Self {
+        Self { requests: requests.clone(), ..self }
     }
 
     pub fn requests(&self) -> RequestCount {

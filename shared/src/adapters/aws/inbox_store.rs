@@ -9,7 +9,7 @@ use super::items::{document, n, parse_doc, put_error, s};
 use super::{describe, RequestCount};
 use crate::domain::{TenantId, UserId};
 use crate::inbox::{InboxId, InboxItem, InboxStore};
-use crate::ports::{StoreError, WriteError};
+use crate::domain::{StoreError, WriteError};
 
 #[derive(Clone)]
 pub struct DynamoInboxStore {
@@ -29,6 +29,11 @@ fn unavailable<E: std::error::Error>(e: E) -> StoreError {
 impl DynamoInboxStore {
     pub fn new(client: impl Into<SdkClient<Client>>, table: impl Into<String>) -> Self {
         Self { client: client.into(), table: table.into(), requests: RequestCount::default() }
+    }
+
+    /// Counts its requests in `requests` (shared by the stores of one wiring).
+    pub fn counting(self, requests: &RequestCount) -> Self {
+        Self { requests: requests.clone(), ..self }
     }
 
     pub fn requests(&self) -> &RequestCount {

@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use super::describe;
 use crate::domain::Timestamp;
-use crate::ports::{StoreError, WriteError};
+use crate::domain::{StoreError, WriteError};
 
 pub(crate) type Item = HashMap<String, AttributeValue>;
 

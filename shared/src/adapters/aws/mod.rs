@@ -1,10 +1,10 @@
-//! AWS adapters. All configuration (region, credentials, `AWS_ENDPOINT_URL`)
+//! AWS adapters: the stores on DynamoDB, the outbox queue on SQS, the mailer
+//! on SES v2. All configuration (region, credentials, `AWS_ENDPOINT_URL`)
 //! comes from `aws-config`; nothing here knows where the endpoint is.
 mod bus_store;
 mod directory_store;
 mod inbox_store;
 mod items;
-pub mod lambda;
 mod notification_store;
 pub mod queue;
 mod record_store;
@@ -62,7 +62,7 @@ pub(crate) async fn query_partition(
     table: &str,
     pk: aws_sdk_dynamodb::types::AttributeValue,
     requests: &RequestCount,
-) -> Result<Vec<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>>, crate::ports::StoreError> {
+) -> Result<Vec<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>>, crate::domain::StoreError> {
     let mut items = Vec::new();
     let mut start = None;
     loop {
@@ -75,7 +75,7 @@ pub(crate) async fn query_partition(
             .set_exclusive_start_key(start.take())
             .send()
             .await
-            .map_err(|e| crate::ports::StoreError::Unavailable(describe(&e)))?;
+            .map_err(|e| crate::domain::StoreError::Unavailable(describe(&e)))?;
         items.extend(out.items.unwrap_or_default());
         match out.last_evaluated_key {
             Some(key) if !key.is_empty() => start = Some(key),

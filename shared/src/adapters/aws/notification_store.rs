@@ -10,11 +10,8 @@ use super::sdk_client::SdkClient;
 use super::items::{document, due_keys, n, parse_doc, put_error, query_due, s, Item};
 use super::{query_partition, RequestCount};
 use crate::domain::{TenantId, Timestamp};
-use crate::notifications::model::{Context, Notification, NotificationId};
-use crate::notifications::store::NotificationStore;
-use crate::notifications::types::TypeKey;
-use crate::outbox::model::{Delivery, DeliveryKey};
-use crate::ports::{StoreError, WriteError};
+use crate::notifications::{Context, Delivery, DeliveryKey, Notification, NotificationId, NotificationStore, TypeKey};
+use crate::domain::{StoreError, WriteError};
 
 pub const DUE_INDEX: &str = "due";
 const DUE_PARTITION: &str = "due";
@@ -38,6 +35,11 @@ fn delivery_sk(key: &DeliveryKey) -> String {
 impl DynamoNotificationStore {
     pub fn new(client: impl Into<SdkClient<Client>>, table: impl Into<String>) -> Self {
         Self { client: client.into(), table: table.into(), requests: RequestCount::default() }
+    }
+
+    /// Counts its requests in `requests` (shared by the stores of one wiring).
+    pub fn counting(self, requests: &RequestCount) -> Self {
+        Self { requests: requests.clone(), ..self }
     }
 
     /// Requests sent so far (benchmarks).

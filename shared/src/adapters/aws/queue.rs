@@ -5,9 +5,9 @@ use async_trait::async_trait;
 use aws_sdk_sqs::types::{QueueAttributeName, SendMessageBatchRequestEntry};
 use aws_sdk_sqs::Client;
 
-use crate::outbox::model::DeliveryKey;
-use crate::outbox::ports::{OutboxQueue, QueueConsumer, Received};
-use crate::ports::StoreError;
+use crate::notifications::{DeliveryKey, OutboxQueue};
+use crate::outbox::{QueueConsumer, Received};
+use crate::domain::StoreError;
 use super::sdk_client::SdkClient;
 
 /// How long a received message stays hidden: the outbox lease.

@@ -9,7 +9,7 @@ use super::sdk_client::SdkClient;
 use super::items::{document, get_item, n, parse_doc, s};
 use super::{describe, query_partition, RequestCount};
 use crate::domain::{RecordId, ResourceName, TenantId, Timestamp};
-use crate::ports::{StoreError, WriteError};
+use crate::domain::{StoreError, WriteError};
 use crate::records::{Record, RecordStore, Resource};
 
 /// Change-log entries are kept this long: past the longest digest period
@@ -43,6 +43,11 @@ fn ms(at: Timestamp) -> String {
 impl DynamoRecordStore {
     pub fn new(client: impl Into<SdkClient<Client>>, table: impl Into<String>) -> Self {
         Self { client: client.into(), table: table.into(), requests: RequestCount::default() }
+    }
+
+    /// Counts its requests in `requests` (shared by the stores of one wiring).
+    pub fn counting(self, requests: &RequestCount) -> Self {
+        Self { requests: requests.clone(), ..self }
     }
 
     pub fn requests(&self) -> &RequestCount {

@@ -5,7 +5,7 @@ use aws_sdk_sesv2::operation::send_email::SendEmailError;
 use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message};
 use aws_sdk_sesv2::Client;
 
-use crate::outbox::ports::{Email, MailError, Mailer};
+use crate::outbox::{Email, MailError, Mailer};
 use super::sdk_client::SdkClient;
 
 #[derive(Clone)]

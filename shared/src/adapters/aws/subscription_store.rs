@@ -9,7 +9,7 @@ use super::sdk_client::SdkClient;
 use super::items::{document, due_keys, get_item, n, parse_doc, query_due, s, Item};
 use super::{describe, query_partition, RequestCount};
 use crate::domain::{SubscriptionId, TenantId, Timestamp};
-use crate::ports::{StoreError, WriteError};
+use crate::domain::{StoreError, WriteError};
 use crate::subscriptions::{Subscriber, Subscription, SubscriptionStore};
 
 const DUE_PARTITION: &str = "subscriptions";
@@ -37,6 +37,11 @@ fn built<T, E: std::fmt::Display>(r: Result<T, E>) -> Result<T, StoreError> {
 impl DynamoSubscriptionStore {
     pub fn new(client: impl Into<SdkClient<Client>>, table: impl Into<String>) -> Self {
         Self { client: client.into(), table: table.into(), requests: RequestCount::default() }
+    }
+
+    /// Counts its requests in `requests` (shared by the stores of one wiring).
+    pub fn counting(self, requests: &RequestCount) -> Self {
+        Self { requests: requests.clone(), ..self }
     }
 
     pub fn requests(&self) -> &RequestCount {

@@ -8,7 +8,7 @@ use aws_sdk_dynamodb::types::{
 use aws_sdk_dynamodb::Client;
 
 use super::describe;
-use crate::ports::StoreError;
+use crate::domain::StoreError;
 
 /// Name of the TTL attribute on every table (epoch seconds).
 pub const TTL_ATTRIBUTE: &str = "ttl";

@@ -7,8 +7,8 @@ use super::sdk_client::SdkClient;
 use super::items::{get_item, s};
 use super::{describe, RequestCount};
 use crate::domain::TenantId;
-use crate::ports::StoreError;
-use crate::subscriptions::render::TemplateStore;
+use crate::domain::StoreError;
+use crate::subscriptions::TemplateStore;
 
 #[derive(Clone)]
 pub struct DynamoTemplateStore {
@@ -20,6 +20,11 @@ pub struct DynamoTemplateStore {
 impl DynamoTemplateStore {
     pub fn new(client: impl Into<SdkClient<Client>>, table: impl Into<String>) -> Self {
         Self { client: client.into(), table: table.into(), requests: RequestCount::default() }
+    }
+
+    /// Counts its requests in `requests` (shared by the stores of one wiring).
+    pub fn counting(self, requests: &RequestCount) -> Self {
+        Self { requests: requests.clone(), ..self }
     }
 
     pub fn requests(&self) -> &RequestCount {

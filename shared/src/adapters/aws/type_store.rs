@@ -7,8 +7,8 @@ use aws_sdk_dynamodb::Client;
 use super::sdk_client::SdkClient;
 use super::{describe, query_partition, RequestCount};
 use crate::domain::TenantId;
-use crate::notifications::types::{NotificationType, TypeStore};
-use crate::ports::StoreError;
+use crate::notifications::{NotificationType, TypeStore};
+use crate::domain::StoreError;
 
 #[derive(Clone)]
 pub struct DynamoTypeStore {
@@ -24,6 +24,11 @@ fn partition(tenant: &TenantId) -> AttributeValue {
 impl DynamoTypeStore {
     pub fn new(client: impl Into<SdkClient<Client>>, table: impl Into<String>) -> Self {
         Self { client: client.into(), table: table.into(), requests: RequestCount::default() }
+    }
+
+    /// Counts its requests in `requests` (shared by the stores of one wiring).
+    pub fn counting(self, requests: &RequestCount) -> Self {
+        Self { requests: requests.clone(), ..self }
     }
 }
 

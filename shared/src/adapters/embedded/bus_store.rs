@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use crate::bus::store::NewMessage;
 use crate::bus::{BusStore, ChannelKey, Seq, StoredMessage};
 use crate::domain::{TenantId, Timestamp};
-use crate::ports::StoreError;
+use crate::domain::StoreError;
 
 #[derive(Default)]
 struct ChannelLog {

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 
 use crate::directory::{Company, DirectoryStore, User};
 use crate::domain::{CompanyId, GroupName, TenantId, UserId};
-use crate::ports::StoreError;
+use crate::domain::StoreError;
 
 #[derive(Default)]
 struct Tenant {

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use mail_builder::MessageBuilder;
 
 use crate::domain::{Clock, SystemClock};
-use crate::outbox::ports::{Email, MailError, Mailer};
+use crate::outbox::{Email, MailError, Mailer};
 
 /// Writes each email as an `.eml` file into a folder: the local gateway's
 /// mail, readable with any mail client.

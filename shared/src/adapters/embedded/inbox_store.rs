@@ -5,7 +5,7 @@ use async_trait::async_trait;
 
 use crate::domain::{TenantId, UserId};
 use crate::inbox::{InboxId, InboxItem, InboxStore};
-use crate::ports::{StoreError, WriteError};
+use crate::domain::{StoreError, WriteError};
 
 type Partitions = HashMap<(TenantId, UserId), BTreeMap<InboxId, InboxItem>>;
 

@@ -4,11 +4,8 @@ use std::sync::{Mutex, MutexGuard};
 use async_trait::async_trait;
 
 use crate::domain::{TenantId, Timestamp};
-use crate::notifications::model::{Context, Notification, NotificationId};
-use crate::notifications::store::NotificationStore;
-use crate::notifications::types::TypeKey;
-use crate::outbox::model::{Delivery, DeliveryKey};
-use crate::ports::{StoreError, WriteError};
+use crate::notifications::{Context, Delivery, DeliveryKey, Notification, NotificationId, NotificationStore, TypeKey};
+use crate::domain::{StoreError, WriteError};
 
 type Key = (TenantId, NotificationId);
 

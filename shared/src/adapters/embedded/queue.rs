@@ -4,9 +4,9 @@ use std::sync::{Mutex, MutexGuard};
 use async_trait::async_trait;
 use tokio::sync::Notify;
 
-use crate::outbox::model::DeliveryKey;
-use crate::outbox::ports::{OutboxQueue, QueueConsumer, Received};
-use crate::ports::StoreError;
+use crate::notifications::{DeliveryKey, OutboxQueue};
+use crate::outbox::{QueueConsumer, Received};
+use crate::domain::StoreError;
 
 struct Message {
     id: u64,

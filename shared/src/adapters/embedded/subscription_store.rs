@@ -4,7 +4,7 @@ use std::sync::{Mutex, MutexGuard};
 use async_trait::async_trait;
 
 use crate::domain::{SubscriptionId, TenantId, Timestamp};
-use crate::ports::{StoreError, WriteError};
+use crate::domain::{StoreError, WriteError};
 use crate::subscriptions::{Subscriber, Subscription, SubscriptionStore};
 
 #[derive(Default)]

@@ -4,8 +4,8 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 
 use crate::domain::TenantId;
-use crate::ports::StoreError;
-use crate::subscriptions::render::TemplateStore;
+use crate::domain::StoreError;
+use crate::subscriptions::TemplateStore;
 
 /// Tenants' templates in memory.
 #[derive(Default)]

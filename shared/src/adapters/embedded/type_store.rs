@@ -4,8 +4,8 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 
 use crate::domain::TenantId;
-use crate::notifications::types::{NotificationType, TypeKey, TypeStore};
-use crate::ports::StoreError;
+use crate::notifications::{NotificationType, TypeKey, TypeStore};
+use crate::domain::StoreError;
 
 /// Tenants' notification types in memory.
 #[derive(Default)]

@@ -1,12 +1,12 @@
 //! The notification type store contract, on the embedded store and DynamoDB (moto).
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 
 use herald::adapters::aws::{tables, DynamoTypeStore};
 use herald::adapters::embedded::EmbeddedTypeStore;
 use herald::domain::TenantId;
-use herald::notifications::types::{Channel, NotificationType, StatusType, TypeKey, TypeStore};
+use herald::notifications::{Channel, NotificationType, StatusType, TypeKey, TypeStore};
 
 async fn dynamo() -> Arc<dyn TypeStore> {
     let (client, table) = common::moto_client("types-contract").await;

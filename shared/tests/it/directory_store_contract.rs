@@ -1,7 +1,7 @@
 //! The directory store contract, on the embedded store and on DynamoDB (moto).
 use std::sync::Arc;
 
-mod common;
+use crate::common;
 
 use herald::adapters::aws::{tables, DynamoDirectoryStore};
 use herald::adapters::embedded::EmbeddedDirectoryStore;

@@ -1,12 +1,17 @@
-//! Outbox items ("deliveries"): one message to one recipient on one channel,
-//! with a status machine the outbox function drives (DESIGN §6).
+//! Deliveries (outbox items): one message of a notification to one
+//! recipient on one channel, with the status machine the outbox drives
+//! (docs/data-model.md, "Outbox"); and the port publishing announces them on.
+//! A notification's deliveries are its own: they are created when it is
+//! published and stored with it (`NotificationStore`); the outbox worker
+//! only moves their status on.
 use std::fmt;
 
+use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{CompanyId, EmailAddress, TenantId, Timestamp, UserId};
-use crate::notifications::model::NotificationId;
-use crate::notifications::types::Channel;
+use super::model::NotificationId;
+use super::types::Channel;
+use crate::domain::{CompanyId, EmailAddress, StoreError, TenantId, Timestamp, UserId};
 
 /// Who a delivery is for: a user, or a company at its own address (email).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -89,4 +94,11 @@ pub struct Delivery {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<Timestamp>,
     pub version: u64,
+}
+
+/// Where published deliveries are announced (SQS, or in-process): the
+/// outbox takes their keys from there.
+#[async_trait]
+pub trait OutboxQueue: Send + Sync {
+    async fn enqueue(&self, keys: &[DeliveryKey]) -> Result<(), StoreError>;
 }

@@ -3,7 +3,7 @@
 //! crash between the send and its record; concurrent check runs publish
 //! once; failures retry, then fail and dead-letter; refused addresses fall
 //! through to the next contact.
-mod common;
+use crate::common;
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -11,19 +11,18 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use herald::adapters::aws::{queue, tables, DynamoBusStore, DynamoDirectoryStore, DynamoInboxStore, DynamoNotificationStore, DynamoTypeStore, SqsQueue};
 use herald::adapters::embedded::EmbeddedQueue;
-use herald::app::{Adapters, Services};
 use herald::config::Config;
 use herald::directory::{Contact, ContactMethod, User};
-use herald::domain::{Clock, EmailAddress, ManualClock, TenantId, Timestamp, UserId};
+use herald::domain::{Clock, EmailAddress, ManualClock, StoreError, TenantId, Timestamp, UserId, WriteError};
+use herald::events;
 use herald::inbox::InboxFilter;
-use herald::notifications::model::{Context, Notification, NotificationId};
-use herald::notifications::recipients::RecipientSpec;
-use herald::notifications::types::TypeKey;
-use herald::notifications::{Channel, NotificationStore, SendRequest};
-use herald::outbox::{Delivery, DeliveryKey, DeliveryStatus, Email, MailError, Mailer, OutboxQueue};
-use herald::ports::{StoreError, WriteError};
+use herald::notifications::{
+    Channel, Context, Delivery, DeliveryKey, DeliveryStatus, Notification, NotificationId, NotificationStore, OutboxQueue, RecipientSpec, SendRequest, TypeKey,
+};
+use herald::outbox::{Email, MailError, Mailer};
+use herald::services::Services;
+use herald::wiring::{Adapters, Aws, Backend, Embedded, Gateway, Wiring};
 
 const MAX_ATTEMPTS: u32 = 3;
 
@@ -125,53 +124,45 @@ impl DeadLetters {
     }
 }
 
-fn config() -> Config {
-    Config::from_lookup(|name| match name {
+fn config(tables: Option<&str>) -> Config {
+    let tables = tables.map(str::to_owned);
+    Config::from_lookup(move |name| match name {
         "HERALD_JWT_SECRET" => Some("outbox-test-secret-0123456789".into()),
         "HERALD_OUTBOX_MAX_ATTEMPTS" => Some(MAX_ATTEMPTS.to_string()),
+        "HERALD_DATA_TABLE" => tables.clone(),
+        "HERALD_BUS_TABLE" => tables.as_ref().map(|t| format!("{t}-bus")),
         _ => None,
     })
     .unwrap()
 }
 
-fn embedded() -> (Adapters, DeadLetters) {
+async fn embedded() -> Harness {
+    let clock = Arc::new(ManualClock::new());
+    let wiring = Wiring::new(config(None), Embedded, Gateway).with_clock(clock.clone());
+    let mut adapters = wiring.adapters().await.unwrap();
+    // The test's own queue, to count its dead letters.
     let queue = Arc::new(EmbeddedQueue::new(MAX_ATTEMPTS));
-    (Adapters::embedded(&config(), queue.clone()), DeadLetters::Embedded(queue))
+    (adapters.queue, adapters.consumer) = (queue.clone(), queue.clone());
+    harness(&wiring, clock, adapters, DeadLetters::Embedded(queue)).await
 }
 
-async fn moto() -> (Adapters, DeadLetters) {
-    let (client, table) = common::moto_client("outbox").await;
-    tables::ensure_data_table(&client, &table).await.unwrap();
-    let bus_table = format!("{table}-bus");
-    tables::ensure_bus_table(&client, &bus_table).await.unwrap();
+async fn moto() -> Harness {
+    let (_, table) = common::moto_client("outbox").await;
+    let clock = Arc::new(ManualClock::new());
+    let wiring = Wiring::new(config(Some(&table)), Aws, Gateway).with_clock(clock.clone());
+    // Creates the tables, and the `{table}-outbox` queue with its DLQ.
+    let adapters = wiring.adapters().await.unwrap();
     let sqs = aws_sdk_sqs::Client::new(&herald::adapters::aws::load_config().await);
-    let name = format!("{table}-outbox");
-    let url = queue::ensure_outbox_queue(&sqs, &name, MAX_ATTEMPTS).await.unwrap();
-    let dlq_url = sqs.get_queue_url().queue_name(format!("{name}-dlq")).send().await.unwrap().queue_url.unwrap();
-    let q = Arc::new(SqsQueue::new(sqs.clone(), url));
-    let adapters = Adapters {
-        bus: Arc::new(DynamoBusStore::new(client.clone(), bus_table)),
-        directory: Arc::new(DynamoDirectoryStore::new(client.clone(), table.clone())),
-        types: Arc::new(DynamoTypeStore::new(client.clone(), table.clone())),
-        notifications: Arc::new(DynamoNotificationStore::new(client.clone(), table.clone())),
-        inbox: Arc::new(DynamoInboxStore::new(client, table)),
-        queue: q.clone(),
-        consumer: q,
-        mailer: Arc::new(ScriptedMailer::default()),
-        records: Arc::new(herald::adapters::embedded::EmbeddedRecordStore::new()),
-        subscriptions: Arc::new(herald::adapters::embedded::EmbeddedSubscriptionStore::new()),
-        templates: Arc::new(herald::adapters::embedded::EmbeddedTemplateStore::new()),
-    };
-    (adapters, DeadLetters::Sqs(sqs, dlq_url))
+    let dlq_url = sqs.get_queue_url().queue_name(format!("{table}-outbox-dlq")).send().await.unwrap().queue_url.unwrap();
+    harness(&wiring, clock, adapters, DeadLetters::Sqs(sqs, dlq_url)).await
 }
 
 fn address(s: &str) -> EmailAddress {
     EmailAddress::parse(s).unwrap()
 }
 
-async fn harness((mut adapters, dead_letters): (Adapters, DeadLetters)) -> Harness {
+async fn harness<B: Backend>(wiring: &Wiring<B, Gateway>, clock: Arc<ManualClock>, mut adapters: Adapters, dead_letters: DeadLetters) -> Harness {
     let tenant = TenantId::parse("demo").unwrap();
-    let clock = Arc::new(ManualClock::new());
     for (id, contacts) in [("1", vec!["one@a.example", "one@b.example"]), ("2", vec!["two@a.example"]), ("3", vec![])] {
         let user = User {
             id: UserId::parse(id).unwrap(),
@@ -197,7 +188,7 @@ async fn harness((mut adapters, dead_letters): (Adapters, DeadLetters)) -> Harne
     adapters.notifications = store.clone();
     adapters.mailer = mailer.clone();
     let queue = adapters.queue.clone();
-    let services = Services::from_adapters(&config(), clock.clone(), adapters).unwrap();
+    let services = wiring.services(adapters).unwrap();
     Harness { tenant, clock, store, services, queue, mailer, dead_letters }
 }
 
@@ -227,7 +218,7 @@ impl Harness {
 
     /// Takes every queued message, answering the queue as Lambda would.
     async fn drain(&self) -> usize {
-        self.services.outbox.drain(self.services.outbox_consumer.as_ref()).await.unwrap().handled
+        events::drain_outbox(&self.services).await.unwrap().handled
     }
 }
 
@@ -281,7 +272,7 @@ async fn concurrent_ticks_publish_once(h: Harness) {
     let key = h.deliveries(&n).await[0].key.clone();
     h.queue.enqueue(std::slice::from_ref(&key)).await.unwrap();
     h.drain().await;
-    let herald::outbox::Recipient::User(user) = &key.recipient else { panic!() };
+    let herald::notifications::Recipient::User(user) = &key.recipient else { panic!() };
     assert_eq!(h.services.inbox.list(&h.tenant, user, &InboxFilter::default(), None, 10).await.unwrap().items.len(), 1);
 }
 
@@ -326,10 +317,10 @@ async fn refused_addresses_fall_through(h: Harness) {
 macro_rules! on_both {
     ($($case:ident),* $(,)?) => {
         mod embedded_adapters {
-            $(#[tokio::test] async fn $case() { super::$case(super::harness(super::embedded()).await).await; })*
+            $(#[tokio::test] async fn $case() { super::$case(super::embedded().await).await; })*
         }
         mod aws_adapters_on_moto {
-            $(#[tokio::test] async fn $case() { super::$case(super::harness(super::moto().await).await).await; })*
+            $(#[tokio::test] async fn $case() { super::$case(super::moto().await).await; })*
         }
     };
 }

@@ -1,20 +1,18 @@
 //! The notification and inbox store contracts, on the embedded stores and
 //! DynamoDB (moto): conditional writes, the due index, context and
 //! idempotency bindings, deliveries, inbox pages.
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 
 use herald::adapters::aws::{tables, DynamoInboxStore, DynamoNotificationStore};
 use herald::adapters::embedded::{EmbeddedInboxStore, EmbeddedNotificationStore};
-use herald::domain::{TenantId, Timestamp, UserId};
+use herald::domain::{TenantId, Timestamp, UserId, WriteError};
 use herald::inbox::{InboxId, InboxItem, InboxStore};
-use herald::notifications::model::{Context, Notification, NotificationId, NotificationStatus};
-use herald::notifications::recipients::RecipientSpec;
-use herald::notifications::types::{Channel, StatusType, TypeKey};
-use herald::notifications::NotificationStore;
-use herald::outbox::{Delivery, DeliveryKey, DeliveryStatus, Recipient};
-use herald::ports::WriteError;
+use herald::notifications::{
+    Channel, Context, Delivery, DeliveryKey, DeliveryStatus, Notification, NotificationId, NotificationStatus, NotificationStore, Recipient, RecipientSpec, StatusType,
+    TypeKey,
+};
 
 async fn dynamo() -> (Arc<dyn NotificationStore>, Arc<dyn InboxStore>) {
     let (client, table) = common::moto_client("notifications-contract").await;

@@ -3,23 +3,25 @@
 //! too (with `--env-vars events/env.json`, whose secret signed their tokens).
 use std::sync::Arc;
 
-use herald::app::Services;
 use herald::config::Config;
 use herald::domain::ManualClock;
+use herald::events;
+use herald::services::Services;
+use herald::wiring::{Embedded, Gateway, Wiring};
 use http_body_util::BodyExt;
 use serde_json::Value;
 use tower::ServiceExt;
 
 const FIXTURE_SECRET: &str = "herald-fixture-secret-0123456789";
 
-fn services() -> Services {
+async fn services() -> Services {
     let config = Config::from_lookup(|name| match name {
         "HERALD_JWT_SECRET" => Some(FIXTURE_SECRET.into()),
         "HERALD_BUS_WAIT_SECS" => Some("1".into()),
         _ => None,
     })
     .expect("config");
-    Services::embedded(&config, Arc::new(ManualClock::new())).expect("services")
+    Wiring::new(config, Embedded, Gateway).with_clock(Arc::new(ManualClock::new())).build().await.expect("services")
 }
 
 fn event(name: &str) -> lambda_http::Request {
@@ -37,7 +39,7 @@ async fn invoke(router: axum::Router, name: &str) -> (u16, Value) {
 
 #[tokio::test]
 async fn fixtures_go_through_the_function_routers() {
-    let services = services();
+    let services = services().await;
     let notify = herald::http::notify_function(services.clone());
     let bus = herald::http::bus_function(services);
 
@@ -54,11 +56,11 @@ async fn fixtures_go_through_the_function_routers() {
 
     let (status, reply) = invoke(bus.clone(), "bus-poll-unauthenticated.json").await;
     assert_eq!((status, reply["error"].as_str()), (401, Some("unauthorized")));
-    let (status, reply) = invoke(herald::http::api_function(self::services()), "user-put.json").await;
+    let (status, reply) = invoke(herald::http::api_function(self::services().await), "user-put.json").await;
     assert_eq!((status, reply["groups"].clone()), (200, serde_json::json!(["manager"])));
 
     // The notify function does not serve the bus route, and says so in JSON.
-    let (status, _) = invoke(herald::http::notify_function(self::services()), "bus-poll.json").await;
+    let (status, _) = invoke(herald::http::notify_function(self::services().await), "bus-poll.json").await;
     assert_eq!(status, 404);
 }
 
@@ -69,18 +71,17 @@ async fn fixtures_go_through_the_function_routers() {
 async fn notification_fixtures_through_check_outbox_and_inbox() {
     use aws_lambda_events::event::eventbridge::EventBridgeEvent;
     use aws_lambda_events::event::sqs::SqsEvent;
-    use herald::adapters::aws::lambda::{outbox_batch, scheduled_check};
 
     let clock = Arc::new(ManualClock::new());
     let config = Config::from_lookup(|name| (name == "HERALD_JWT_SECRET").then(|| FIXTURE_SECRET.into())).expect("config");
-    let services = Services::embedded(&config, clock.clone()).expect("services");
-    let user: herald::directory::User = serde_json::from_value(serde_json::json!({
-        "id": "5", "login": "eve", "email": null, "active": true, "groups": [], "companies": [], "follower": null,
+    let services = Wiring::new(config, Embedded, Gateway).with_clock(clock.clone()).build().await.expect("services");
+    let user: herald::directory::UserRequest = serde_json::from_value(serde_json::json!({
+        "login": "eve", "email": null, "active": true, "groups": [], "companies": [], "follower": null,
         "account_type": null, "locale": null, "timezone": null, "contacts": []
     }))
     .expect("user");
     let tenant = herald::domain::TenantId::parse("demo").expect("tenant");
-    services.directory.put_user(&tenant, &user).await.expect("put user");
+    services.directory.put_user(&tenant, herald::domain::UserId::parse("5").expect("id"), user).await.expect("put user");
 
     let (status, sent) = invoke(herald::http::notify_function(services.clone()), "notification-send.json").await;
     assert_eq!((status, sent["outcome"].as_str()), (202, Some("published")), "{sent}");
@@ -103,21 +104,21 @@ async fn notification_fixtures_through_check_outbox_and_inbox() {
     clock.advance(std::time::Duration::from_secs(2));
     let schedule_event = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../events/check-schedule.json")).expect("fixture");
     let _: EventBridgeEvent = serde_json::from_str(&schedule_event).expect("an EventBridge event");
-    let report = scheduled_check(&services.notifier, &services.checker, &serde_json::from_str(&schedule_event).expect("json")).await.expect("check");
+    let report = events::scheduled(&services, &serde_json::from_str(&schedule_event).expect("json")).await.expect("check");
     assert_eq!((report["notifications"]["published"].as_u64(), report["notifications"]["deliveries"].as_u64()), (Some(1), Some(1)));
     let subscriptions_event = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../events/check-subscriptions.json")).expect("fixture");
-    let report = scheduled_check(&services.notifier, &services.checker, &serde_json::from_str(&subscriptions_event).expect("json")).await.expect("check");
+    let report = events::scheduled(&services, &serde_json::from_str(&subscriptions_event).expect("json")).await.expect("check");
     assert_eq!(report["subscriptions"]["checked"], 0);
 
     // The outbox fixture: an unknown delivery is done, a malformed body is
     // reported as a batch item failure (and so reaches the DLQ).
     let sqs_event = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../events/outbox-sqs.json")).expect("fixture");
     let batch: SqsEvent = serde_json::from_str(&sqs_event).expect("an SQS event");
-    let response = outbox_batch(&services.outbox, batch).await;
+    let response = events::outbox_batch(&services, batch).await;
     let failed: Vec<&str> = response.batch_item_failures.iter().map(|f| f.item_identifier.as_str()).collect();
     assert_eq!(failed, ["22222222-2222-4222-8222-222222222222"]);
 
-    services.outbox.drain(services.outbox_consumer.as_ref()).await.expect("drain");
+    events::drain_outbox(&services).await.expect("drain");
     let (status, inbox) = invoke(herald::http::api_function(services), "inbox-list.json").await;
     assert_eq!(status, 200, "{inbox}");
     let titles: Vec<&str> = inbox["items"].as_array().expect("items").iter().filter_map(|i| i["title"].as_str()).collect();

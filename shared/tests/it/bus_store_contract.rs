@@ -2,7 +2,7 @@
 //! and DynamoDB on moto server (`AWS_ENDPOINT_URL`, set by `scripts/test`).
 use std::sync::Arc;
 
-mod common;
+use crate::common;
 
 use herald::adapters::aws::{tables, DynamoBusStore};
 use herald::adapters::embedded::EmbeddedBusStore;

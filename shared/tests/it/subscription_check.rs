@@ -3,23 +3,22 @@
 //! after sending is taken over when its lease runs out and sends nothing
 //! twice; an edit still being written while a check reads is in the next
 //! digest, not lost.
-mod common;
+use crate::common;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use herald::adapters::aws::{tables, DynamoDirectoryStore, DynamoNotificationStore, DynamoRecordStore, DynamoSubscriptionStore, DynamoTemplateStore};
-use herald::adapters::embedded::EmbeddedQueue;
-use herald::app::{Adapters, Services};
 use herald::config::Config;
-use herald::directory::User;
-use herald::domain::{Clock, ManualClock, RecordId, ResourceName, SubscriptionId, TenantId, Timestamp, UserId};
+use herald::directory::UserRequest;
+use herald::domain::{Clock, ManualClock, RecordId, ResourceName, StoreError, SubscriptionId, TenantId, Timestamp, UserId, WriteError};
+use herald::events;
 use herald::outbox::{Email, MailError, Mailer};
-use herald::ports::{StoreError, WriteError};
-use herald::records::{Acl, Record, RecordReport, RecordStore, Resource};
+use herald::records::{Acl, Record, RecordReport, RecordStore, Resource, ResourceRequest};
+use herald::services::Services;
 use herald::subscriptions::{Caller, Subscriber, Subscription, SubscriptionRequest, SubscriptionStore};
+use herald::wiring::{Adapters, Aws, Backend, Embedded, Gateway, Wiring};
 use serde_json::json;
 
 #[derive(Default)]
@@ -117,51 +116,49 @@ struct Harness {
     slow_writer: Arc<SlowWriterDuringRead>,
 }
 
-fn config() -> Config {
-    Config::from_lookup(|name| match name {
+fn config(data_table: Option<&str>) -> Config {
+    let data_table = data_table.map(str::to_owned);
+    Config::from_lookup(move |name| match name {
         "HERALD_JWT_SECRET" => Some("check-test-secret-0123456789".into()),
         "HERALD_EMAIL_FORMAT" => Some("text".into()),
+        "HERALD_DATA_TABLE" => data_table.clone(),
+        "HERALD_BUS_TABLE" => data_table.as_ref().map(|t| format!("{t}-bus")),
         _ => None,
     })
     .unwrap()
 }
 
 async fn harness(moto: bool) -> Harness {
-    let mut adapters = Adapters::embedded(&config(), Arc::new(EmbeddedQueue::new(3)));
-    if moto {
-        let (client, table) = common::moto_client("check").await;
-        tables::ensure_data_table(&client, &table).await.unwrap();
-        adapters.directory = Arc::new(DynamoDirectoryStore::new(client.clone(), table.clone()));
-        adapters.notifications = Arc::new(DynamoNotificationStore::new(client.clone(), table.clone()));
-        adapters.records = Arc::new(DynamoRecordStore::new(client.clone(), table.clone()));
-        adapters.subscriptions = Arc::new(DynamoSubscriptionStore::new(client.clone(), table.clone()));
-        adapters.templates = Arc::new(DynamoTemplateStore::new(client, table));
-    }
     let clock = Arc::new(ManualClock::new());
+    if moto {
+        let (_, table) = common::moto_client("check").await;
+        let wiring = Wiring::new(config(Some(&table)), Aws, Gateway).with_clock(clock.clone());
+        let adapters = wiring.adapters().await.unwrap();
+        with_adapters(&wiring, clock, adapters).await
+    } else {
+        let wiring = Wiring::new(config(None), Embedded, Gateway).with_clock(clock.clone());
+        let adapters = wiring.adapters().await.unwrap();
+        with_adapters(&wiring, clock, adapters).await
+    }
+}
+
+async fn with_adapters<B: Backend>(wiring: &Wiring<B, Gateway>, clock: Arc<ManualClock>, mut adapters: Adapters) -> Harness {
     let mailer = Arc::new(RecordingMailer::default());
     let crash = Arc::new(CrashBeforeFinish { inner: adapters.subscriptions.clone(), armed: AtomicBool::new(false) });
     let slow_writer = Arc::new(SlowWriterDuringRead { inner: adapters.records.clone(), clock: clock.clone(), armed: AtomicBool::new(false) });
     adapters.mailer = mailer.clone();
     adapters.subscriptions = crash.clone();
     adapters.records = slow_writer.clone();
-    let services = Services::from_adapters(&config(), clock.clone(), adapters).unwrap();
+    let services = wiring.services(adapters).unwrap();
     let tenant = TenantId::parse("demo").unwrap();
-    let user: User = serde_json::from_value(json!({"id": "1", "login": "ann", "email": "ann@example.org", "active": true, "groups": [],
+    let ann = UserId::parse("1").unwrap();
+    let user: UserRequest = serde_json::from_value(json!({"login": "ann", "email": "ann@example.org", "active": true, "groups": [],
         "companies": [], "follower": null, "account_type": null, "locale": null, "timezone": null, "contacts": []}))
     .unwrap();
-    services.directory.put_user(&tenant, &user).await.unwrap();
-    let resource = Resource {
-        name: ResourceName::parse("req").unwrap(),
-        title: "Requests".into(),
-        notify_fields: vec![],
-        notify_template: "notify".into(),
-        notify_subject: None,
-        page_url: None,
-        item_url: None,
-    };
-    services.records.store().put_resource(&tenant, &resource).await.unwrap();
+    services.directory.put_user(&tenant, ann.clone(), user).await.unwrap();
+    let resource: ResourceRequest = serde_json::from_value(json!({"title": "Requests", "notify_fields": [], "notify_template": "notify"})).unwrap();
+    services.records.put_resource(&tenant, ResourceName::parse("req").unwrap(), resource).await.unwrap();
     let request: SubscriptionRequest = serde_json::from_value(json!({"resources": ["req"], "frequency": "immediately"})).unwrap();
-    let ann = UserId::parse("1").unwrap();
     services.subscriptions.create(&tenant, &Caller { user: &ann, admin: false }, request).await.unwrap();
     Harness { tenant, clock, services, mailer, crash, slow_writer }
 }
@@ -179,7 +176,7 @@ impl Harness {
 
     /// Digest texts sent so far (after draining the outbox).
     async fn digests(&self) -> Vec<String> {
-        self.services.outbox.drain(self.services.outbox_consumer.as_ref()).await.unwrap();
+        events::drain_outbox(&self.services).await.unwrap();
         self.mailer.0.lock().unwrap().clone()
     }
 

@@ -1,5 +1,4 @@
-//! What the domain needs from the outside world, besides per-capability
-//! stores (see `bus::store`): error type shared by adapters.
+//! How a store (any port's adapter) fails: the errors every port shares.
 
 /// A storage failure the caller cannot fix; maps to 503.
 #[derive(Debug, thiserror::Error)]

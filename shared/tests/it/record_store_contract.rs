@@ -1,13 +1,12 @@
 //! The record store contract, on the embedded store and DynamoDB (moto):
 //! resources, conditional record writes, and the change log by time window.
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 
 use herald::adapters::aws::{tables, DynamoRecordStore};
 use herald::adapters::embedded::EmbeddedRecordStore;
-use herald::domain::{RecordId, ResourceName, TenantId, Timestamp};
-use herald::ports::WriteError;
+use herald::domain::{RecordId, ResourceName, TenantId, Timestamp, WriteError};
 use herald::records::{Acl, NotifyField, Record, RecordStore, Resource};
 use serde_json::json;
 

@@ -1,0 +1,163 @@
+//! Managing the directory: every rule a user or a company must meet is
+//! checked here, before the store sees it.
+use std::sync::Arc;
+
+use serde::Deserialize;
+
+use super::model::{Company, Contact, User, MAX_COMPANIES_PER_USER, MAX_CONTACTS_PER_USER, MAX_DIRECTORY_TEXT_BYTES, MAX_GROUPS_PER_USER};
+use super::store::DirectoryStore;
+use crate::domain::{CompanyId, EmailAddress, GroupName, StoreError, TenantId, UserId};
+
+fn default_true() -> bool {
+    true
+}
+
+/// A user as an application describes it (`PUT /{db}/users/{id}`): the
+/// whole user, replacing any earlier one.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserRequest {
+    pub login: String,
+    #[serde(default)]
+    pub email: Option<EmailAddress>,
+    #[serde(default = "default_true")]
+    pub active: bool,
+    #[serde(default)]
+    pub groups: Vec<GroupName>,
+    #[serde(default)]
+    pub companies: Vec<CompanyId>,
+    #[serde(default)]
+    pub follower: Option<UserId>,
+    #[serde(default)]
+    pub account_type: Option<String>,
+    #[serde(default)]
+    pub locale: Option<String>,
+    #[serde(default)]
+    pub timezone: Option<String>,
+    #[serde(default)]
+    pub contacts: Vec<Contact>,
+}
+
+/// A company as an application describes it (`PUT /{db}/companies/{id}`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CompanyRequest {
+    pub name: String,
+    #[serde(default)]
+    pub email: Option<EmailAddress>,
+    #[serde(default = "default_true")]
+    pub active: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DirectoryError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("no user '{0}'")]
+    UnknownUser(UserId),
+    #[error("no company '{0}'")]
+    UnknownCompany(CompanyId),
+    #[error("the signed-in user is not an active user of this tenant's directory")]
+    NotActive,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+fn text(name: &str, value: &str) -> Result<(), DirectoryError> {
+    if value.trim().is_empty() {
+        return Err(DirectoryError::Invalid(format!("{name} must not be empty")));
+    }
+    if value.len() > MAX_DIRECTORY_TEXT_BYTES {
+        return Err(DirectoryError::Invalid(format!("{name} is limited to {MAX_DIRECTORY_TEXT_BYTES} bytes")));
+    }
+    Ok(())
+}
+
+fn at_most<T>(name: &str, items: &[T], max: usize) -> Result<(), DirectoryError> {
+    if items.len() > max {
+        return Err(DirectoryError::Invalid(format!("at most {max} {name}")));
+    }
+    Ok(())
+}
+
+fn sorted_unique<T: Ord>(mut items: Vec<T>) -> Vec<T> {
+    items.sort();
+    items.dedup();
+    items
+}
+
+/// The directory of each tenant: users, companies, group membership.
+#[derive(Clone)]
+pub struct Directory {
+    store: Arc<dyn DirectoryStore>,
+}
+
+impl Directory {
+    pub fn new(store: Arc<dyn DirectoryStore>) -> Self {
+        Self { store }
+    }
+
+    /// Creates or replaces user `id`. Groups and companies are kept sorted
+    /// and unique, contacts in priority order (lower first).
+    pub async fn put_user(&self, tenant: &TenantId, id: UserId, request: UserRequest) -> Result<User, DirectoryError> {
+        text("login", &request.login)?;
+        for (name, value) in [("account_type", &request.account_type), ("locale", &request.locale), ("timezone", &request.timezone)] {
+            if let Some(v) = value {
+                text(name, v)?;
+            }
+        }
+        at_most("groups", &request.groups, MAX_GROUPS_PER_USER)?;
+        at_most("companies", &request.companies, MAX_COMPANIES_PER_USER)?;
+        at_most("contacts", &request.contacts, MAX_CONTACTS_PER_USER)?;
+        let mut contacts = request.contacts;
+        contacts.sort_by_key(|c| c.priority);
+        let user = User {
+            id,
+            login: request.login,
+            email: request.email,
+            active: request.active,
+            groups: sorted_unique(request.groups),
+            companies: sorted_unique(request.companies),
+            follower: request.follower,
+            account_type: request.account_type,
+            locale: request.locale,
+            timezone: request.timezone,
+            contacts,
+        };
+        self.store.put_user(tenant, &user).await?;
+        Ok(user)
+    }
+
+    pub async fn user(&self, tenant: &TenantId, id: &UserId) -> Result<User, DirectoryError> {
+        self.store.get_user(tenant, id).await?.ok_or_else(|| DirectoryError::UnknownUser(id.clone()))
+    }
+
+    /// The user `id`, if it is an active user of the tenant: who may have an
+    /// inbox there.
+    pub async fn active_user(&self, tenant: &TenantId, id: &UserId) -> Result<User, DirectoryError> {
+        match self.store.get_user(tenant, id).await? {
+            Some(user) if user.active => Ok(user),
+            _ => Err(DirectoryError::NotActive),
+        }
+    }
+
+    pub async fn delete_user(&self, tenant: &TenantId, id: &UserId) -> Result<(), DirectoryError> {
+        if self.store.delete_user(tenant, id).await? { Ok(()) } else { Err(DirectoryError::UnknownUser(id.clone())) }
+    }
+
+    /// Creates or replaces company `id`.
+    pub async fn put_company(&self, tenant: &TenantId, id: CompanyId, request: CompanyRequest) -> Result<Company, DirectoryError> {
+        text("name", &request.name)?;
+        let company = Company { id, name: request.name, email: request.email, active: request.active };
+        self.store.put_company(tenant, &company).await?;
+        Ok(company)
+    }
+
+    pub async fn company(&self, tenant: &TenantId, id: &CompanyId) -> Result<Company, DirectoryError> {
+        self.store.get_company(tenant, id).await?.ok_or_else(|| DirectoryError::UnknownCompany(id.clone()))
+    }
+
+    pub async fn group_members(&self, tenant: &TenantId, group: &GroupName) -> Result<Vec<UserId>, StoreError> {
+        self.store.group_members(tenant, group).await
+    }
+}

@@ -1,0 +1,241 @@
+//! Every route's preamble as an axum extractor: who is calling (an admin of
+//! the path's tenant, a signed-in user of it, an active user of its
+//! directory), the path's ids parsed with the route's refusal, and a JSON
+//! object body within limits. Extractors run in the order a handler names
+//! them, body last: a request is refused for its credentials first, then
+//! its tenant, then its ids, then its body.
+use axum::extract::{FromRef, FromRequest, FromRequestParts, RawPathParams, Request};
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+
+use super::ApiError;
+use crate::auth::Principal;
+use crate::domain::{CompanyId, GroupName, NotificationId, RecordId, ResourceName, SubscriptionId, TenantId, UserId};
+use crate::inbox::InboxId;
+use crate::notifications::TypeKey;
+use crate::services::Services;
+
+/// Largest request body accepted by any route.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// The path's parameters (percent-decoded); axum's own 400 when one is not
+/// UTF-8.
+async fn path_params<S: Send + Sync>(parts: &mut Parts, state: &S) -> Result<RawPathParams, Response> {
+    RawPathParams::from_request_parts(parts, state).await.map_err(IntoResponse::into_response)
+}
+
+/// An authenticated caller whose token allows the path's tenant (`{db}`).
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    pub tenant: TenantId,
+    pub principal: Principal,
+}
+
+impl<S> FromRequestParts<S> for SignedIn
+where
+    Services: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
+        let params = path_params(parts, state).await?;
+        let principal = Services::from_ref(state).auth.authenticate(&parts.headers).map_err(ApiError::from)?;
+        let db = params.iter().find(|(name, _)| *name == "db").map(|(_, value)| value).unwrap_or_default();
+        let tenant = TenantId::parse(db).map_err(ApiError::bad_request)?;
+        principal.require_tenant(&tenant).map_err(ApiError::from)?;
+        Ok(Self { tenant, principal })
+    }
+}
+
+/// A caller with the admin role on the path's tenant.
+#[derive(Debug, Clone)]
+pub struct AdminTenant {
+    pub tenant: TenantId,
+    pub principal: Principal,
+}
+
+impl<S> FromRequestParts<S> for AdminTenant
+where
+    Services: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
+        let SignedIn { tenant, principal } = SignedIn::from_request_parts(parts, state).await?;
+        principal.require_admin().map_err(ApiError::from)?;
+        Ok(Self { tenant, principal })
+    }
+}
+
+/// The signed-in user, who must be an active user of the tenant's
+/// directory: the owner of an inbox.
+#[derive(Debug, Clone)]
+pub struct ActiveUser {
+    pub tenant: TenantId,
+    pub user: UserId,
+}
+
+impl<S> FromRequestParts<S> for ActiveUser
+where
+    Services: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
+        let SignedIn { tenant, principal } = SignedIn::from_request_parts(parts, state).await?;
+        Services::from_ref(state).directory.active_user(&tenant, &principal.user).await.map_err(ApiError::from)?;
+        Ok(Self { tenant, user: principal.user })
+    }
+}
+
+/// A caller with the admin role, whatever the tenant: `herald-local`'s own
+/// routes, which have no `{db}`.
+#[derive(Debug, Clone)]
+pub struct Admin(pub Principal);
+
+impl<S> FromRequestParts<S> for Admin
+where
+    Services: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let principal = Services::from_ref(state).auth.authenticate(&parts.headers)?;
+        principal.require_admin()?;
+        Ok(Self(principal))
+    }
+}
+
+/// A path parameter, parsed with the refusal its kind gets.
+pub trait FromParam: Sized {
+    fn from_param(value: &str) -> Result<Self, ApiError>;
+}
+
+/// Ids a caller names to create or change: a malformed one is a bad request.
+macro_rules! bad_request_when_malformed {
+    ($($id:ty),*) => {$(
+        impl FromParam for $id {
+            fn from_param(value: &str) -> Result<Self, ApiError> {
+                <$id>::parse(value).map_err(ApiError::bad_request)
+            }
+        }
+    )*};
+}
+
+bad_request_when_malformed!(UserId, CompanyId, GroupName, TypeKey, ResourceName, RecordId);
+
+/// Ids Herald hands out: a malformed one names nothing there is.
+macro_rules! not_found_when_malformed {
+    ($($id:ty => $what:literal),*) => {$(
+        impl FromParam for $id {
+            fn from_param(value: &str) -> Result<Self, ApiError> {
+                <$id>::parse(value).map_err(|_| ApiError::NotFound(concat!("no such ", $what).into()))
+            }
+        }
+    )*};
+}
+
+not_found_when_malformed!(InboxId => "inbox item", NotificationId => "notification", SubscriptionId => "subscription");
+
+/// A name the service checks itself, with the rest of the request.
+impl FromParam for String {
+    fn from_param(value: &str) -> Result<Self, ApiError> {
+        Ok(value.to_owned())
+    }
+}
+
+/// An id on a route that only reads: a malformed one is not found (404),
+/// with the reason.
+#[derive(Debug, Clone)]
+pub struct Found<T>(pub T);
+
+impl<T: FromParam> FromParam for Found<T> {
+    fn from_param(value: &str) -> Result<Self, ApiError> {
+        T::from_param(value).map(Found).map_err(|e| match e {
+            ApiError::BadRequest(message) => ApiError::NotFound(message),
+            other => other,
+        })
+    }
+}
+
+/// The last parameter of the path (`{id}`, `{name}`, `{key}`).
+#[derive(Debug, Clone)]
+pub struct Id<T>(pub T);
+
+impl<S: Send + Sync, T: FromParam> FromRequestParts<S> for Id<T> {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
+        let params = path_params(parts, state).await?;
+        let last = params.iter().last().map(|(_, value)| value).unwrap_or_default();
+        Ok(Self(T::from_param(last).map_err(IntoResponse::into_response)?))
+    }
+}
+
+/// The last two parameters of the path (`{name}/records/{id}`), in order.
+#[derive(Debug, Clone)]
+pub struct Ids<A, B>(pub A, pub B);
+
+impl<S: Send + Sync, A: FromParam, B: FromParam> FromRequestParts<S> for Ids<A, B> {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
+        let params = path_params(parts, state).await?;
+        let values: Vec<&str> = params.iter().map(|(_, value)| value).collect();
+        let [.., a, b] = values.as_slice() else {
+            return Err(ApiError::NotFound("no such route".into()).into_response());
+        };
+        Ok(Self(A::from_param(a)?, B::from_param(b)?))
+    }
+}
+
+/// The body as a JSON object, or `None` for an empty (or blank) one.
+async fn json_object(request: Request) -> Result<Option<Map<String, Value>>, ApiError> {
+    let bytes = axum::body::to_bytes(request.into_body(), MAX_BODY_BYTES)
+        .await
+        .map_err(|_| ApiError::BadRequest(format!("the body exceeds {MAX_BODY_BYTES} bytes")))?;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    let value: Value = serde_json::from_slice(&bytes).map_err(|e| ApiError::bad_request(format_args!("the body is not valid JSON: {e}")))?;
+    match value {
+        Value::Object(map) => Ok(Some(map)),
+        _ => Err(ApiError::bad_request("the body must be a JSON object")),
+    }
+}
+
+/// A typed request out of a JSON object; serde's message names the field.
+fn parse<T: DeserializeOwned>(object: Map<String, Value>) -> Result<T, ApiError> {
+    serde_json::from_value(Value::Object(object)).map_err(|e| ApiError::bad_request(format_args!("invalid request: {e}")))
+}
+
+/// A JSON object body of at most [`MAX_BODY_BYTES`], as a `T`.
+#[derive(Debug, Clone)]
+pub struct JsonBody<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, _: &S) -> Result<Self, ApiError> {
+        let object = json_object(request).await?.ok_or_else(|| ApiError::bad_request("the body must be a JSON object"))?;
+        parse(object).map(Self)
+    }
+}
+
+/// As [`JsonBody`], where an empty body means `None`.
+#[derive(Debug, Clone)]
+pub struct OptionalJsonBody<T>(pub Option<T>);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for OptionalJsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, _: &S) -> Result<Self, ApiError> {
+        json_object(request).await?.map(parse).transpose().map(Self)
+    }
+}

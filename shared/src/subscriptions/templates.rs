@@ -1,0 +1,72 @@
+//! Message templates: the tenant's own, checked when saved, over the bundled
+//! ones; and the port that stores them.
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use super::render::{bundled, check_name, check_template};
+use crate::domain::{StoreError, TenantId};
+
+/// Tenants' own templates, by name.
+#[async_trait]
+pub trait TemplateStore: Send + Sync {
+    async fn put_template(&self, tenant: &TenantId, name: &str, source: &str) -> Result<(), StoreError>;
+    async fn get_template(&self, tenant: &TenantId, name: &str) -> Result<Option<String>, StoreError>;
+}
+
+/// Where a template's source comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Origin {
+    Tenant,
+    Bundled,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Template {
+    pub name: String,
+    pub source: String,
+    pub origin: Origin,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TemplateError {
+    /// A name or source refused when saving.
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+#[derive(Clone)]
+pub struct Templates {
+    store: Arc<dyn TemplateStore>,
+}
+
+impl Templates {
+    pub fn new(store: Arc<dyn TemplateStore>) -> Self {
+        Self { store }
+    }
+
+    /// Saves the tenant's template `name`: it must compile and render a
+    /// sample digest.
+    pub async fn put(&self, tenant: &TenantId, name: &str, source: String) -> Result<Template, TemplateError> {
+        check_template(name, &source).map_err(TemplateError::Invalid)?;
+        self.store.put_template(tenant, name, &source).await?;
+        Ok(Template { name: name.to_owned(), source, origin: Origin::Tenant })
+    }
+
+    /// The tenant's template `name`, else the bundled one.
+    pub async fn get(&self, tenant: &TenantId, name: &str) -> Result<Template, TemplateError> {
+        check_name(name).map_err(TemplateError::NotFound)?;
+        if let Some(source) = self.store.get_template(tenant, name).await? {
+            return Ok(Template { name: name.to_owned(), source, origin: Origin::Tenant });
+        }
+        match bundled(name) {
+            Some(source) => Ok(Template { name: name.to_owned(), source: source.to_owned(), origin: Origin::Bundled }),
+            None => Err(TemplateError::NotFound(format!("no template '{name}'"))),
+        }
+    }
+}

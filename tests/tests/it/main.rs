@@ -1,0 +1,17 @@
+//! End-to-end tests, one binary: `herald-local` over HTTP on both stores
+//! (embedded, and `--aws` on the moto server `scripts/test` started), the
+//! recorded transcript of the whole API, refusals, concurrency (several
+//! gateway processes on one DynamoDB), the real Tryton clients, the Lambda
+//! functions' routers and handlers on AWS event fixtures, and the CLI.
+mod api_transcript;
+mod bus_http;
+mod cli;
+mod concurrency;
+mod digests_http;
+mod directory_http;
+mod lambda_events;
+mod notifications_http;
+mod records_http;
+mod refusals;
+mod subscriptions_http;
+mod tryton_clients;

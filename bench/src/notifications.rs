@@ -5,12 +5,14 @@
 //!   embedded store;
 //! - outbox: deliveries per second, in-app (inbox item + unread count + a
 //!   live bus message) and email (a mailer that only counts), embedded;
-//! - DynamoDB requests per delivered message, from the adapters' own
-//!   counts, for publishing and for delivering, in-app and email (needs
+//! - DynamoDB requests per delivered message, counted over every store of
+//!   the wiring, for publishing and for delivering, in-app and email (needs
 //!   `AWS_ENDPOINT_URL`, e.g. moto server; skipped otherwise).
 //!
 //! Prints a report and writes `target/bench/notifications.json`. See
 //! docs/benchmarks.md.
+mod setup;
+
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
@@ -18,7 +20,6 @@ use std::time::Instant;
 use async_trait::async_trait;
 use clap::Parser;
 use herald::adapters::aws::RequestCount;
-use herald::config::Config;
 use herald::directory::{Contact, ContactMethod, User};
 use herald::domain::{EmailAddress, GroupName, TenantId, UserId};
 use herald::events;
@@ -27,6 +28,7 @@ use herald::outbox::{Email, MailError, Mailer};
 use herald::services::Services;
 use herald::wiring::{Aws, Backend, Embedded, Gateway, Wiring};
 use serde_json::json;
+use setup::config;
 
 #[derive(Parser)]
 #[command(about = "Notification fan-out, outbox throughput and DynamoDB requests per delivered message")]
@@ -58,16 +60,6 @@ struct Parts {
     services: Services,
     /// DynamoDB requests of every store (zero when embedded).
     requests: RequestCount,
-}
-
-/// The configuration; on DynamoDB, tables named after `tables`.
-fn config(tables: Option<String>) -> anyhow::Result<Config> {
-    Ok(Config::from_lookup(move |name| match name {
-        "HERALD_JWT_SECRET" => Some("bench-secret-0123456789abcdef".to_owned()),
-        "HERALD_DATA_TABLE" => tables.clone(),
-        "HERALD_BUS_TABLE" => tables.as_ref().map(|t| format!("{t}-bus")),
-        _ => None,
-    })?)
 }
 
 /// The services `wiring` builds, with a mailer that only counts, and

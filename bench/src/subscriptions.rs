@@ -5,18 +5,19 @@
 //!   time, digests, and memory;
 //! - DynamoDB (moto; needs `AWS_ENDPOINT_URL`): requests of one check at
 //!   two sizes with the same due subscriptions and changed records but four
-//!   times the records and subscriptions in total, from the adapters' own
-//!   counts, to show the cost follows what is due and what changed.
+//!   times the records and subscriptions in total, counted over every store
+//!   of the wiring, to show the cost follows what is due and what changed.
 //!
 //! Prints a report and writes `target/bench/subscriptions.json`. See
 //! docs/benchmarks.md.
+mod setup;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use clap::Parser;
 use herald::adapters::aws::RequestCount;
-use herald::config::Config;
 use herald::directory::UserRequest;
 use herald::domain::{GroupName, ManualClock, RecordId, ResourceName, TenantId, UserId};
 use herald::outbox::{Email, MailError, Mailer};
@@ -25,6 +26,7 @@ use herald::services::Services;
 use herald::subscriptions::{Caller, SubscriptionRequest};
 use herald::wiring::{Aws, Backend, Embedded, Gateway, Wiring};
 use serde_json::json;
+use setup::config;
 
 #[derive(Parser)]
 #[command(about = "One subscription check: wall time, memory, DynamoDB requests")]
@@ -48,16 +50,6 @@ impl Mailer for NoMail {
     async fn send(&self, _: &Email) -> Result<String, MailError> {
         Ok(String::new())
     }
-}
-
-/// The configuration; on DynamoDB, tables named after `tables`.
-fn config(tables: Option<String>) -> anyhow::Result<Config> {
-    Ok(Config::from_lookup(move |name| match name {
-        "HERALD_JWT_SECRET" => Some("bench-secret-0123456789abcdef".to_owned()),
-        "HERALD_DATA_TABLE" => tables.clone(),
-        "HERALD_BUS_TABLE" => tables.as_ref().map(|t| format!("{t}-bus")),
-        _ => None,
-    })?)
 }
 
 /// Resident and peak memory of this process, in MiB (Linux).

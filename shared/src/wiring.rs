@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use crate::adapters::aws::{
     self, tables, DynamoBusStore, DynamoClient, DynamoDirectoryStore, DynamoInboxStore, DynamoNotificationStore, DynamoRecordStore,
-    DynamoSubscriptionStore, DynamoTemplateStore, DynamoTypeStore, RequestCount, SdkClient, SdkConfig, SesMailer, SqsQueue,
+    DynamoSubscriptionStore, DynamoTemplateStore, DynamoTypeStore, RequestCount, SdkClient, SdkConfig, SesMailer, SqsQueue, Table,
 };
 use crate::adapters::embedded::{
     EmbeddedBusStore, EmbeddedDirectoryStore, EmbeddedInboxStore, EmbeddedNotificationStore, EmbeddedQueue, EmbeddedRecordStore,
@@ -143,19 +143,21 @@ impl Backend for Aws {
         // of the clients (see adapters/aws/sdk_client.rs).
         let setup = AwsSetup { dynamodb: SdkClient::deferred(&sdk), sdk, config: config.clone() };
         let outbox = role.aws_outbox(&setup).await?;
-        let (client, data, requests) = (&setup.dynamodb, &config.data_table, RequestCount::default());
+        let requests = RequestCount::default();
+        let bus = Table::new(setup.dynamodb.clone(), config.bus_table.clone()).counting(&requests);
+        let data = Table::new(setup.dynamodb.clone(), config.data_table.clone()).counting(&requests);
         Ok(Adapters {
-            bus: Arc::new(DynamoBusStore::new(client.clone(), config.bus_table.clone()).counting(&requests)),
-            directory: Arc::new(DynamoDirectoryStore::new(client.clone(), data.clone()).counting(&requests)),
-            types: Arc::new(DynamoTypeStore::new(client.clone(), data.clone()).counting(&requests)),
-            notifications: Arc::new(DynamoNotificationStore::new(client.clone(), data.clone()).counting(&requests)),
-            inbox: Arc::new(DynamoInboxStore::new(client.clone(), data.clone()).counting(&requests)),
+            bus: Arc::new(DynamoBusStore::new(bus)),
+            directory: Arc::new(DynamoDirectoryStore::new(data.clone())),
+            types: Arc::new(DynamoTypeStore::new(data.clone())),
+            notifications: Arc::new(DynamoNotificationStore::new(data.clone())),
+            inbox: Arc::new(DynamoInboxStore::new(data.clone())),
             queue: outbox.queue,
             consumer: outbox.consumer,
             mailer: outbox.mailer,
-            records: Arc::new(DynamoRecordStore::new(client.clone(), data.clone()).counting(&requests)),
-            subscriptions: Arc::new(DynamoSubscriptionStore::new(client.clone(), data.clone()).counting(&requests)),
-            templates: Arc::new(DynamoTemplateStore::new(client.clone(), data.clone()).counting(&requests)),
+            records: Arc::new(DynamoRecordStore::new(data.clone())),
+            subscriptions: Arc::new(DynamoSubscriptionStore::new(data.clone())),
+            templates: Arc::new(DynamoTemplateStore::new(data)),
             dynamodb_requests: requests,
         })
     }

@@ -4,9 +4,9 @@
 //! one is a wiring mistake, reported as an unavailable store, never a panic.
 use async_trait::async_trait;
 
+use crate::domain::StoreError;
 use crate::notifications::{DeliveryKey, OutboxQueue};
 use crate::outbox::{Email, MailError, Mailer, QueueConsumer, Received};
-use crate::domain::StoreError;
 
 /// Stands in for a port this function never uses; names what it stands for.
 #[derive(Debug, Clone, Copy)]

@@ -33,29 +33,13 @@ pub struct NewMessage<'a> {
 #[async_trait]
 pub trait BusStore: Send + Sync {
     /// Appends after the channel's head, atomically; returns the new sequence.
-    async fn append(
-        &self,
-        tenant: &TenantId,
-        channel: &ChannelKey,
-        message: NewMessage<'_>,
-    ) -> Result<Seq, StoreError>;
+    async fn append(&self, tenant: &TenantId, channel: &ChannelKey, message: NewMessage<'_>) -> Result<Seq, StoreError>;
 
     /// The head (last sequence number) of each channel, `None` if it has none.
-    async fn heads(
-        &self,
-        tenant: &TenantId,
-        channels: &[ChannelKey],
-    ) -> Result<Vec<Option<Seq>>, StoreError>;
+    async fn heads(&self, tenant: &TenantId, channels: &[ChannelKey]) -> Result<Vec<Option<Seq>>, StoreError>;
 
     /// The first message after `after` that has not expired at `now` and, if
     /// given, was published at or after `published_after` (ties included: a
     /// message in the same millisecond as the client's last one is not older).
-    async fn first_after(
-        &self,
-        tenant: &TenantId,
-        channel: &ChannelKey,
-        after: Seq,
-        now: Timestamp,
-        published_after: Option<Timestamp>,
-    ) -> Result<Option<StoredMessage>, StoreError>;
+    async fn first_after(&self, tenant: &TenantId, channel: &ChannelKey, after: Seq, now: Timestamp, published_after: Option<Timestamp>) -> Result<Option<StoredMessage>, StoreError>;
 }

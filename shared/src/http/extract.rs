@@ -4,6 +4,9 @@
 //! object body within limits. Extractors run in the order a handler names
 //! them, body last: a request is refused for its credentials first, then
 //! its tenant, then its ids, then its body.
+use std::future::Future;
+use std::marker::PhantomData;
+
 use axum::extract::{FromRef, FromRequest, FromRequestParts, RawPathParams, Request};
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
@@ -26,70 +29,75 @@ async fn path_params<S: Send + Sync>(parts: &mut Parts, state: &S) -> Result<Raw
     RawPathParams::from_request_parts(parts, state).await.map_err(IntoResponse::into_response)
 }
 
-/// An authenticated caller whose token allows the path's tenant (`{db}`).
+/// An authenticated caller whose token allows the path's tenant (`{db}`),
+/// and who meets `R` ([`SignedIn`], [`AdminTenant`], [`ActiveUser`]).
 #[derive(Debug, Clone)]
-pub struct SignedIn {
+pub struct Caller<R> {
     pub tenant: TenantId,
     pub principal: Principal,
+    meets: PhantomData<R>,
 }
 
-impl<S> FromRequestParts<S> for SignedIn
+/// What a caller must be, beyond signed in to the path's tenant.
+pub trait Requirement: Send + Sync {
+    fn check(services: &Services, tenant: &TenantId, principal: &Principal) -> impl Future<Output = Result<(), ApiError>> + Send;
+}
+
+/// Nothing more: any user the token names.
+#[derive(Debug, Clone, Copy)]
+pub struct AnyUser;
+
+/// The admin role.
+#[derive(Debug, Clone, Copy)]
+pub struct AdminRole;
+
+/// An active user of the tenant's directory: who may own an inbox.
+#[derive(Debug, Clone, Copy)]
+pub struct InDirectory;
+
+impl Requirement for AnyUser {
+    async fn check(_: &Services, _: &TenantId, _: &Principal) -> Result<(), ApiError> {
+        Ok(())
+    }
+}
+
+impl Requirement for AdminRole {
+    async fn check(_: &Services, _: &TenantId, principal: &Principal) -> Result<(), ApiError> {
+        Ok(principal.require_admin()?)
+    }
+}
+
+impl Requirement for InDirectory {
+    async fn check(services: &Services, tenant: &TenantId, principal: &Principal) -> Result<(), ApiError> {
+        services.directory.active_user(tenant, &principal.user).await?;
+        Ok(())
+    }
+}
+
+/// The signed-in user of the path's tenant.
+pub type SignedIn = Caller<AnyUser>;
+/// An admin of the path's tenant.
+pub type AdminTenant = Caller<AdminRole>;
+/// The signed-in user, an active user of the tenant's directory.
+pub type ActiveUser = Caller<InDirectory>;
+
+impl<S, R> FromRequestParts<S> for Caller<R>
 where
     Services: FromRef<S>,
     S: Send + Sync,
+    R: Requirement,
 {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
         let params = path_params(parts, state).await?;
-        let principal = Services::from_ref(state).auth.authenticate(&parts.headers).map_err(ApiError::from)?;
+        let services = Services::from_ref(state);
+        let principal = services.auth.authenticate(&parts.headers).map_err(ApiError::from)?;
         let db = params.iter().find(|(name, _)| *name == "db").map(|(_, value)| value).unwrap_or_default();
         let tenant = TenantId::parse(db).map_err(ApiError::bad_request)?;
         principal.require_tenant(&tenant).map_err(ApiError::from)?;
-        Ok(Self { tenant, principal })
-    }
-}
-
-/// A caller with the admin role on the path's tenant.
-#[derive(Debug, Clone)]
-pub struct AdminTenant {
-    pub tenant: TenantId,
-    pub principal: Principal,
-}
-
-impl<S> FromRequestParts<S> for AdminTenant
-where
-    Services: FromRef<S>,
-    S: Send + Sync,
-{
-    type Rejection = Response;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
-        let SignedIn { tenant, principal } = SignedIn::from_request_parts(parts, state).await?;
-        principal.require_admin().map_err(ApiError::from)?;
-        Ok(Self { tenant, principal })
-    }
-}
-
-/// The signed-in user, who must be an active user of the tenant's
-/// directory: the owner of an inbox.
-#[derive(Debug, Clone)]
-pub struct ActiveUser {
-    pub tenant: TenantId,
-    pub user: UserId,
-}
-
-impl<S> FromRequestParts<S> for ActiveUser
-where
-    Services: FromRef<S>,
-    S: Send + Sync,
-{
-    type Rejection = Response;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
-        let SignedIn { tenant, principal } = SignedIn::from_request_parts(parts, state).await?;
-        Services::from_ref(state).directory.active_user(&tenant, &principal.user).await.map_err(ApiError::from)?;
-        Ok(Self { tenant, user: principal.user })
+        R::check(&services, &tenant, &principal).await?;
+        Ok(Self { tenant, principal, meets: PhantomData })
     }
 }
 

@@ -12,6 +12,7 @@ use serde_json::{json, Value};
 
 use super::extract::{ActiveUser, Id, OptionalJsonBody};
 use super::ApiError;
+use crate::auth::Principal;
 use crate::domain::Timestamp;
 use crate::inbox::service::MAX_LIMIT;
 use crate::inbox::{inbox_json, InboxFilter, InboxId, ReadState};
@@ -30,7 +31,7 @@ pub fn routes(services: Services) -> Router {
 
 const MAX_QUERY_BYTES: usize = 2048;
 
-async fn list(State(services): State<Services>, ActiveUser { tenant, user }: ActiveUser, RawQuery(query): RawQuery) -> Result<Json<Value>, ApiError> {
+async fn list(State(services): State<Services>, ActiveUser { tenant, principal: Principal { user, .. }, .. }: ActiveUser, RawQuery(query): RawQuery) -> Result<Json<Value>, ApiError> {
     let query = query.unwrap_or_default();
     if query.len() > MAX_QUERY_BYTES {
         return Err(ApiError::BadRequest(format!("the query string exceeds {MAX_QUERY_BYTES} bytes")));
@@ -81,17 +82,17 @@ async fn list(State(services): State<Services>, ActiveUser { tenant, user }: Act
     })))
 }
 
-async fn show(State(services): State<Services>, ActiveUser { tenant, user }: ActiveUser, Id(id): Id<InboxId>) -> Result<Json<Value>, ApiError> {
+async fn show(State(services): State<Services>, ActiveUser { tenant, principal: Principal { user, .. }, .. }: ActiveUser, Id(id): Id<InboxId>) -> Result<Json<Value>, ApiError> {
     let item = services.inbox.get(&tenant, &user, &id).await?;
     Ok(Json(inbox_json(&item)))
 }
 
-async fn read(State(services): State<Services>, ActiveUser { tenant, user }: ActiveUser, Id(id): Id<InboxId>) -> Result<Json<Value>, ApiError> {
+async fn read(State(services): State<Services>, ActiveUser { tenant, principal: Principal { user, .. }, .. }: ActiveUser, Id(id): Id<InboxId>) -> Result<Json<Value>, ApiError> {
     let item = services.inbox.mark_read(&tenant, &user, &id).await?;
     Ok(Json(inbox_json(&item)))
 }
 
-async fn read_all(State(services): State<Services>, ActiveUser { tenant, user }: ActiveUser) -> Result<Json<Value>, ApiError> {
+async fn read_all(State(services): State<Services>, ActiveUser { tenant, principal: Principal { user, .. }, .. }: ActiveUser) -> Result<Json<Value>, ApiError> {
     let marked = services.inbox.mark_all_read(&tenant, &user).await?;
     Ok(Json(json!({ "marked": marked })))
 }
@@ -105,7 +106,7 @@ struct PostponeBody {
 
 async fn postpone(
     State(services): State<Services>,
-    ActiveUser { tenant, user }: ActiveUser,
+    ActiveUser { tenant, principal: Principal { user, .. }, .. }: ActiveUser,
     Id(id): Id<InboxId>,
     OptionalJsonBody(request): OptionalJsonBody<PostponeBody>,
 ) -> Result<Json<Value>, ApiError> {
@@ -113,7 +114,7 @@ async fn postpone(
     Ok(Json(inbox_json(&item)))
 }
 
-async fn remove(State(services): State<Services>, ActiveUser { tenant, user }: ActiveUser, Id(id): Id<InboxId>) -> Result<Json<Value>, ApiError> {
+async fn remove(State(services): State<Services>, ActiveUser { tenant, principal: Principal { user, .. }, .. }: ActiveUser, Id(id): Id<InboxId>) -> Result<Json<Value>, ApiError> {
     services.inbox.delete(&tenant, &user, &id).await?;
     Ok(Json(json!({ "deleted": true })))
 }

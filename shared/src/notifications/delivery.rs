@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use super::model::NotificationId;
-use super::types::Channel;
+use super::model::Channel;
 use crate::domain::{CompanyId, EmailAddress, StoreError, TenantId, Timestamp, UserId};
 
 /// Who a delivery is for: a user, or a company at its own address (email).

@@ -1,4 +1,4 @@
-//! Typed notifications (the enDI seed): channels, status types and the
+//! Typed notifications (as enDI has them): channels, status types and the
 //! notification types a tenant can change; sending, scheduling and
 //! publishing to resolved recipients, which creates the notification's
 //! deliveries and announces them on the outbox queue.
@@ -11,9 +11,8 @@ pub mod type_store;
 pub mod types;
 
 pub use delivery::{Delivery, DeliveryKey, DeliveryStatus, OutboxQueue, Recipient};
-pub use model::{Context, Notification, NotificationId, NotificationStatus};
-pub use recipients::RecipientSpec;
+pub use model::{default_types, effective_types, Channel, Context, NotificationType, Notification, NotificationId, NotificationStatus, RecipientSpec, StatusType, TypeKey};
 pub use service::{CheckReport, NotifyError, Notifier, NotifierSettings, SendOutcome, SendRequest};
 pub use store::NotificationStore;
 pub use type_store::TypeStore;
-pub use types::{default_types, effective_types, Channel, NotificationType, StatusType, TypeError, TypeKey, TypeRequest, Types};
+pub use types::{TypeError, TypeRequest, Types};

@@ -1,11 +1,13 @@
 //! A typed notification as stored: what to say, to whom, on which channel,
 //! and when. Recipients are resolved when it is published, not when it is
 //! sent, so a scheduled notification reaches the directory of its due time.
+//! And the notification types: the key a notification names, its channel
+//! and status type, and the defaults every tenant starts with.
+use std::fmt;
+
 use serde::{Deserialize, Serialize};
 
-use super::recipients::RecipientSpec;
-use super::types::{Channel, StatusType, TypeKey};
-use crate::domain::{TenantId, Timestamp};
+use crate::domain::{CompanyId, GroupName, TenantId, Timestamp, UserId};
 
 pub const MAX_TITLE_BYTES: usize = 256;
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
@@ -31,6 +33,45 @@ impl Context {
         } else {
             Err(format!("context table and id are 1 to {MAX_CONTEXT_BYTES} bytes without '#'"))
         }
+    }
+}
+
+pub const MAX_RECIPIENT_ENTRIES: usize = 100;
+
+/// The `recipients` of a send request.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecipientSpec {
+    /// User ids, as strings or integers (Tryton's ids).
+    #[serde(default, deserialize_with = "user_ids")]
+    pub users: Vec<UserId>,
+    #[serde(default)]
+    pub groups: Vec<GroupName>,
+    #[serde(default)]
+    pub companies: Vec<CompanyId>,
+    /// Users whose follower (référent) is to be notified.
+    #[serde(default, deserialize_with = "user_ids")]
+    pub followers_of: Vec<UserId>,
+    /// Groups notified for a user of `followers_of` without an active follower.
+    #[serde(default)]
+    pub fallback_groups: Vec<GroupName>,
+    /// Only users of this account type.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_type: Option<String>,
+}
+
+fn user_ids<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<UserId>, D::Error> {
+    let values = Vec::<serde_json::Value>::deserialize(deserializer)?;
+    values.iter().map(|v| UserId::from_json(v).map_err(serde::de::Error::custom)).collect()
+}
+
+impl RecipientSpec {
+    pub fn is_empty(&self) -> bool {
+        self.users.is_empty() && self.groups.is_empty() && self.companies.is_empty() && self.followers_of.is_empty()
+    }
+
+    pub fn entries(&self) -> usize {
+        self.users.len() + self.groups.len() + self.companies.len() + self.followers_of.len() + self.fallback_groups.len()
     }
 }
 
@@ -95,5 +136,130 @@ impl Notification {
             NotificationStatus::Publishing => Some(self.lease_until.map_or(self.due_at, |lease| lease.max(self.due_at))),
             NotificationStatus::Published | NotificationStatus::Cancelled => None,
         }
+    }
+}
+
+/// Where a notification is shown: by email, the bell (`message`), the banner
+/// (`header_message`) or a modal (`alert`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    Email,
+    Message,
+    HeaderMessage,
+    Alert,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StatusType {
+    Valid,
+    Success,
+    Error,
+    Invalid,
+    Caution,
+    Neutral,
+    Calendar,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("a type key is 1 to 128 characters of a-z, 0-9, '_', '-', '.' and ':'")]
+pub struct InvalidTypeKey;
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct TypeKey(String);
+
+impl TypeKey {
+    pub fn parse(value: impl Into<String>) -> Result<Self, InvalidTypeKey> {
+        let value = value.into();
+        let valid = !value.is_empty()
+            && value.len() <= 128
+            && value.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | '-' | '.' | ':'));
+        if valid { Ok(Self(value)) } else { Err(InvalidTypeKey) }
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for TypeKey {
+    type Error = InvalidTypeKey;
+    fn try_from(value: String) -> Result<Self, InvalidTypeKey> {
+        Self::parse(value)
+    }
+}
+
+impl From<TypeKey> for String {
+    fn from(k: TypeKey) -> String {
+        k.0
+    }
+}
+
+impl fmt::Display for TypeKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotificationType {
+    pub key: TypeKey,
+    pub label: String,
+    pub default_channel: Channel,
+    pub status_type: StatusType,
+}
+
+/// The types every tenant starts with (enDI's `message:internal` and
+/// `message:system`, and the task statuses it names).
+pub fn default_types() -> Vec<NotificationType> {
+    let t = |key: &str, label: &str, default_channel, status_type| NotificationType {
+        key: TypeKey(key.to_owned()),
+        label: label.to_owned(),
+        default_channel,
+        status_type,
+    };
+    vec![
+        t("message:internal", "Internal message", Channel::Message, StatusType::Neutral),
+        t("message:system", "System message", Channel::Alert, StatusType::Caution),
+        t("task:status:valid", "Task validated", Channel::Message, StatusType::Valid),
+        t("task:status:invalid", "Task invalidated", Channel::Message, StatusType::Invalid),
+    ]
+}
+
+/// Defaults overridden by the tenant's own entries, sorted by key.
+pub fn effective_types(tenant_types: Vec<NotificationType>) -> Vec<NotificationType> {
+    let mut all: std::collections::BTreeMap<TypeKey, NotificationType> =
+        default_types().into_iter().map(|t| (t.key.clone(), t)).collect();
+    for t in tenant_types {
+        all.insert(t.key.clone(), t);
+    }
+    all.into_values().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_and_channels_parse() {
+        assert!(TypeKey::parse("task:status:valid").is_ok());
+        assert!(TypeKey::parse("Task").is_err());
+        assert!(TypeKey::parse("").is_err());
+        assert_eq!(serde_json::from_str::<Channel>("\"header_message\"").unwrap(), Channel::HeaderMessage);
+        assert!(serde_json::from_str::<Channel>("\"sms\"").is_err());
+    }
+
+    #[test]
+    fn tenant_types_override_defaults() {
+        let own = NotificationType {
+            key: TypeKey::parse("message:system").unwrap(),
+            label: "Ours".into(),
+            default_channel: Channel::Email,
+            status_type: StatusType::Error,
+        };
+        let all = effective_types(vec![own.clone()]);
+        assert_eq!(all.len(), default_types().len());
+        assert_eq!(all.iter().find(|t| t.key == own.key), Some(&own));
     }
 }

@@ -1,55 +1,13 @@
-//! Who a notification reaches (DESIGN §4, the enDI seed): users, groups,
+//! Who a notification reaches (as in enDI): users, groups,
 //! companies, the followers ("référents") of given users with fallback groups,
 //! filtered by account type; inactive users and companies are skipped.
 //! Resolved at publish time, so a scheduled notification reaches the
 //! directory as it is when it is sent.
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde::{Deserialize, Serialize};
-
-use super::types::Channel;
+use super::model::{Channel, RecipientSpec};
 use crate::directory::{DirectoryStore, User};
-use crate::domain::{CompanyId, EmailAddress, GroupName, TenantId, UserId};
-use crate::domain::StoreError;
-
-pub const MAX_RECIPIENT_ENTRIES: usize = 100;
-
-/// The `recipients` of a send request.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RecipientSpec {
-    /// User ids, as strings or integers (Tryton's ids).
-    #[serde(default, deserialize_with = "user_ids")]
-    pub users: Vec<UserId>,
-    #[serde(default)]
-    pub groups: Vec<GroupName>,
-    #[serde(default)]
-    pub companies: Vec<CompanyId>,
-    /// Users whose follower (référent) is to be notified.
-    #[serde(default, deserialize_with = "user_ids")]
-    pub followers_of: Vec<UserId>,
-    /// Groups notified for a user of `followers_of` without an active follower.
-    #[serde(default)]
-    pub fallback_groups: Vec<GroupName>,
-    /// Only users of this account type.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub account_type: Option<String>,
-}
-
-fn user_ids<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<UserId>, D::Error> {
-    let values = Vec::<serde_json::Value>::deserialize(deserializer)?;
-    values.iter().map(|v| UserId::from_json(v).map_err(serde::de::Error::custom)).collect()
-}
-
-impl RecipientSpec {
-    pub fn is_empty(&self) -> bool {
-        self.users.is_empty() && self.groups.is_empty() && self.companies.is_empty() && self.followers_of.is_empty()
-    }
-
-    pub fn entries(&self) -> usize {
-        self.users.len() + self.groups.len() + self.companies.len() + self.followers_of.len() + self.fallback_groups.len()
-    }
-}
+use crate::domain::{CompanyId, EmailAddress, StoreError, TenantId, UserId};
 
 /// Resolved recipients: users (each gets the notification on the channel;
 /// their records as read, so publishing needs no second read), and, for
@@ -117,6 +75,7 @@ mod tests {
     use super::*;
     use crate::adapters::embedded::EmbeddedDirectoryStore;
     use crate::directory::Company;
+    use crate::domain::GroupName;
 
     fn uid(s: &str) -> UserId {
         UserId::parse(s).unwrap()

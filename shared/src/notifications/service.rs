@@ -8,10 +8,13 @@ use std::time::Duration;
 use futures::{stream, TryStreamExt};
 
 use super::delivery::{Delivery, DeliveryKey, DeliveryStatus, OutboxQueue, Recipient};
-use super::model::{Context, Notification, NotificationId, NotificationStatus, MAX_BODY_BYTES, MAX_IDEMPOTENCY_KEY_BYTES, MAX_TITLE_BYTES};
-use super::recipients::{resolve, RecipientSpec, MAX_RECIPIENT_ENTRIES};
+use super::model::{
+    Channel, Context, Notification, NotificationId, NotificationStatus, RecipientSpec, StatusType, TypeKey, MAX_BODY_BYTES, MAX_IDEMPOTENCY_KEY_BYTES,
+    MAX_RECIPIENT_ENTRIES, MAX_TITLE_BYTES,
+};
+use super::recipients::resolve;
 use super::store::NotificationStore;
-use super::types::{Channel, StatusType, TypeKey, Types};
+use super::types::Types;
 use crate::directory::{DirectoryStore, User};
 use crate::domain::{Clock, EmailAddress, StoreError, TenantId, Timestamp, WriteError};
 

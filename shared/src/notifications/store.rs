@@ -5,8 +5,7 @@
 use async_trait::async_trait;
 
 use super::delivery::{Delivery, DeliveryKey};
-use super::model::{Context, Notification, NotificationId};
-use super::types::TypeKey;
+use super::model::{Context, Notification, NotificationId, TypeKey};
 use crate::domain::{StoreError, TenantId, Timestamp, WriteError};
 
 #[async_trait]
@@ -23,14 +22,7 @@ pub trait NotificationStore: Send + Sync {
     async fn bind_context(&self, tenant: &TenantId, context: &Context, key: &TypeKey, id: &NotificationId) -> Result<NotificationId, StoreError>;
     /// Records `key` for `id` until `expires`, unless it is recorded and
     /// unexpired at `now`: then the notification it names.
-    async fn claim_idempotency_key(
-        &self,
-        tenant: &TenantId,
-        key: &str,
-        id: &NotificationId,
-        now: Timestamp,
-        expires: Timestamp,
-    ) -> Result<Option<NotificationId>, StoreError>;
+    async fn claim_idempotency_key(&self, tenant: &TenantId, key: &str, id: &NotificationId, now: Timestamp, expires: Timestamp) -> Result<Option<NotificationId>, StoreError>;
     /// Creates the delivery unless it exists; `false` if it did.
     async fn create_delivery(&self, delivery: &Delivery) -> Result<bool, StoreError>;
     async fn get_delivery(&self, key: &DeliveryKey) -> Result<Option<Delivery>, StoreError>;

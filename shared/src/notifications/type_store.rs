@@ -1,7 +1,7 @@
 //! The type store port: a tenant's own notification types.
 use async_trait::async_trait;
 
-use super::types::NotificationType;
+use super::model::NotificationType;
 use crate::domain::{StoreError, TenantId};
 
 /// A tenant's own types (overrides and additions to the defaults).

@@ -17,7 +17,7 @@ use std::time::Duration;
 use super::model::{EmailFormat, Method, NotifyOn, Subscriber, Subscription};
 use super::render::{self, DigestContext, ResourceView};
 use super::store::SubscriptionStore;
-use super::templates::TemplateStore;
+use super::template_store::TemplateStore;
 use crate::directory::{DirectoryStore, User};
 use crate::domain::{Clock, NotificationId, ResourceName, StoreError, SubscriptionId, TenantId, Timestamp, WriteError};
 use crate::notifications::{Channel, Notification, NotificationStatus, Notifier, RecipientSpec, StatusType, TypeKey};

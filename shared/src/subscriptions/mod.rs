@@ -1,4 +1,4 @@
-//! Record-change subscriptions (the Sahana Eden seed): filters, the
+//! Record-change subscriptions (as Sahana Eden has them): filters, the
 //! subscription model and store, and the check that sends digests.
 pub mod check;
 pub mod filter;
@@ -6,6 +6,7 @@ pub mod model;
 pub mod render;
 pub mod service;
 pub mod store;
+pub mod template_store;
 pub mod templates;
 
 pub use filter::{Filter, FilterError};
@@ -13,4 +14,5 @@ pub use model::{EmailFormat, Frequency, Method, NotifyOn, Subscriber, Subscripti
 pub use store::SubscriptionStore;
 pub use service::{Caller, SubscriptionError, SubscriptionRequest, Subscriptions};
 pub use check::{Checker, CheckerSettings, SubscriptionCheckReport};
-pub use templates::{Origin, Template, TemplateError, TemplateStore, Templates};
+pub use template_store::TemplateStore;
+pub use templates::{Origin, Template, TemplateError, Templates};

@@ -12,7 +12,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::model::{EmailFormat, Method, NotifyOn};
-use super::templates::TemplateStore;
+use super::template_store::TemplateStore;
 use crate::domain::{StoreError, TenantId};
 use crate::records::{Record, Resource};
 

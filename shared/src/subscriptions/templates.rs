@@ -1,18 +1,10 @@
 //! Message templates: the tenant's own, checked when saved, over the bundled
-//! ones; and the port that stores them.
+//! ones.
 use std::sync::Arc;
 
-use async_trait::async_trait;
-
 use super::render::{bundled, check_name, check_template};
+use super::template_store::TemplateStore;
 use crate::domain::{StoreError, TenantId};
-
-/// Tenants' own templates, by name.
-#[async_trait]
-pub trait TemplateStore: Send + Sync {
-    async fn put_template(&self, tenant: &TenantId, name: &str, source: &str) -> Result<(), StoreError>;
-    async fn get_template(&self, tenant: &TenantId, name: &str) -> Result<Option<String>, StoreError>;
-}
 
 /// Where a template's source comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]

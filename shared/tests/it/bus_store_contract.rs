@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use crate::common;
 
-use herald::adapters::aws::{tables, DynamoBusStore};
+use herald::adapters::aws::DynamoBusStore;
 use herald::adapters::embedded::EmbeddedBusStore;
 use herald::bus::store::NewMessage;
 use herald::bus::{BusStore, ChannelKey};
@@ -12,9 +12,7 @@ use herald::domain::{TenantId, Timestamp, UserId};
 use serde_json::{json, Map, Value};
 
 async fn dynamo() -> Arc<dyn BusStore> {
-    let (client, table) = common::moto_client("bus-contract").await;
-    tables::ensure_bus_table(&client, &table).await.expect("create table");
-    Arc::new(DynamoBusStore::new(client, table))
+    Arc::new(DynamoBusStore::new(common::bus_table("bus-contract").await))
 }
 
 fn embedded() -> Arc<dyn BusStore> {
@@ -131,18 +129,8 @@ async fn concurrent_appends_never_share_a_number(store: Arc<dyn BusStore>) {
     assert_eq!(seen.len() as u64, writers * each);
 }
 
-macro_rules! contract {
-    ($($case:ident),* $(,)?) => {
-        mod embedded_store {
-            $(#[tokio::test] async fn $case() { super::$case(super::embedded()).await; })*
-        }
-        mod dynamodb_store {
-            $(#[tokio::test] async fn $case() { super::$case(super::dynamo().await).await; })*
-        }
-    };
-}
 
-contract!(
+contract_on_both_stores!(
     appends_are_contiguous_and_readable,
     expired_and_older_messages_are_skipped,
     tenants_and_channels_are_isolated,

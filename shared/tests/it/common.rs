@@ -1,12 +1,44 @@
-//! Shared by the contract suites: a DynamoDB client for moto server.
+//! Shared by the suites: tables on the moto server that `scripts/test`
+//! started.
+use herald::adapters::aws::{load_config, tables, DynamoClient, Table};
 
-/// A client for the moto server that `scripts/test` started, and a fresh
-/// table name with `prefix`.
-pub async fn moto_client(prefix: &str) -> (aws_sdk_dynamodb::Client, String) {
+/// A fresh name with `prefix`, for tables (and queues) on moto.
+pub fn fresh_name(prefix: &str) -> String {
     assert!(
         std::env::var_os("AWS_ENDPOINT_URL").is_some(),
         "AWS_ENDPOINT_URL is not set: run the suite with scripts/test (it starts moto server)"
     );
-    let sdk = herald::adapters::aws::load_config().await;
-    (aws_sdk_dynamodb::Client::new(&sdk), format!("{prefix}-{}", uuid::Uuid::new_v4()))
+    format!("{prefix}-{}", uuid::Uuid::new_v4())
+}
+
+async fn client() -> DynamoClient {
+    DynamoClient::new(&load_config().await)
+}
+
+/// A new, empty data table (`pk`, `sk` strings and the `due` index).
+pub async fn data_table(prefix: &str) -> Table {
+    let (client, name) = (client().await, fresh_name(prefix));
+    tables::ensure_data_table(&client, &name).await.expect("create table");
+    Table::new(client, name)
+}
+
+/// A new, empty bus table.
+pub async fn bus_table(prefix: &str) -> Table {
+    let (client, name) = (client().await, fresh_name(prefix));
+    tables::ensure_bus_table(&client, &name).await.expect("create table");
+    Table::new(client, name)
+}
+
+/// Runs each contract case against both adapter sets, as separate tests:
+/// the embedded store (`embedded()`) and DynamoDB on moto (`dynamo()`).
+/// `case: n` hands the case element `n` of a tuple of stores.
+macro_rules! contract_on_both_stores {
+    ($($case:ident $(: $pick:tt)?),* $(,)?) => {
+        mod embedded_store {
+            $(#[tokio::test] async fn $case() { super::$case(super::embedded()$(.$pick)?).await; })*
+        }
+        mod dynamodb_store {
+            $(#[tokio::test] async fn $case() { super::$case(super::dynamo().await$(.$pick)?).await; })*
+        }
+    };
 }

@@ -3,15 +3,13 @@ use std::sync::Arc;
 
 use crate::common;
 
-use herald::adapters::aws::{tables, DynamoDirectoryStore};
+use herald::adapters::aws::DynamoDirectoryStore;
 use herald::adapters::embedded::EmbeddedDirectoryStore;
 use herald::directory::{Company, Contact, ContactMethod, DirectoryStore, User};
 use herald::domain::{CompanyId, EmailAddress, GroupName, TenantId, UserId};
 
 async fn dynamo() -> Arc<dyn DirectoryStore> {
-    let (client, table) = common::moto_client("data-contract").await;
-    tables::ensure_data_table(&client, &table).await.expect("create table");
-    Arc::new(DynamoDirectoryStore::new(client, table))
+    Arc::new(DynamoDirectoryStore::new(common::data_table("data-contract").await))
 }
 
 fn embedded() -> Arc<dyn DirectoryStore> {
@@ -109,15 +107,5 @@ async fn concurrent_replacements_leave_consistent_indexes(store: Arc<dyn Directo
     }
 }
 
-macro_rules! contract {
-    ($($case:ident),* $(,)?) => {
-        mod embedded_store {
-            $(#[tokio::test] async fn $case() { super::$case(super::embedded()).await; })*
-        }
-        mod dynamodb_store {
-            $(#[tokio::test] async fn $case() { super::$case(super::dynamo().await).await; })*
-        }
-    };
-}
 
-contract!(users_round_trip_and_index_their_groups, companies_round_trip, concurrent_replacements_leave_consistent_indexes);
+contract_on_both_stores!(users_round_trip_and_index_their_groups, companies_round_trip, concurrent_replacements_leave_consistent_indexes);

@@ -1,9 +1,12 @@
-//! The library's integration tests, one binary: each port's contract suite
+//! The library's integration tests, one binary: the layers of
+//! docs/architecture.md held against the imports, each port's contract suite
 //! on both adapter sets (embedded, and DynamoDB/SQS on the moto server that
 //! `scripts/test` starts), and the exactly-once suites of the outbox and
 //! the subscription check.
-mod bus_store_contract;
+#[macro_use]
 mod common;
+mod architecture;
+mod bus_store_contract;
 mod directory_store_contract;
 mod notification_store_contract;
 mod outbox_exactly_once;

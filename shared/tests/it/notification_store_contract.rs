@@ -5,7 +5,7 @@ use crate::common;
 
 use std::sync::Arc;
 
-use herald::adapters::aws::{tables, DynamoInboxStore, DynamoNotificationStore};
+use herald::adapters::aws::{DynamoInboxStore, DynamoNotificationStore};
 use herald::adapters::embedded::{EmbeddedInboxStore, EmbeddedNotificationStore};
 use herald::domain::{TenantId, Timestamp, UserId, WriteError};
 use herald::inbox::{InboxId, InboxItem, InboxStore};
@@ -15,9 +15,8 @@ use herald::notifications::{
 };
 
 async fn dynamo() -> (Arc<dyn NotificationStore>, Arc<dyn InboxStore>) {
-    let (client, table) = common::moto_client("notifications-contract").await;
-    tables::ensure_data_table(&client, &table).await.expect("create table");
-    (Arc::new(DynamoNotificationStore::new(client.clone(), table.clone())), Arc::new(DynamoInboxStore::new(client, table)))
+    let table = common::data_table("notifications-contract").await;
+    (Arc::new(DynamoNotificationStore::new(table.clone())), Arc::new(DynamoInboxStore::new(table)))
 }
 
 fn embedded() -> (Arc<dyn NotificationStore>, Arc<dyn InboxStore>) {
@@ -191,18 +190,8 @@ async fn inbox_pages_newest_first_per_user(inbox: Arc<dyn InboxStore>) {
     assert_eq!(inbox.page(&t, &ann, None, 10).await.unwrap().len(), 2);
 }
 
-macro_rules! on_both {
-    ($($case:ident: $pick:tt),* $(,)?) => {
-        mod embedded_store {
-            $(#[tokio::test] async fn $case() { super::$case(super::embedded().$pick).await; })*
-        }
-        mod dynamodb_on_moto {
-            $(#[tokio::test] async fn $case() { super::$case(super::dynamo().await.$pick).await; })*
-        }
-    };
-}
 
-on_both!(
+contract_on_both_stores!(
     notifications_are_conditional_and_indexed_by_due_time: 0,
     bindings_keep_the_first_claim: 0,
     deliveries_are_created_once_and_updated_conditionally: 0,

@@ -147,7 +147,7 @@ async fn embedded() -> Harness {
 }
 
 async fn moto() -> Harness {
-    let (_, table) = common::moto_client("outbox").await;
+    let table = common::fresh_name("outbox");
     let clock = Arc::new(ManualClock::new());
     let wiring = Wiring::new(config(Some(&table)), Aws, Gateway).with_clock(clock.clone());
     // Creates the tables, and the `{table}-outbox` queue with its DLQ.

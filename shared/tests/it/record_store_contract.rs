@@ -4,16 +4,14 @@ use crate::common;
 
 use std::sync::Arc;
 
-use herald::adapters::aws::{tables, DynamoRecordStore};
+use herald::adapters::aws::DynamoRecordStore;
 use herald::adapters::embedded::EmbeddedRecordStore;
 use herald::domain::{RecordId, ResourceName, TenantId, Timestamp, WriteError};
 use herald::records::{Acl, NotifyField, Record, RecordStore, Resource};
 use serde_json::json;
 
 async fn dynamo() -> Arc<dyn RecordStore> {
-    let (client, table) = common::moto_client("records-contract").await;
-    tables::ensure_data_table(&client, &table).await.expect("create table");
-    Arc::new(DynamoRecordStore::new(client, table))
+    Arc::new(DynamoRecordStore::new(common::data_table("records-contract").await))
 }
 
 fn embedded() -> Arc<dyn RecordStore> {
@@ -90,15 +88,5 @@ async fn records_are_conditional_and_logged_by_time(store: Arc<dyn RecordStore>)
     assert_eq!(window(3_000, 3_000).await, vec![]);
 }
 
-macro_rules! on_both {
-    ($($case:ident),* $(,)?) => {
-        mod embedded_store {
-            $(#[tokio::test] async fn $case() { super::$case(super::embedded()).await; })*
-        }
-        mod dynamodb_on_moto {
-            $(#[tokio::test] async fn $case() { super::$case(super::dynamo().await).await; })*
-        }
-    };
-}
 
-on_both!(resources_are_kept_per_tenant, records_are_conditional_and_logged_by_time);
+contract_on_both_stores!(resources_are_kept_per_tenant, records_are_conditional_and_logged_by_time);

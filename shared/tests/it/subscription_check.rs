@@ -131,7 +131,7 @@ fn config(data_table: Option<&str>) -> Config {
 async fn harness(moto: bool) -> Harness {
     let clock = Arc::new(ManualClock::new());
     if moto {
-        let (_, table) = common::moto_client("check").await;
+        let table = common::fresh_name("check");
         let wiring = Wiring::new(config(Some(&table)), Aws, Gateway).with_clock(clock.clone());
         let adapters = wiring.adapters().await.unwrap();
         with_adapters(&wiring, clock, adapters).await

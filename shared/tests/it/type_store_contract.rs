@@ -3,15 +3,13 @@ use crate::common;
 
 use std::sync::Arc;
 
-use herald::adapters::aws::{tables, DynamoTypeStore};
+use herald::adapters::aws::DynamoTypeStore;
 use herald::adapters::embedded::EmbeddedTypeStore;
 use herald::domain::TenantId;
 use herald::notifications::{Channel, NotificationType, StatusType, TypeKey, TypeStore};
 
 async fn dynamo() -> Arc<dyn TypeStore> {
-    let (client, table) = common::moto_client("types-contract").await;
-    tables::ensure_data_table(&client, &table).await.expect("create table");
-    Arc::new(DynamoTypeStore::new(client, table))
+    Arc::new(DynamoTypeStore::new(common::data_table("types-contract").await))
 }
 
 fn embedded() -> Arc<dyn TypeStore> {
@@ -39,16 +37,4 @@ async fn types_are_kept_per_tenant_and_replaced_by_key(store: Arc<dyn TypeStore>
     assert_eq!(store.tenant_types(&b).await.unwrap(), vec![]);
 }
 
-mod embedded_store {
-    #[tokio::test]
-    async fn types_are_kept_per_tenant_and_replaced_by_key() {
-        super::types_are_kept_per_tenant_and_replaced_by_key(super::embedded()).await;
-    }
-}
-
-mod dynamodb_store {
-    #[tokio::test]
-    async fn types_are_kept_per_tenant_and_replaced_by_key() {
-        super::types_are_kept_per_tenant_and_replaced_by_key(super::dynamo().await).await;
-    }
-}
+contract_on_both_stores!(types_are_kept_per_tenant_and_replaced_by_key);

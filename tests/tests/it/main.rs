@@ -2,7 +2,8 @@
 //! (embedded, and `--aws` on the moto server `scripts/test` started), the
 //! recorded transcript of the whole API, refusals, concurrency (several
 //! gateway processes on one DynamoDB), the real Tryton clients, the Lambda
-//! functions' routers and handlers on AWS event fixtures, and the CLI.
+//! functions' routers and handlers on AWS event fixtures, the exact wiring
+//! of each Lambda function on moto, and the CLI.
 mod api_transcript;
 mod bus_http;
 mod cli;
@@ -10,6 +11,7 @@ mod concurrency;
 mod digests_http;
 mod directory_http;
 mod lambda_events;
+mod lambda_wiring;
 mod notifications_http;
 mod records_http;
 mod refusals;

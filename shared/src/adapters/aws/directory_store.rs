@@ -6,28 +6,19 @@
 use std::collections::BTreeSet;
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
-use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem};
 use serde::de::DeserializeOwned;
 
-use super::sdk_client::SdkClient;
-use super::{describe, query_partition, RequestCount};
+use super::items::{built, doc_text, json_text, s, unavailable, Item, DOC_SK};
+use super::table::Table;
 use crate::directory::{Company, DirectoryStore, User};
-use crate::domain::{CompanyId, GroupName, TenantId, UserId};
-use crate::domain::StoreError;
+use crate::domain::{CompanyId, GroupName, StoreError, TenantId, UserId};
 
-const DOC_SK: &str = "#";
 const MAX_ATTEMPTS: u32 = 16;
 
 #[derive(Clone)]
 pub struct DynamoDirectoryStore {
-    client: SdkClient<Client>,
-    table: String,
-    requests: RequestCount,
-}
-
-fn s(v: impl Into<String>) -> AttributeValue {
-    AttributeValue::S(v.into())
+    table: Table,
 }
 
 fn user_pk(t: &TenantId, id: &UserId) -> String {
@@ -51,34 +42,17 @@ fn memberships(t: &TenantId, user: &User) -> BTreeSet<String> {
         .collect()
 }
 
-fn build<T, E: std::fmt::Display>(r: Result<T, E>) -> Result<T, StoreError> {
-    r.map_err(|e| StoreError::Unavailable(e.to_string()))
-}
-
 impl DynamoDirectoryStore {
-    pub fn new(client: impl Into<SdkClient<Client>>, table: impl Into<String>) -> Self {
-        Self { client: client.into(), table: table.into(), requests: RequestCount::default() }
-    }
-
-    /// Counts its requests in `requests` (shared by the stores of one wiring).
-    pub fn counting(self, requests: &RequestCount) -> Self {
-        Self { requests: requests.clone(), ..self }
-    }
-
-    pub fn requests(&self) -> RequestCount {
-        self.requests.clone()
+    pub fn new(table: Table) -> Self {
+        Self { table }
     }
 
     /// The stored JSON document of an item, verbatim (for conditions) and parsed.
     async fn get_doc<T: DeserializeOwned>(&self, pk: String) -> Result<Option<(String, T)>, StoreError> {
-        let Some(item) = super::items::get_item(&self.client, &self.table, pk, DOC_SK, &self.requests).await? else {
+        let Some(item) = self.table.get_item(pk, DOC_SK).await? else {
             return Ok(None);
         };
-        let raw = item
-            .get("doc")
-            .and_then(|v| v.as_s().ok())
-            .ok_or_else(|| StoreError::Corrupt("item without doc".into()))?
-            .clone();
+        let raw = doc_text(&item)?.to_owned();
         let parsed = serde_json::from_str(&raw).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         Ok(Some((raw, parsed)))
     }
@@ -92,7 +66,7 @@ impl DynamoDirectoryStore {
         let item = match new {
             Some(doc) => {
                 let mut put = Put::builder()
-                    .table_name(&self.table)
+                    .table_name(&self.table.name)
                     .item("pk", s(pk))
                     .item("sk", s(DOC_SK))
                     .item("doc", s(doc))
@@ -100,37 +74,37 @@ impl DynamoDirectoryStore {
                 if let Some(old) = old {
                     put = put.expression_attribute_values(":old", s(old));
                 }
-                TransactWriteItem::builder().put(build(put.build())?).build()
+                TransactWriteItem::builder().put(built(put.build())?).build()
             }
             None => {
                 let mut delete = Delete::builder()
-                    .table_name(&self.table)
+                    .table_name(&self.table.name)
                     .key("pk", s(pk))
                     .key("sk", s(DOC_SK))
                     .condition_expression(condition);
                 if let Some(old) = old {
                     delete = delete.expression_attribute_values(":old", s(old));
                 }
-                TransactWriteItem::builder().delete(build(delete.build())?).build()
+                TransactWriteItem::builder().delete(built(delete.build())?).build()
             }
         };
         Ok(item)
     }
 
     fn membership_put(&self, pk: &str, user: &UserId) -> Result<TransactWriteItem, StoreError> {
-        let put = Put::builder().table_name(&self.table).item("pk", s(pk)).item("sk", s(user.as_str()));
-        Ok(TransactWriteItem::builder().put(build(put.build())?).build())
+        let put = Put::builder().table_name(&self.table.name).item("pk", s(pk)).item("sk", s(user.as_str()));
+        Ok(TransactWriteItem::builder().put(built(put.build())?).build())
     }
 
     fn membership_delete(&self, pk: &str, user: &UserId) -> Result<TransactWriteItem, StoreError> {
-        let delete = Delete::builder().table_name(&self.table).key("pk", s(pk)).key("sk", s(user.as_str()));
-        Ok(TransactWriteItem::builder().delete(build(delete.build())?).build())
+        let delete = Delete::builder().table_name(&self.table.name).key("pk", s(pk)).key("sk", s(user.as_str()));
+        Ok(TransactWriteItem::builder().delete(built(delete.build())?).build())
     }
 
     /// Replaces (or deletes, with `new` = None) a user and its memberships,
     /// retrying when a concurrent write changed the user first.
     async fn write_user(&self, tenant: &TenantId, id: &UserId, new: Option<&User>) -> Result<bool, StoreError> {
-        let new_doc = new.map(serde_json::to_string).transpose().map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let new_doc = new.map(json_text).transpose()?;
         for _ in 0..MAX_ATTEMPTS {
             let old = self.get_doc::<User>(user_pk(tenant, id)).await?;
             if old.is_none() && new.is_none() {
@@ -145,18 +119,18 @@ impl DynamoDirectoryStore {
             for pk in before.difference(&after) {
                 items.push(self.membership_delete(pk, id)?);
             }
-            self.requests.add(1);
-            match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
+            self.table.requests.add(1);
+            match self.table.client.transact_write_items().set_transact_items(Some(items)).send().await {
                 Ok(_) => return Ok(true),
                 Err(e) if e.as_service_error().is_some_and(|s| s.is_transaction_canceled_exception()) => continue,
-                Err(e) => return Err(StoreError::Unavailable(describe(&e))),
+                Err(e) => return Err(unavailable(e)),
             }
         }
         Err(StoreError::Contention)
     }
 
     async fn members(&self, pk: String) -> Result<Vec<UserId>, StoreError> {
-        query_partition(&self.client, &self.table, s(pk), &self.requests)
+        self.table.query_partition(s(pk))
             .await?
             .iter()
             .filter_map(|item| item.get("sk").and_then(|v| v.as_s().ok()))
@@ -188,18 +162,8 @@ impl DirectoryStore for DynamoDirectoryStore {
     }
 
     async fn put_company(&self, tenant: &TenantId, company: &Company) -> Result<(), StoreError> {
-        let doc = serde_json::to_string(company).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        self.requests.add(1);
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .item("pk", s(company_pk(tenant, &company.id)))
-            .item("sk", s(DOC_SK))
-            .item("doc", s(doc))
-            .send()
-            .await
-            .map_err(|e| StoreError::Unavailable(describe(&e)))?;
-        Ok(())
+        let item = Item::from([("pk".into(), s(company_pk(tenant, &company.id))), ("sk".into(), s(DOC_SK)), ("doc".into(), s(json_text(company)?))]);
+        self.table.put_any(item).await
     }
 
     async fn get_company(&self, tenant: &TenantId, id: &CompanyId) -> Result<Option<Company>, StoreError> {

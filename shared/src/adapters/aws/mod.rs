@@ -12,6 +12,7 @@ mod request_count;
 mod sdk_client;
 mod ses_mailer;
 mod subscription_store;
+mod table;
 pub mod tables;
 mod template_store;
 mod type_store;
@@ -19,11 +20,12 @@ mod type_store;
 pub use bus_store::DynamoBusStore;
 pub use directory_store::DynamoDirectoryStore;
 pub use inbox_store::DynamoInboxStore;
-pub use notification_store::{DynamoNotificationStore, DUE_INDEX};
+pub use notification_store::DynamoNotificationStore;
 pub use queue::SqsQueue;
 pub use record_store::DynamoRecordStore;
 pub use ses_mailer::SesMailer;
 pub use subscription_store::DynamoSubscriptionStore;
+pub use table::{Table, DUE_INDEX};
 pub use template_store::DynamoTemplateStore;
 pub use aws_config::SdkConfig;
 pub use aws_sdk_dynamodb::Client as DynamoClient;
@@ -53,33 +55,4 @@ pub async fn load_config() -> aws_config::SdkConfig {
 /// never carry secrets.
 pub(crate) fn describe<E: std::error::Error>(error: &E) -> String {
     aws_sdk_dynamodb::error::DisplayErrorContext(error).to_string()
-}
-
-/// Every item of one partition, following DynamoDB's pages (a `Query`, never
-/// a scan). Counts each page in `requests`.
-pub(crate) async fn query_partition(
-    client: &aws_sdk_dynamodb::Client,
-    table: &str,
-    pk: aws_sdk_dynamodb::types::AttributeValue,
-    requests: &RequestCount,
-) -> Result<Vec<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>>, crate::domain::StoreError> {
-    let mut items = Vec::new();
-    let mut start = None;
-    loop {
-        requests.add(1);
-        let out = client
-            .query()
-            .table_name(table)
-            .key_condition_expression("pk = :pk")
-            .expression_attribute_values(":pk", pk.clone())
-            .set_exclusive_start_key(start.take())
-            .send()
-            .await
-            .map_err(|e| crate::domain::StoreError::Unavailable(describe(&e)))?;
-        items.extend(out.items.unwrap_or_default());
-        match out.last_evaluated_key {
-            Some(key) if !key.is_empty() => start = Some(key),
-            _ => return Ok(items),
-        }
-    }
 }

@@ -4,24 +4,17 @@
 //! keys of the sparse `due` index. See docs/data-model.md.
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::AttributeValue;
-use aws_sdk_dynamodb::Client;
 
-use super::sdk_client::SdkClient;
-use super::items::{document, due_keys, n, parse_doc, put_error, query_due, s, Item};
-use super::{query_partition, RequestCount};
-use crate::domain::{TenantId, Timestamp};
+use super::items::{document, due_keys, n, parse_doc, put_error, s, Item, DOC_SK};
+use super::table::{Expect, Table};
+use crate::domain::{StoreError, TenantId, Timestamp, WriteError};
 use crate::notifications::{Context, Delivery, DeliveryKey, Notification, NotificationId, NotificationStore, TypeKey};
-use crate::domain::{StoreError, WriteError};
 
-pub const DUE_INDEX: &str = "due";
 const DUE_PARTITION: &str = "due";
-const NOTIFICATION_SK: &str = "#";
 
 #[derive(Clone)]
 pub struct DynamoNotificationStore {
-    client: SdkClient<Client>,
-    table: String,
-    requests: RequestCount,
+    table: Table,
 }
 
 fn partition(tenant: &TenantId, id: &NotificationId) -> String {
@@ -33,57 +26,23 @@ fn delivery_sk(key: &DeliveryKey) -> String {
 }
 
 impl DynamoNotificationStore {
-    pub fn new(client: impl Into<SdkClient<Client>>, table: impl Into<String>) -> Self {
-        Self { client: client.into(), table: table.into(), requests: RequestCount::default() }
-    }
-
-    /// Counts its requests in `requests` (shared by the stores of one wiring).
-    pub fn counting(self, requests: &RequestCount) -> Self {
-        Self { requests: requests.clone(), ..self }
-    }
-
-    /// Requests sent so far (benchmarks).
-    pub fn requests(&self) -> &RequestCount {
-        &self.requests
-    }
-
-    async fn get_item(&self, pk: String, sk: &str) -> Result<Option<Item>, StoreError> {
-        super::items::get_item(&self.client, &self.table, pk, sk, &self.requests).await
+    pub fn new(table: Table) -> Self {
+        Self { table }
     }
 
     /// Puts `item` if absent; else answers the stored one.
     async fn put_once(&self, item: Item) -> Result<Option<Item>, StoreError> {
         let (pk, sk) = (item.get("pk").cloned(), item.get("sk").cloned());
-        self.requests.add(1);
-        let put = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(pk)")
-            .send()
-            .await;
-        match put.map_err(put_error) {
-            Ok(_) => Ok(None),
+        match self.table.put(item, Expect::Absent).await {
+            Ok(()) => Ok(None),
             Err(WriteError::Conflict) => {
                 let (Some(AttributeValue::S(pk)), Some(AttributeValue::S(sk))) = (pk, sk) else {
                     return Err(StoreError::Corrupt("item without key".into()));
                 };
-                Ok(Some(self.get_item(pk, &sk).await?.unwrap_or_default()))
+                Ok(Some(self.table.get_item(pk, &sk).await?.unwrap_or_default()))
             }
             Err(WriteError::Store(e)) => Err(e),
         }
-    }
-
-    async fn put_versioned(&self, item: Item, expected: Option<u64>) -> Result<(), WriteError> {
-        self.requests.add(1);
-        let request = self.client.put_item().table_name(&self.table).set_item(Some(item));
-        let request = match expected {
-            None => request.condition_expression("attribute_not_exists(pk)"),
-            Some(v) => request.condition_expression("version = :v").expression_attribute_values(":v", n(v)),
-        };
-        request.send().await.map_err(put_error)?;
-        Ok(())
     }
 }
 
@@ -98,19 +57,20 @@ fn notification_id(item: &Item) -> Result<NotificationId, StoreError> {
 impl NotificationStore for DynamoNotificationStore {
     async fn save(&self, notification: &Notification, expected: Option<u64>) -> Result<(), WriteError> {
         let (tenant, id) = (&notification.tenant, &notification.id);
-        let mut item = document(partition(tenant, id), NOTIFICATION_SK.into(), notification, notification.version, None)?;
+        let mut item = document(partition(tenant, id), DOC_SK.into(), notification, notification.version, None)?;
         if let Some(at) = notification.due_index_at() {
             due_keys(&mut item, DUE_PARTITION, at, tenant, id.as_str());
         }
-        self.put_versioned(item, expected).await
+        self.table.put(item, Expect::absent_or(expected)).await
     }
 
     async fn get(&self, tenant: &TenantId, id: &NotificationId) -> Result<Option<Notification>, StoreError> {
-        self.get_item(partition(tenant, id), NOTIFICATION_SK).await?.map(|item| parse_doc(&item)).transpose()
+        self.table.get_item(partition(tenant, id), DOC_SK).await?.map(|item| parse_doc(&item)).transpose()
     }
 
     async fn due(&self, now: Timestamp, limit: usize) -> Result<Vec<(TenantId, NotificationId)>, StoreError> {
-        query_due(&self.client, &self.table, DUE_PARTITION, now, limit, &self.requests)
+        self.table
+            .query_due(DUE_PARTITION, now, limit)
             .await?
             .into_iter()
             .map(|(tenant, id)| NotificationId::parse(id).map(|id| (tenant, id)).map_err(|e| StoreError::Corrupt(e.to_string())))
@@ -120,7 +80,7 @@ impl NotificationStore for DynamoNotificationStore {
     async fn bind_context(&self, tenant: &TenantId, context: &Context, key: &TypeKey, id: &NotificationId) -> Result<NotificationId, StoreError> {
         let item = Item::from([
             ("pk".into(), s(format!("{tenant}#context#{}#{}#{key}", context.table, context.id))),
-            ("sk".into(), s(NOTIFICATION_SK)),
+            ("sk".into(), s(DOC_SK)),
             ("notification".into(), s(id.as_str())),
         ]);
         match self.put_once(item).await? {
@@ -129,27 +89,21 @@ impl NotificationStore for DynamoNotificationStore {
         }
     }
 
-    async fn claim_idempotency_key(
-        &self,
-        tenant: &TenantId,
-        key: &str,
-        id: &NotificationId,
-        now: Timestamp,
-        expires: Timestamp,
-    ) -> Result<Option<NotificationId>, StoreError> {
+    async fn claim_idempotency_key(&self, tenant: &TenantId, key: &str, id: &NotificationId, now: Timestamp, expires: Timestamp) -> Result<Option<NotificationId>, StoreError> {
         let item = Item::from([
             ("pk".into(), s(format!("{tenant}#idempotency#{key}"))),
-            ("sk".into(), s(NOTIFICATION_SK)),
+            ("sk".into(), s(DOC_SK)),
             ("notification".into(), s(id.as_str())),
             ("expires_ms".into(), n(expires.as_millis())),
             (super::tables::TTL_ATTRIBUTE.into(), n(expires.as_secs())),
         ]);
-        self.requests.add(1);
+        self.table.requests.add(1);
         // Absent, or expired (TTL deletes late): this send takes the key.
         let put = self
+            .table
             .client
             .put_item()
-            .table_name(&self.table)
+            .table_name(&self.table.name)
             .set_item(Some(item))
             .condition_expression("attribute_not_exists(pk) OR expires_ms <= :now")
             .expression_attribute_values(":now", n(now.as_millis()))
@@ -158,7 +112,7 @@ impl NotificationStore for DynamoNotificationStore {
         match put.map_err(put_error) {
             Ok(_) => Ok(None),
             Err(WriteError::Conflict) => {
-                let stored = self.get_item(format!("{tenant}#idempotency#{key}"), NOTIFICATION_SK).await?;
+                let stored = self.table.get_item(format!("{tenant}#idempotency#{key}"), DOC_SK).await?;
                 stored.map(|item| notification_id(&item)).transpose()
             }
             Err(WriteError::Store(e)) => Err(e),
@@ -172,17 +126,18 @@ impl NotificationStore for DynamoNotificationStore {
     }
 
     async fn get_delivery(&self, key: &DeliveryKey) -> Result<Option<Delivery>, StoreError> {
-        self.get_item(partition(&key.tenant, &key.notification), &delivery_sk(key)).await?.map(|item| parse_doc(&item)).transpose()
+        self.table.get_item(partition(&key.tenant, &key.notification), &delivery_sk(key)).await?.map(|item| parse_doc(&item)).transpose()
     }
 
     async fn update_delivery(&self, delivery: &Delivery, expected: u64) -> Result<(), WriteError> {
         let key = &delivery.key;
         let item = document(partition(&key.tenant, &key.notification), delivery_sk(key), delivery, delivery.version, delivery.expires_at)?;
-        self.put_versioned(item, Some(expected)).await
+        self.table.put(item, Expect::Version(expected)).await
     }
 
     async fn deliveries(&self, tenant: &TenantId, id: &NotificationId) -> Result<Vec<Delivery>, StoreError> {
-        query_partition(&self.client, &self.table, s(partition(tenant, id)), &self.requests)
+        self.table
+            .query_partition(s(partition(tenant, id)))
             .await?
             .iter()
             .filter(|item| item.get("sk").and_then(|v| v.as_s().ok()).is_some_and(|sk| sk.starts_with("d#")))

@@ -5,9 +5,9 @@ use async_trait::async_trait;
 use aws_sdk_sqs::types::{QueueAttributeName, SendMessageBatchRequestEntry};
 use aws_sdk_sqs::Client;
 
+use crate::domain::StoreError;
 use crate::notifications::{DeliveryKey, OutboxQueue};
 use crate::outbox::{QueueConsumer, Received};
-use crate::domain::StoreError;
 use super::sdk_client::SdkClient;
 
 /// How long a received message stays hidden: the outbox lease.

@@ -3,25 +3,19 @@
 //! holds exactly the saved versions. See docs/data-model.md.
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
-use aws_sdk_dynamodb::Client;
 
-use super::sdk_client::SdkClient;
-use super::items::{document, get_item, n, parse_doc, s};
-use super::{describe, query_partition, RequestCount};
-use crate::domain::{RecordId, ResourceName, TenantId, Timestamp};
-use crate::domain::{StoreError, WriteError};
+use super::items::{built, document, n, parse_doc, s, unavailable, DOC_SK};
+use super::table::Table;
+use crate::domain::{RecordId, ResourceName, StoreError, TenantId, Timestamp, WriteError};
 use crate::records::{Record, RecordStore, Resource};
 
 /// Change-log entries are kept this long: past the longest digest period
 /// (a week) with room for a check that failed for a while.
 const CHANGE_LOG_DAYS: i64 = 35;
-const DOC_SK: &str = "#";
 
 #[derive(Clone)]
 pub struct DynamoRecordStore {
-    client: SdkClient<Client>,
-    table: String,
-    requests: RequestCount,
+    table: Table,
 }
 
 fn resources_pk(tenant: &TenantId) -> String {
@@ -41,39 +35,27 @@ fn ms(at: Timestamp) -> String {
 }
 
 impl DynamoRecordStore {
-    pub fn new(client: impl Into<SdkClient<Client>>, table: impl Into<String>) -> Self {
-        Self { client: client.into(), table: table.into(), requests: RequestCount::default() }
-    }
-
-    /// Counts its requests in `requests` (shared by the stores of one wiring).
-    pub fn counting(self, requests: &RequestCount) -> Self {
-        Self { requests: requests.clone(), ..self }
-    }
-
-    pub fn requests(&self) -> &RequestCount {
-        &self.requests
+    pub fn new(table: Table) -> Self {
+        Self { table }
     }
 }
 
 #[async_trait]
 impl RecordStore for DynamoRecordStore {
     async fn put_resource(&self, tenant: &TenantId, resource: &Resource) -> Result<(), StoreError> {
-        let item = document(resources_pk(tenant), resource.name.to_string(), resource, 1, None)?;
-        self.requests.add(1);
-        self.client.put_item().table_name(&self.table).set_item(Some(item)).send().await.map_err(|e| StoreError::Unavailable(describe(&e)))?;
-        Ok(())
+        self.table.put_any(document(resources_pk(tenant), resource.name.to_string(), resource, 1, None)?).await
     }
 
     async fn get_resource(&self, tenant: &TenantId, name: &ResourceName) -> Result<Option<Resource>, StoreError> {
-        get_item(&self.client, &self.table, resources_pk(tenant), name.as_str(), &self.requests).await?.map(|i| parse_doc(&i)).transpose()
+        self.table.get_item(resources_pk(tenant), name.as_str()).await?.map(|i| parse_doc(&i)).transpose()
     }
 
     async fn resources(&self, tenant: &TenantId) -> Result<Vec<Resource>, StoreError> {
-        query_partition(&self.client, &self.table, s(resources_pk(tenant)), &self.requests).await?.iter().map(parse_doc).collect()
+        self.table.query_partition(s(resources_pk(tenant))).await?.iter().map(parse_doc).collect()
     }
 
     async fn get_record(&self, tenant: &TenantId, resource: &ResourceName, id: &RecordId) -> Result<Option<Record>, StoreError> {
-        get_item(&self.client, &self.table, record_pk(tenant, resource, id), DOC_SK, &self.requests).await?.map(|i| parse_doc(&i)).transpose()
+        self.table.get_item(record_pk(tenant, resource, id), DOC_SK).await?.map(|i| parse_doc(&i)).transpose()
     }
 
     async fn save_record(&self, tenant: &TenantId, record: &Record, expected: Option<u64>) -> Result<(), WriteError> {
@@ -81,15 +63,16 @@ impl RecordStore for DynamoRecordStore {
         let expires = Timestamp::from_millis(record.modified_on.as_millis() + CHANGE_LOG_DAYS * 86_400_000);
         let sk = format!("{}#{}#{:020}", ms(record.modified_on), record.id, record.version);
         let entry = document(changes_pk(tenant, &record.resource), sk, record, record.version, Some(expires))?;
-        let mut record_put = Put::builder().set_item(Some(main)).table_name(&self.table);
+        let mut record_put = Put::builder().set_item(Some(main)).table_name(&self.table.name);
         record_put = match expected {
             None => record_put.condition_expression("attribute_not_exists(pk)"),
             Some(v) => record_put.condition_expression("version = :v").expression_attribute_values(":v", n(v)),
         };
-        let record_put = record_put.build().map_err(|e| StoreError::Unavailable(e.to_string()))?;
-        let entry_put = Put::builder().set_item(Some(entry)).table_name(&self.table).build().map_err(|e| StoreError::Unavailable(e.to_string()))?;
-        self.requests.add(1);
+        let record_put = built(record_put.build())?;
+        let entry_put = built(Put::builder().set_item(Some(entry)).table_name(&self.table.name).build())?;
+        self.table.requests.add(1);
         let written = self
+            .table
             .client
             .transact_write_items()
             .transact_items(TransactWriteItem::builder().put(record_put).build())
@@ -99,7 +82,7 @@ impl RecordStore for DynamoRecordStore {
         match written {
             Ok(_) => Ok(()),
             Err(e) if e.as_service_error().is_some_and(|s| s.is_transaction_canceled_exception()) => Err(WriteError::Conflict),
-            Err(e) => Err(WriteError::Store(StoreError::Unavailable(describe(&e)))),
+            Err(e) => Err(WriteError::Store(unavailable(e))),
         }
     }
 
@@ -110,13 +93,14 @@ impl RecordStore for DynamoRecordStore {
         let mut records = Vec::new();
         let mut start = None;
         loop {
-            self.requests.add(1);
+            self.table.requests.add(1);
             // Entries are `{ms}#{id}#{version}`: from `{from}` up to, not
             // including, `{to}`.
             let out = self
+                .table
                 .client
                 .query()
-                .table_name(&self.table)
+                .table_name(&self.table.name)
                 .key_condition_expression("pk = :pk AND sk BETWEEN :from AND :to")
                 .expression_attribute_values(":pk", s(changes_pk(tenant, resource)))
                 .expression_attribute_values(":from", s(ms(from)))
@@ -125,7 +109,7 @@ impl RecordStore for DynamoRecordStore {
                 .set_exclusive_start_key(start.take())
                 .send()
                 .await
-                .map_err(|e| StoreError::Unavailable(describe(&e)))?;
+                .map_err(unavailable)?;
             for item in out.items.unwrap_or_default() {
                 records.push(parse_doc(&item)?);
             }

@@ -3,23 +3,17 @@
 //! written together in one transaction. See docs/data-model.md.
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem};
-use aws_sdk_dynamodb::Client;
 
-use super::sdk_client::SdkClient;
-use super::items::{document, due_keys, get_item, n, parse_doc, query_due, s, Item};
-use super::{describe, query_partition, RequestCount};
-use crate::domain::{SubscriptionId, TenantId, Timestamp};
-use crate::domain::{StoreError, WriteError};
+use super::items::{built, document, due_keys, n, parse_doc, s, unavailable, Item, DOC_SK};
+use super::table::Table;
+use crate::domain::{StoreError, SubscriptionId, TenantId, Timestamp, WriteError};
 use crate::subscriptions::{Subscriber, Subscription, SubscriptionStore};
 
 const DUE_PARTITION: &str = "subscriptions";
-const DOC_SK: &str = "#";
 
 #[derive(Clone)]
 pub struct DynamoSubscriptionStore {
-    client: SdkClient<Client>,
-    table: String,
-    requests: RequestCount,
+    table: Table,
 }
 
 fn pk(tenant: &TenantId, id: &SubscriptionId) -> String {
@@ -30,30 +24,17 @@ fn list_pk(tenant: &TenantId, subscriber: &Subscriber) -> String {
     format!("{tenant}#subscriber#{subscriber}")
 }
 
-fn built<T, E: std::fmt::Display>(r: Result<T, E>) -> Result<T, StoreError> {
-    r.map_err(|e| StoreError::Unavailable(e.to_string()))
-}
-
 impl DynamoSubscriptionStore {
-    pub fn new(client: impl Into<SdkClient<Client>>, table: impl Into<String>) -> Self {
-        Self { client: client.into(), table: table.into(), requests: RequestCount::default() }
-    }
-
-    /// Counts its requests in `requests` (shared by the stores of one wiring).
-    pub fn counting(self, requests: &RequestCount) -> Self {
-        Self { requests: requests.clone(), ..self }
-    }
-
-    pub fn requests(&self) -> &RequestCount {
-        &self.requests
+    pub fn new(table: Table) -> Self {
+        Self { table }
     }
 
     async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<(), WriteError> {
-        self.requests.add(1);
-        match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
+        self.table.requests.add(1);
+        match self.table.client.transact_write_items().set_transact_items(Some(items)).send().await {
             Ok(_) => Ok(()),
             Err(e) if e.as_service_error().is_some_and(|s| s.is_transaction_canceled_exception()) => Err(WriteError::Conflict),
-            Err(e) => Err(WriteError::Store(StoreError::Unavailable(describe(&e)))),
+            Err(e) => Err(WriteError::Store(unavailable(e))),
         }
     }
 }
@@ -66,13 +47,13 @@ impl SubscriptionStore for DynamoSubscriptionStore {
         if let Some(at) = subscription.due_index_at() {
             due_keys(&mut item, DUE_PARTITION, at, tenant, id.as_str());
         }
-        let main = Put::builder().table_name(&self.table).set_item(Some(item));
+        let main = Put::builder().table_name(&self.table.name).set_item(Some(item));
         let main = match expected {
             None => main.condition_expression("attribute_not_exists(pk)"),
             Some(v) => main.condition_expression("version = :v").expression_attribute_values(":v", n(v)),
         };
         let entry = Item::from([("pk".into(), s(list_pk(tenant, &subscription.subscriber))), ("sk".into(), s(id.as_str()))]);
-        let entry = built(Put::builder().table_name(&self.table).set_item(Some(entry)).build())?;
+        let entry = built(Put::builder().table_name(&self.table.name).set_item(Some(entry)).build())?;
         self.transact(vec![
             TransactWriteItem::builder().put(built(main.build())?).build(),
             TransactWriteItem::builder().put(entry).build(),
@@ -81,18 +62,18 @@ impl SubscriptionStore for DynamoSubscriptionStore {
     }
 
     async fn get(&self, tenant: &TenantId, id: &SubscriptionId) -> Result<Option<Subscription>, StoreError> {
-        get_item(&self.client, &self.table, pk(tenant, id), DOC_SK, &self.requests).await?.map(|i| parse_doc(&i)).transpose()
+        self.table.get_item(pk(tenant, id), DOC_SK).await?.map(|i| parse_doc(&i)).transpose()
     }
 
     async fn delete(&self, subscription: &Subscription, expected: u64) -> Result<(), WriteError> {
         let (tenant, id) = (&subscription.tenant, &subscription.id);
         let main = Delete::builder()
-            .table_name(&self.table)
+            .table_name(&self.table.name)
             .key("pk", s(pk(tenant, id)))
             .key("sk", s(DOC_SK))
             .condition_expression("version = :v")
             .expression_attribute_values(":v", n(expected));
-        let entry = Delete::builder().table_name(&self.table).key("pk", s(list_pk(tenant, &subscription.subscriber))).key("sk", s(id.as_str()));
+        let entry = Delete::builder().table_name(&self.table.name).key("pk", s(list_pk(tenant, &subscription.subscriber))).key("sk", s(id.as_str()));
         self.transact(vec![
             TransactWriteItem::builder().delete(built(main.build())?).build(),
             TransactWriteItem::builder().delete(built(entry.build())?).build(),
@@ -101,7 +82,7 @@ impl SubscriptionStore for DynamoSubscriptionStore {
     }
 
     async fn of_subscriber(&self, tenant: &TenantId, subscriber: &Subscriber) -> Result<Vec<Subscription>, StoreError> {
-        let entries = query_partition(&self.client, &self.table, s(list_pk(tenant, subscriber)), &self.requests).await?;
+        let entries = self.table.query_partition(s(list_pk(tenant, subscriber))).await?;
         let mut subscriptions = Vec::with_capacity(entries.len());
         for entry in entries {
             let Some(id) = entry.get("sk").and_then(|v| v.as_s().ok()).and_then(|v| SubscriptionId::parse(v.as_str()).ok()) else { continue };
@@ -113,7 +94,8 @@ impl SubscriptionStore for DynamoSubscriptionStore {
     }
 
     async fn due(&self, now: Timestamp, limit: usize) -> Result<Vec<(TenantId, SubscriptionId)>, StoreError> {
-        query_due(&self.client, &self.table, DUE_PARTITION, now, limit, &self.requests)
+        self.table
+            .query_due(DUE_PARTITION, now, limit)
             .await?
             .into_iter()
             .map(|(tenant, id)| SubscriptionId::parse(id).map(|id| (tenant, id)).map_err(|e| StoreError::Corrupt(e.to_string())))

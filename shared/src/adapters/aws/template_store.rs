@@ -1,34 +1,20 @@
 //! Tenants' message templates on the data table (`{tenant}#templates`,
 //! one item per name).
 use async_trait::async_trait;
-use aws_sdk_dynamodb::Client;
 
-use super::sdk_client::SdkClient;
-use super::items::{get_item, s};
-use super::{describe, RequestCount};
-use crate::domain::TenantId;
-use crate::domain::StoreError;
+use super::items::{s, Item};
+use super::table::Table;
+use crate::domain::{StoreError, TenantId};
 use crate::subscriptions::TemplateStore;
 
 #[derive(Clone)]
 pub struct DynamoTemplateStore {
-    client: SdkClient<Client>,
-    table: String,
-    requests: RequestCount,
+    table: Table,
 }
 
 impl DynamoTemplateStore {
-    pub fn new(client: impl Into<SdkClient<Client>>, table: impl Into<String>) -> Self {
-        Self { client: client.into(), table: table.into(), requests: RequestCount::default() }
-    }
-
-    /// Counts its requests in `requests` (shared by the stores of one wiring).
-    pub fn counting(self, requests: &RequestCount) -> Self {
-        Self { requests: requests.clone(), ..self }
-    }
-
-    pub fn requests(&self) -> &RequestCount {
-        &self.requests
+    pub fn new(table: Table) -> Self {
+        Self { table }
     }
 }
 
@@ -39,21 +25,11 @@ fn partition(tenant: &TenantId) -> String {
 #[async_trait]
 impl TemplateStore for DynamoTemplateStore {
     async fn put_template(&self, tenant: &TenantId, name: &str, source: &str) -> Result<(), StoreError> {
-        self.requests.add(1);
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .item("pk", s(partition(tenant)))
-            .item("sk", s(name))
-            .item("source", s(source))
-            .send()
-            .await
-            .map_err(|e| StoreError::Unavailable(describe(&e)))?;
-        Ok(())
+        self.table.put_any(Item::from([("pk".into(), s(partition(tenant))), ("sk".into(), s(name)), ("source".into(), s(source))])).await
     }
 
     async fn get_template(&self, tenant: &TenantId, name: &str) -> Result<Option<String>, StoreError> {
-        let item = get_item(&self.client, &self.table, partition(tenant), name, &self.requests).await?;
+        let item = self.table.get_item(partition(tenant), name).await?;
         Ok(item.and_then(|i| i.get("source").and_then(|v| v.as_s().ok()).cloned()))
     }
 }

@@ -5,8 +5,7 @@ use async_trait::async_trait;
 
 use crate::bus::store::NewMessage;
 use crate::bus::{BusStore, ChannelKey, Seq, StoredMessage};
-use crate::domain::{TenantId, Timestamp};
-use crate::domain::StoreError;
+use crate::domain::{StoreError, TenantId, Timestamp};
 
 #[derive(Default)]
 struct ChannelLog {
@@ -35,12 +34,7 @@ impl EmbeddedBusStore {
 
 #[async_trait]
 impl BusStore for EmbeddedBusStore {
-    async fn append(
-        &self,
-        tenant: &TenantId,
-        channel: &ChannelKey,
-        message: NewMessage<'_>,
-    ) -> Result<Seq, StoreError> {
+    async fn append(&self, tenant: &TenantId, channel: &ChannelKey, message: NewMessage<'_>) -> Result<Seq, StoreError> {
         let mut channels = self.lock()?;
         let log = channels.entry((tenant.clone(), channel.clone())).or_default();
         let seq = match log.head {
@@ -75,14 +69,7 @@ impl BusStore for EmbeddedBusStore {
             .collect())
     }
 
-    async fn first_after(
-        &self,
-        tenant: &TenantId,
-        channel: &ChannelKey,
-        after: Seq,
-        now: Timestamp,
-        published_after: Option<Timestamp>,
-    ) -> Result<Option<StoredMessage>, StoreError> {
+    async fn first_after(&self, tenant: &TenantId, channel: &ChannelKey, after: Seq, now: Timestamp, published_after: Option<Timestamp>) -> Result<Option<StoredMessage>, StoreError> {
         let channels = self.lock()?;
         let Some(log) = channels.get(&(tenant.clone(), channel.clone())) else {
             return Ok(None);

@@ -4,8 +4,7 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 
 use crate::directory::{Company, DirectoryStore, User};
-use crate::domain::{CompanyId, GroupName, TenantId, UserId};
-use crate::domain::StoreError;
+use crate::domain::{CompanyId, GroupName, StoreError, TenantId, UserId};
 
 #[derive(Default)]
 struct Tenant {

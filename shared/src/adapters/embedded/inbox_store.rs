@@ -3,9 +3,8 @@ use std::sync::{Mutex, MutexGuard};
 
 use async_trait::async_trait;
 
-use crate::domain::{TenantId, UserId};
+use crate::domain::{StoreError, TenantId, UserId, WriteError};
 use crate::inbox::{InboxId, InboxItem, InboxStore};
-use crate::domain::{StoreError, WriteError};
 
 type Partitions = HashMap<(TenantId, UserId), BTreeMap<InboxId, InboxItem>>;
 

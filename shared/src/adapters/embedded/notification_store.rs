@@ -3,9 +3,8 @@ use std::sync::{Mutex, MutexGuard};
 
 use async_trait::async_trait;
 
-use crate::domain::{TenantId, Timestamp};
+use crate::domain::{StoreError, TenantId, Timestamp, WriteError};
 use crate::notifications::{Context, Delivery, DeliveryKey, Notification, NotificationId, NotificationStore, TypeKey};
-use crate::domain::{StoreError, WriteError};
 
 type Key = (TenantId, NotificationId);
 
@@ -73,14 +72,7 @@ impl NotificationStore for EmbeddedNotificationStore {
         Ok(bound.clone())
     }
 
-    async fn claim_idempotency_key(
-        &self,
-        tenant: &TenantId,
-        key: &str,
-        id: &NotificationId,
-        now: Timestamp,
-        expires: Timestamp,
-    ) -> Result<Option<NotificationId>, StoreError> {
+    async fn claim_idempotency_key(&self, tenant: &TenantId, key: &str, id: &NotificationId, now: Timestamp, expires: Timestamp) -> Result<Option<NotificationId>, StoreError> {
         let mut state = self.lock()?;
         let entry = (tenant.clone(), key.to_owned());
         match state.idempotency.get(&entry) {

@@ -4,9 +4,9 @@ use std::sync::{Mutex, MutexGuard};
 use async_trait::async_trait;
 use tokio::sync::Notify;
 
+use crate::domain::StoreError;
 use crate::notifications::{DeliveryKey, OutboxQueue};
 use crate::outbox::{QueueConsumer, Received};
-use crate::domain::StoreError;
 
 struct Message {
     id: u64,

@@ -3,8 +3,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use async_trait::async_trait;
 
-use crate::domain::{RecordId, ResourceName, TenantId, Timestamp};
-use crate::domain::{StoreError, WriteError};
+use crate::domain::{RecordId, ResourceName, StoreError, TenantId, Timestamp, WriteError};
 use crate::records::{Record, RecordStore, Resource};
 
 type ResourceKey = (TenantId, ResourceName);

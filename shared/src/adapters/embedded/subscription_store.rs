@@ -3,8 +3,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use async_trait::async_trait;
 
-use crate::domain::{SubscriptionId, TenantId, Timestamp};
-use crate::domain::{StoreError, WriteError};
+use crate::domain::{StoreError, SubscriptionId, TenantId, Timestamp, WriteError};
 use crate::subscriptions::{Subscriber, Subscription, SubscriptionStore};
 
 #[derive(Default)]

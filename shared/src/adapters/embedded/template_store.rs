@@ -3,8 +3,7 @@ use std::sync::Mutex;
 
 use async_trait::async_trait;
 
-use crate::domain::TenantId;
-use crate::domain::StoreError;
+use crate::domain::{StoreError, TenantId};
 use crate::subscriptions::TemplateStore;
 
 /// Tenants' templates in memory.

@@ -3,9 +3,8 @@ use std::sync::Mutex;
 
 use async_trait::async_trait;
 
-use crate::domain::TenantId;
+use crate::domain::{StoreError, TenantId};
 use crate::notifications::{NotificationType, TypeKey, TypeStore};
-use crate::domain::StoreError;
 
 /// Tenants' notification types in memory.
 #[derive(Default)]

@@ -1,0 +1,132 @@
+//! One DynamoDB table as the stores use it: the client they share, the
+//! table's name, and the requests sent (benchmarks count an operation's cost
+//! with it). Every read a store makes goes through here or through a
+//! conditional write of its own: `GetItem` and `Query` on designed keys,
+//! never a scan (docs/data-model.md).
+use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::Client;
+
+use super::items::{n, put_error, s, unavailable, Item};
+use super::sdk_client::SdkClient;
+use super::RequestCount;
+use crate::domain::{StoreError, TenantId, Timestamp, WriteError};
+
+/// The sparse index of what is due: notifications awaiting publication and
+/// scheduled subscriptions (`due_pk` = which, `due_sk` = when).
+pub const DUE_INDEX: &str = "due";
+
+/// When a put applies.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Expect {
+    /// Only if no item has its key: creates once.
+    Absent,
+    /// Only over the item stored at this `version`.
+    Version(u64),
+}
+
+impl Expect {
+    pub(crate) fn absent_or(version: Option<u64>) -> Self {
+        version.map_or(Self::Absent, Self::Version)
+    }
+}
+
+#[derive(Clone)]
+pub struct Table {
+    pub(crate) client: SdkClient<Client>,
+    pub(crate) name: String,
+    pub(crate) requests: RequestCount,
+}
+
+impl Table {
+    pub fn new(client: impl Into<SdkClient<Client>>, name: impl Into<String>) -> Self {
+        Self { client: client.into(), name: name.into(), requests: RequestCount::default() }
+    }
+
+    /// Counts its requests in `requests` (shared by the stores of one wiring).
+    pub fn counting(self, requests: &RequestCount) -> Self {
+        Self { requests: requests.clone(), ..self }
+    }
+
+    /// Requests sent so far.
+    pub fn requests(&self) -> RequestCount {
+        self.requests.clone()
+    }
+
+    /// Writes `item` if `expect` holds; a conflict if not.
+    pub(crate) async fn put(&self, item: Item, expect: Expect) -> Result<(), WriteError> {
+        self.requests.add(1);
+        let request = self.client.put_item().table_name(&self.name).set_item(Some(item));
+        let request = match expect {
+            Expect::Absent => request.condition_expression("attribute_not_exists(pk)"),
+            Expect::Version(v) => request.condition_expression("version = :v").expression_attribute_values(":v", n(v)),
+        };
+        request.send().await.map_err(put_error)?;
+        Ok(())
+    }
+
+    /// Writes `item` whatever is stored (a replace, last writer wins).
+    pub(crate) async fn put_any(&self, item: Item) -> Result<(), StoreError> {
+        self.requests.add(1);
+        self.client.put_item().table_name(&self.name).set_item(Some(item)).send().await.map_err(unavailable)?;
+        Ok(())
+    }
+
+    /// One item by its key, strongly consistent.
+    pub(crate) async fn get_item(&self, pk: String, sk: &str) -> Result<Option<Item>, StoreError> {
+        self.requests.add(1);
+        let out = self.client.get_item().table_name(&self.name).key("pk", s(pk)).key("sk", s(sk)).consistent_read(true).send().await.map_err(unavailable)?;
+        Ok(out.item)
+    }
+
+    /// Every item of one partition, following DynamoDB's pages.
+    pub(crate) async fn query_partition(&self, pk: AttributeValue) -> Result<Vec<Item>, StoreError> {
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            self.requests.add(1);
+            let out = self
+                .client
+                .query()
+                .table_name(&self.name)
+                .key_condition_expression("pk = :pk")
+                .expression_attribute_values(":pk", pk.clone())
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(unavailable)?;
+            items.extend(out.items.unwrap_or_default());
+            match out.last_evaluated_key {
+                Some(key) if !key.is_empty() => start = Some(key),
+                _ => return Ok(items),
+            }
+        }
+    }
+
+    /// Items of `partition` in the `due` index due at or before `now`,
+    /// oldest first: (tenant, id).
+    pub(crate) async fn query_due(&self, partition: &str, now: Timestamp, limit: usize) -> Result<Vec<(TenantId, String)>, StoreError> {
+        self.requests.add(1);
+        let out = self
+            .client
+            .query()
+            .table_name(&self.name)
+            .index_name(DUE_INDEX)
+            .key_condition_expression("due_pk = :p AND due_sk < :upper")
+            .expression_attribute_values(":p", s(partition))
+            .expression_attribute_values(":upper", s(format!("{:013}", now.as_millis().saturating_add(1).max(0))))
+            .limit(i32::try_from(limit).unwrap_or(100))
+            .send()
+            .await
+            .map_err(unavailable)?;
+        let mut due = Vec::new();
+        for item in out.items.unwrap_or_default() {
+            let key = item.get("due_sk").and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+            let mut parts = key.splitn(3, '#');
+            match (parts.next(), parts.next().and_then(|t| TenantId::parse(t).ok()), parts.next()) {
+                (Some(_), Some(tenant), Some(id)) => due.push((tenant, id.to_owned())),
+                _ => return Err(StoreError::Corrupt(format!("bad due index key {key}"))),
+            }
+        }
+        Ok(due)
+    }
+}

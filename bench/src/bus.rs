@@ -8,13 +8,14 @@
 //!   count (needs `AWS_ENDPOINT_URL`, e.g. moto server; skipped otherwise).
 //!
 //! Prints a report and writes `target/bench/bus.json`. See docs/benchmarks.md.
+mod setup;
+
 use std::time::{Duration, Instant};
 
 use clap::Parser;
 use herald::adapters::aws::tables;
 use herald::bus::channel::authorize_subscriptions;
 use herald::bus::ChannelGrants;
-use herald::config::Config;
 use herald::domain::{TenantId, UserId};
 use herald::wiring::{Aws, BusFunction, Wiring};
 use herald_tests::{admin_token, message, message_id, token_with, Gateway, GatewayOptions, Store, TokenSpec, DB};
@@ -126,15 +127,10 @@ async fn idle_cost(secs: u64) -> anyhow::Result<Option<(f64, usize)>> {
     }
     let sdk = herald::adapters::aws::load_config().await;
     let client = herald::adapters::aws::DynamoClient::new(&sdk);
-    let table = format!("bench-bus-{}", std::process::id());
-    tables::ensure_bus_table(&client, &table).await?;
-    // The bus function's own wiring, on that table.
-    let config = Config::from_lookup(|name| match name {
-        "HERALD_JWT_SECRET" => Some("bench-secret-0123456789abcdef".to_owned()),
-        "HERALD_BUS_TABLE" => Some(table.clone()),
-        "HERALD_BUS_WAIT_SECS" => Some(secs.to_string()),
-        _ => None,
-    })?;
+    // The bus function's own wiring, on a table of its own.
+    let mut config = setup::config(Some(format!("bench-bus-{}", std::process::id())))?;
+    config.bus.wait = Duration::from_secs(secs);
+    tables::ensure_bus_table(&client, &config.bus_table).await?;
     let wiring = Wiring::new(config, Aws, BusFunction);
     let adapters = wiring.adapters().await?;
     let count = adapters.dynamodb_requests.clone();

@@ -26,7 +26,7 @@ use herald::events;
 use herald::notifications::{Channel, RecipientSpec, SendRequest, TypeKey};
 use herald::outbox::{Email, MailError, Mailer};
 use herald::services::Services;
-use herald::wiring::{Aws, Backend, Embedded, Gateway, Wiring};
+use herald::wiring::{Aws, Backend, Embedded, LocalGateway, Wiring};
 use serde_json::json;
 use setup::config;
 
@@ -64,7 +64,7 @@ struct Parts {
 
 /// The services `wiring` builds, with a mailer that only counts, and
 /// `recipients` users in the group `everyone`.
-async fn parts<B: Backend>(wiring: Wiring<B, Gateway>, recipients: usize) -> anyhow::Result<Parts> {
+async fn parts<B: Backend>(wiring: Wiring<B, LocalGateway>, recipients: usize) -> anyhow::Result<Parts> {
     let mut adapters = wiring.adapters().await?;
     let tenant = TenantId::parse("bench")?;
     for i in 0..recipients {
@@ -89,8 +89,8 @@ async fn parts<B: Backend>(wiring: Wiring<B, Gateway>, recipients: usize) -> any
     Ok(Parts { tenant, services, requests })
 }
 
-fn embedded() -> anyhow::Result<Wiring<Embedded, Gateway>> {
-    Ok(Wiring::new(config(None)?, Embedded, Gateway))
+fn embedded() -> anyhow::Result<Wiring<Embedded, LocalGateway>> {
+    Ok(Wiring::new(config(None)?, Embedded, LocalGateway))
 }
 
 fn request(channel: Channel, n: usize) -> anyhow::Result<SendRequest> {
@@ -135,7 +135,7 @@ struct Costs {
 async fn dynamodb_costs(channel: Channel, recipients: usize) -> anyhow::Result<Costs> {
     // Tables (and the `{table}-outbox` queue) of their own for each channel.
     let tables = format!("bench-notifications-{}-{channel:?}", std::process::id()).to_lowercase();
-    let p = parts(Wiring::new(config(Some(tables))?, Aws, Gateway), recipients).await?;
+    let p = parts(Wiring::new(config(Some(tables))?, Aws, LocalGateway), recipients).await?;
     let before = p.requests.get();
     p.services.notifier.send(&p.tenant, request(channel, 0)?).await?;
     let published = p.requests.get();

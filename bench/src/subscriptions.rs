@@ -24,7 +24,7 @@ use herald::outbox::{Email, MailError, Mailer};
 use herald::records::{Acl, RecordReport, ResourceRequest};
 use herald::services::Services;
 use herald::subscriptions::{Caller, SubscriptionRequest};
-use herald::wiring::{Aws, Backend, Embedded, Gateway, Wiring};
+use herald::wiring::{Aws, Backend, Embedded, LocalGateway, Wiring};
 use serde_json::json;
 use setup::config;
 
@@ -88,7 +88,7 @@ fn report(id: usize, priority: usize, public: bool) -> RecordReport {
 /// Users, the resource, `records` records, then `due` immediate
 /// subscriptions plus `idle` weekly ones (not due), then `changed` records
 /// changed; the clock is moved past the first check time.
-async fn world<B: Backend>(wiring: Wiring<B, Gateway>, users: usize, due: usize, idle: usize, records: usize, changed: usize) -> anyhow::Result<World> {
+async fn world<B: Backend>(wiring: Wiring<B, LocalGateway>, users: usize, due: usize, idle: usize, records: usize, changed: usize) -> anyhow::Result<World> {
     let clock = Arc::new(ManualClock::new());
     let wiring = wiring.with_clock(clock.clone());
     let mut adapters = wiring.adapters().await?;
@@ -128,7 +128,7 @@ async fn embedded_run(args: &Args) -> anyhow::Result<serde_json::Value> {
     let subscriptions = args.users * args.per_user;
     let changed = ((args.records as f64) * args.changed_percent / 100.0).round() as usize;
     eprintln!("embedded: {subscriptions} subscriptions, {} records, {changed} changed…", args.records);
-    let w = world(Wiring::new(config(None)?, Embedded, Gateway), args.users, subscriptions, 0, args.records, changed).await?;
+    let w = world(Wiring::new(config(None)?, Embedded, LocalGateway), args.users, subscriptions, 0, args.records, changed).await?;
     let (rss_before, _) = memory_mib();
     let start = Instant::now();
     let report = w.services.checker.run().await?;
@@ -146,7 +146,7 @@ async fn embedded_run(args: &Args) -> anyhow::Result<serde_json::Value> {
 /// DynamoDB requests of one check at one size.
 async fn dynamodb_run(due: usize, idle: usize, records: usize, changed: usize) -> anyhow::Result<serde_json::Value> {
     let tables = format!("bench-subscriptions-{}-{records}", std::process::id());
-    let w = world(Wiring::new(config(Some(tables))?, Aws, Gateway), 50, due, idle, records, changed).await?;
+    let w = world(Wiring::new(config(Some(tables))?, Aws, LocalGateway), 50, due, idle, records, changed).await?;
     let before = w.requests.get();
     let report = w.services.checker.run().await?;
     let requests = w.requests.get() - before;

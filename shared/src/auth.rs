@@ -12,7 +12,8 @@ use crate::domain::{TenantId, UserId};
 
 pub const ADMIN_ROLE: &str = "admin";
 pub const SESSION_COOKIE: &str = "tryton_session";
-/// Shortest HS256 secret Herald accepts (`HERALD_JWT_SECRET`).
+/// Shortest HS256 secret Herald accepts (`HERALD_JWT_SECRET`; config.rs's
+/// message says 16 too).
 pub const MIN_SECRET_BYTES: usize = 16;
 /// Longest credential accepted, so a huge header costs nothing to refuse.
 const MAX_CREDENTIAL_LEN: usize = 8192;

@@ -3,6 +3,7 @@
 use std::fmt;
 use std::time::Duration;
 
+use crate::auth::MIN_SECRET_BYTES;
 use crate::bus::BusSettings;
 use crate::domain::EmailAddress;
 use crate::subscriptions::EmailFormat;
@@ -77,7 +78,7 @@ impl Config {
         let defaults = BusSettings::default();
         let secret = lookup("HERALD_JWT_SECRET").filter(|s| !s.is_empty());
         if let Some(s) = &secret {
-            if s.len() < 16 {
+            if s.len() < MIN_SECRET_BYTES {
                 return Err(ConfigError::Invalid {
                     name: "HERALD_JWT_SECRET",
                     expected: "at least 16 bytes",

@@ -116,15 +116,22 @@ pub async fn drain_outbox(services: &Services) -> Result<DrainReport, StoreError
         if batch.is_empty() {
             break;
         }
+        // Tell the queue about every message, then about the first failure:
+        // one that cannot be deleted must not keep its siblings in flight.
+        let mut failed = None;
         for (handle, handled) in deliver(&services.outbox, batch.into_iter().map(|m| (m.handle, m.body))).await {
             report.handled += 1;
-            match handled {
-                Handled::Done => queue.delete(&handle).await?,
+            let answered = match handled {
+                Handled::Done => queue.delete(&handle).await,
                 Handled::Retry => {
                     report.retried += 1;
-                    queue.release(&handle).await?;
+                    queue.release(&handle).await
                 }
-            }
+            };
+            failed = failed.or(answered.err());
+        }
+        if let Some(error) = failed {
+            return Err(error);
         }
     }
     Ok(report)

@@ -24,8 +24,8 @@ pub struct Services {
     pub inbox: Inbox,
     pub outbox: Outbox,
     /// Where `herald-local` pulls outbox messages from (Lambda gets them
-    /// from its SQS event source instead); see `events::drain_outbox`.
-    pub outbox_consumer: Arc<dyn QueueConsumer>,
+    /// from its SQS event source instead): `events::drain_outbox` only.
+    pub(crate) outbox_consumer: Arc<dyn QueueConsumer>,
     pub records: Records,
     pub subscriptions: Subscriptions,
     pub templates: Templates,

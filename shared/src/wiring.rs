@@ -27,7 +27,7 @@ use crate::directory::{Directory, DirectoryStore};
 use crate::domain::{Clock, StoreError, SystemClock};
 use crate::inbox::{Inbox, InboxStore};
 use crate::notifications::{NotificationStore, Notifier, NotifierSettings, OutboxQueue, TypeStore, Types};
-use crate::outbox::{Mailer, Outbox, OutboxSettings, QueueConsumer};
+use crate::outbox::{Mailer, Outbox, OutboxSettings, QueueConsumer, DELIVERY_LEASE};
 use crate::records::{RecordStore, Records};
 use crate::services::Services;
 use crate::subscriptions::{Checker, CheckerSettings, SubscriptionStore, Subscriptions, TemplateStore, Templates};
@@ -168,7 +168,7 @@ impl Backend for Aws {
 /// `HERALD_OUTBOX_QUEUE_URL` names one, the `{data table}-outbox` queue with
 /// its dead-letter queue (in AWS, template.yaml creates them).
 #[derive(Debug, Clone, Copy)]
-pub struct Gateway;
+pub struct LocalGateway;
 
 /// The `bus` function: long polls. It neither queues deliveries nor mails.
 #[derive(Debug, Clone, Copy)]
@@ -212,7 +212,7 @@ fn configured_queue(aws: &AwsSetup) -> Result<Arc<dyn OutboxQueue>, StartError> 
     Ok(Arc::new(SqsQueue::new(SdkClient::<aws_sdk_sqs::Client>::deferred(&aws.sdk), url)))
 }
 
-impl Role for Gateway {
+impl Role for LocalGateway {
     fn embedded_outbox(&self, config: &Config) -> OutboxPorts {
         let queue = embedded_queue(config);
         OutboxPorts { queue: queue.clone(), consumer: queue, mailer: file_mailer(config) }
@@ -302,10 +302,6 @@ impl<B: Backend, R: Role> Wiring<B, R> {
         Self { clock, ..self }
     }
 
-    pub fn config(&self) -> &Config {
-        &self.config
-    }
-
     /// The ports, to use as they are ([`Wiring::build`]) or to replace some
     /// of first ([`Wiring::services`]).
     pub async fn adapters(&self) -> Result<Adapters, StartError> {
@@ -330,7 +326,7 @@ impl<B: Backend, R: Role> Wiring<B, R> {
         let outbox_settings = OutboxSettings {
             sender: config.email_from.clone(),
             max_attempts: config.outbox_max_attempts,
-            lease: Duration::from_secs(60),
+            lease: DELIVERY_LEASE,
             retention: Duration::from_secs(30 * 86_400),
         };
         let checker_settings = CheckerSettings { system_name: config.system_name.clone(), email_format: config.email_format, ..CheckerSettings::default() };

@@ -11,7 +11,7 @@ use herald::events::{self, DrainReport, RunReport};
 use herald::http::extract::{Admin, JsonBody};
 use herald::http::ApiError;
 use herald::services::Services;
-use herald::wiring::{Aws, Embedded, Gateway, Wiring};
+use herald::wiring::{Aws, Embedded, LocalGateway, Wiring};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -46,9 +46,9 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let mail_dir = config.mail_dir.clone();
     let clock = Arc::new(ManualClock::new());
     let services = if args.aws {
-        Wiring::new(config, Aws, Gateway).with_clock(clock.clone()).build().await?
+        Wiring::new(config, Aws, LocalGateway).with_clock(clock.clone()).build().await?
     } else {
-        Wiring::new(config, Embedded, Gateway).with_clock(clock.clone()).build().await?
+        Wiring::new(config, Embedded, LocalGateway).with_clock(clock.clone()).build().await?
     };
 
     let local = Local { services: services.clone(), clock, draining: Arc::default() };

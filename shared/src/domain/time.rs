@@ -8,6 +8,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 pub struct Timestamp(i64);
 
 impl Timestamp {
+    /// The latest time Herald takes, 9999-12-31T23:59:59.999Z (RFC 3339
+    /// has four-digit years).
+    pub const MAX_MILLIS: i64 = 253_402_300_799_999;
+
     pub const fn from_millis(ms: i64) -> Self {
         Self(ms)
     }

@@ -7,7 +7,7 @@
 use std::future::Future;
 use std::marker::PhantomData;
 
-use axum::extract::{FromRef, FromRequest, FromRequestParts, RawPathParams, Request};
+use axum::extract::{FromRef, FromRequest, FromRequestParts, Path, Request};
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
@@ -20,19 +20,21 @@ use crate::inbox::InboxId;
 use crate::notifications::TypeKey;
 use crate::services::Services;
 
-/// Largest request body accepted by any route.
-pub const MAX_BODY_BYTES: usize = 64 * 1024;
+/// Largest request body any route accepts (a typed notification's own
+/// body is smaller: `notifications::model::MAX_BODY_BYTES`).
+pub const MAX_REQUEST_BYTES: usize = 64 * 1024;
 
-/// The path's parameters (percent-decoded); axum's own 400 when one is not
-/// UTF-8.
-async fn path_params<S: Send + Sync>(parts: &mut Parts, state: &S) -> Result<RawPathParams, Response> {
-    RawPathParams::from_request_parts(parts, state).await.map_err(IntoResponse::into_response)
+/// The path's parameters (percent-decoded), in order; axum's own 400 when
+/// one is not UTF-8.
+async fn path_params<S: Send + Sync>(parts: &mut Parts, state: &S) -> Result<Vec<(String, String)>, Response> {
+    let Path(params) = Path::<Vec<(String, String)>>::from_request_parts(parts, state).await.map_err(IntoResponse::into_response)?;
+    Ok(params)
 }
 
 /// An authenticated caller whose token allows the path's tenant (`{db}`),
 /// and who meets `R` ([`SignedIn`], [`AdminTenant`], [`ActiveUser`]).
 #[derive(Debug, Clone)]
-pub struct Caller<R> {
+pub struct Authorized<R> {
     pub tenant: TenantId,
     pub principal: Principal,
     meets: PhantomData<R>,
@@ -75,13 +77,13 @@ impl Requirement for InDirectory {
 }
 
 /// The signed-in user of the path's tenant.
-pub type SignedIn = Caller<AnyUser>;
+pub type SignedIn = Authorized<AnyUser>;
 /// An admin of the path's tenant.
-pub type AdminTenant = Caller<AdminRole>;
+pub type AdminTenant = Authorized<AdminRole>;
 /// The signed-in user, an active user of the tenant's directory.
-pub type ActiveUser = Caller<InDirectory>;
+pub type ActiveUser = Authorized<InDirectory>;
 
-impl<S, R> FromRequestParts<S> for Caller<R>
+impl<S, R> FromRequestParts<S> for Authorized<R>
 where
     Services: FromRef<S>,
     S: Send + Sync,
@@ -93,7 +95,7 @@ where
         let params = path_params(parts, state).await?;
         let services = Services::from_ref(state);
         let principal = services.auth.authenticate(&parts.headers).map_err(ApiError::from)?;
-        let db = params.iter().find(|(name, _)| *name == "db").map(|(_, value)| value).unwrap_or_default();
+        let db = params.iter().find(|(name, _)| name == "db").map_or("", |(_, value)| value.as_str());
         let tenant = TenantId::parse(db).map_err(ApiError::bad_request)?;
         principal.require_tenant(&tenant).map_err(ApiError::from)?;
         R::check(&services, &tenant, &principal).await?;
@@ -181,8 +183,8 @@ impl<S: Send + Sync, T: FromParam> FromRequestParts<S> for Id<T> {
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
         let params = path_params(parts, state).await?;
-        let last = params.iter().last().map(|(_, value)| value).unwrap_or_default();
-        Ok(Self(T::from_param(last).map_err(IntoResponse::into_response)?))
+        let last = params.last().map_or("", |(_, value)| value.as_str());
+        Ok(Self(T::from_param(last)?))
     }
 }
 
@@ -195,7 +197,7 @@ impl<S: Send + Sync, A: FromParam, B: FromParam> FromRequestParts<S> for Ids<A, 
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
         let params = path_params(parts, state).await?;
-        let values: Vec<&str> = params.iter().map(|(_, value)| value).collect();
+        let values: Vec<&str> = params.iter().map(|(_, value)| value.as_str()).collect();
         let [.., a, b] = values.as_slice() else {
             return Err(ApiError::NotFound("no such route".into()).into_response());
         };
@@ -205,9 +207,9 @@ impl<S: Send + Sync, A: FromParam, B: FromParam> FromRequestParts<S> for Ids<A, 
 
 /// The body as a JSON object, or `None` for an empty (or blank) one.
 async fn json_object(request: Request) -> Result<Option<Map<String, Value>>, ApiError> {
-    let bytes = axum::body::to_bytes(request.into_body(), MAX_BODY_BYTES)
+    let bytes = axum::body::to_bytes(request.into_body(), MAX_REQUEST_BYTES)
         .await
-        .map_err(|_| ApiError::BadRequest(format!("the body exceeds {MAX_BODY_BYTES} bytes")))?;
+        .map_err(|_| ApiError::BadRequest(format!("the body exceeds {MAX_REQUEST_BYTES} bytes")))?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(None);
     }
@@ -223,7 +225,7 @@ fn parse<T: DeserializeOwned>(object: Map<String, Value>) -> Result<T, ApiError>
     serde_json::from_value(Value::Object(object)).map_err(|e| ApiError::bad_request(format_args!("invalid request: {e}")))
 }
 
-/// A JSON object body of at most [`MAX_BODY_BYTES`], as a `T`.
+/// A JSON object body of at most [`MAX_REQUEST_BYTES`], as a `T`.
 #[derive(Debug, Clone)]
 pub struct JsonBody<T>(pub T);
 

@@ -14,7 +14,7 @@ use super::extract::{ActiveUser, Id, OptionalJsonBody};
 use super::ApiError;
 use crate::auth::Principal;
 use crate::domain::Timestamp;
-use crate::inbox::service::MAX_LIMIT;
+use crate::inbox::service::{DEFAULT_LIMIT, MAX_LIMIT};
 use crate::inbox::{inbox_json, InboxFilter, InboxId, ReadState};
 use crate::notifications::{Channel, TypeKey};
 use crate::services::Services;
@@ -29,17 +29,18 @@ pub fn routes(services: Services) -> Router {
         .with_state(services)
 }
 
-const MAX_QUERY_BYTES: usize = 2048;
+/// Longest query string of `GET /{db}/inbox`.
+const MAX_INBOX_QUERY_BYTES: usize = 2048;
 
 async fn list(State(services): State<Services>, ActiveUser { tenant, principal: Principal { user, .. }, .. }: ActiveUser, RawQuery(query): RawQuery) -> Result<Json<Value>, ApiError> {
     let query = query.unwrap_or_default();
-    if query.len() > MAX_QUERY_BYTES {
-        return Err(ApiError::BadRequest(format!("the query string exceeds {MAX_QUERY_BYTES} bytes")));
+    if query.len() > MAX_INBOX_QUERY_BYTES {
+        return Err(ApiError::BadRequest(format!("the query string exceeds {MAX_INBOX_QUERY_BYTES} bytes")));
     }
     let pairs: Vec<(String, String)> = serde_urlencoded::from_str(&query).map_err(ApiError::bad_request)?;
     let mut filter = InboxFilter::default();
     let mut cursor = None;
-    let mut limit = 50;
+    let mut limit = DEFAULT_LIMIT;
     for (name, value) in pairs {
         match name.as_str() {
             "state" => {

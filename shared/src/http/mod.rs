@@ -47,7 +47,8 @@ fn notify_routes(services: Services) -> Router {
     notify::routes(services.clone()).merge(notifications::routes(services))
 }
 
-/// The api function's router: directory, types, inbox, resources and records.
+/// The api function's router: directory, types, inbox, resources and
+/// records, subscriptions, templates.
 pub fn api_function(services: Services) -> Router {
     with_json_fallbacks(api_routes(services))
 }

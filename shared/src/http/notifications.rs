@@ -52,7 +52,7 @@ fn time(field: &str, value: Option<Value>) -> Result<Option<Timestamp>, ApiError
             .ok_or_else(|| ApiError::BadRequest(format!("{field} must be an RFC 3339 date-time or milliseconds since the epoch"))),
         Some(Value::Number(ms)) => ms
             .as_i64()
-            .filter(|ms| (0..=253_402_300_799_999).contains(ms))
+            .filter(|ms| (0..=Timestamp::MAX_MILLIS).contains(ms))
             .map(|ms| Some(Timestamp::from_millis(ms)))
             .ok_or_else(|| ApiError::BadRequest(format!("{field} is out of range"))),
         Some(_) => Err(ApiError::BadRequest(format!("{field} must be an RFC 3339 date-time or milliseconds since the epoch"))),

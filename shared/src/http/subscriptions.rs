@@ -64,9 +64,12 @@ fn parse_subscriber(text: &str) -> Result<Subscriber, ApiError> {
     })
 }
 
+/// Longest query string of `GET /{db}/subscriptions`.
+const MAX_SUBSCRIPTIONS_QUERY_BYTES: usize = 1024;
+
 async fn list(State(services): State<Services>, caller: SignedIn, RawQuery(query): RawQuery) -> Result<Json<Value>, ApiError> {
     let query = query.unwrap_or_default();
-    if query.len() > 1024 {
+    if query.len() > MAX_SUBSCRIPTIONS_QUERY_BYTES {
         return Err(ApiError::bad_request("the query string is too long"));
     }
     let mut subscriber = None;

@@ -14,6 +14,8 @@ const PAGE: usize = 100;
 /// Items examined by one list call before it answers with a cursor.
 const MAX_EXAMINED: usize = 1000;
 pub const MAX_LIMIT: usize = 100;
+/// Items a list answers when the caller names no limit.
+pub const DEFAULT_LIMIT: usize = 50;
 pub const MAX_POSTPONE_DAYS: u32 = 365;
 /// A postpone without a number of days moves the item a week on.
 pub const DEFAULT_POSTPONE_DAYS: u32 = 7;

@@ -8,4 +8,4 @@ pub mod service;
 
 pub use mailer::{Email, MailError, Mailer};
 pub use queue_consumer::{QueueConsumer, Received};
-pub use service::{Handled, Outbox, OutboxSettings};
+pub use service::{Handled, Outbox, OutboxSettings, DELIVERY_LEASE};

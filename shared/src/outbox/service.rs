@@ -18,6 +18,10 @@ use crate::domain::{Clock, EmailAddress, StoreError, WriteError};
 use crate::inbox::{inbox_json, Inbox, InboxId, InboxItem};
 use crate::notifications::{Channel, Delivery, DeliveryKey, DeliveryStatus, Notification, NotificationStatus, NotificationStore, Recipient};
 
+/// How long one run owns a delivery it is sending; the queue hides a
+/// received message as long (SQS's visibility timeout).
+pub const DELIVERY_LEASE: Duration = Duration::from_secs(60);
+
 #[derive(Debug, Clone)]
 pub struct OutboxSettings {
     pub sender: EmailAddress,

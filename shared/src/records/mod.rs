@@ -4,5 +4,5 @@ pub mod service;
 pub mod store;
 
 pub use model::{Acl, NotifyField, Record, Resource};
-pub use service::{check_subject, Change, RecordError, RecordReport, Records, ResourceRequest};
+pub use service::{Change, RecordError, RecordReport, Records, ResourceRequest};
 pub use store::RecordStore;

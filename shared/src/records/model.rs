@@ -8,6 +8,11 @@ use crate::domain::{CompanyId, GroupName, RecordId, ResourceName, Timestamp, Use
 /// Longest title, subject template or URL of a resource.
 pub const MAX_RESOURCE_TEXT_BYTES: usize = 1024;
 pub const MAX_NOTIFY_FIELDS: usize = 32;
+/// Longest name and label of a notify field.
+pub const MAX_NOTIFY_FIELD_NAME_BYTES: usize = 64;
+pub const MAX_NOTIFY_FIELD_LABEL_BYTES: usize = 256;
+/// Longest prefix of a resource's message templates (`notify`).
+pub const MAX_NOTIFY_TEMPLATE_BYTES: usize = 64;
 pub const MAX_FIELDS_BYTES: usize = 16 * 1024;
 pub const MAX_ACL_ENTRIES: usize = 64;
 

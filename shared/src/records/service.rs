@@ -7,7 +7,10 @@ use std::sync::Arc;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::model::{Acl, NotifyField, Record, Resource, MAX_ACL_ENTRIES, MAX_FIELDS_BYTES, MAX_NOTIFY_FIELDS, MAX_RESOURCE_TEXT_BYTES};
+use super::model::{
+    Acl, NotifyField, Record, Resource, MAX_ACL_ENTRIES, MAX_FIELDS_BYTES, MAX_NOTIFY_FIELDS, MAX_NOTIFY_FIELD_LABEL_BYTES, MAX_NOTIFY_FIELD_NAME_BYTES,
+    MAX_NOTIFY_TEMPLATE_BYTES, MAX_RESOURCE_TEXT_BYTES,
+};
 use super::store::RecordStore;
 use crate::domain::{Clock, RecordId, ResourceName, StoreError, TenantId, Timestamp, WriteError};
 
@@ -61,7 +64,7 @@ pub struct ResourceRequest {
 }
 
 /// A subject template may use `{system}` and `{resource}`, nothing else.
-pub fn check_subject(template: &str) -> Result<(), String> {
+fn check_subject(template: &str) -> Result<(), String> {
     let mut rest = template;
     while let Some(open) = rest.find('{') {
         let after = &rest[open + 1..];
@@ -93,12 +96,12 @@ impl ResourceRequest {
             return Err(RecordError::Invalid(format!("at most {MAX_NOTIFY_FIELDS} notify_fields")));
         }
         for field in &self.notify_fields {
-            if field.name.is_empty() || field.name.len() > 64 || field.label.len() > 256 {
+            if field.name.is_empty() || field.name.len() > MAX_NOTIFY_FIELD_NAME_BYTES || field.label.len() > MAX_NOTIFY_FIELD_LABEL_BYTES {
                 return invalid("a notify field has a name of 1 to 64 bytes and a label of at most 256");
             }
         }
         let prefix = self.notify_template.unwrap_or_else(|| "notify".to_owned());
-        if prefix.is_empty() || prefix.len() > 64 || !prefix.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') {
+        if prefix.is_empty() || prefix.len() > MAX_NOTIFY_TEMPLATE_BYTES || !prefix.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') {
             return invalid("notify_template is 1 to 64 characters of a-z, 0-9 and '_'");
         }
         if let Some(subject) = &self.notify_subject {

@@ -22,7 +22,7 @@ use herald::notifications::{
 };
 use herald::outbox::{Email, MailError, Mailer};
 use herald::services::Services;
-use herald::wiring::{Adapters, Aws, Backend, Embedded, Gateway, Wiring};
+use herald::wiring::{Adapters, Aws, Backend, Embedded, LocalGateway, Wiring};
 
 const MAX_ATTEMPTS: u32 = 3;
 
@@ -138,7 +138,7 @@ fn config(tables: Option<&str>) -> Config {
 
 async fn embedded() -> Harness {
     let clock = Arc::new(ManualClock::new());
-    let wiring = Wiring::new(config(None), Embedded, Gateway).with_clock(clock.clone());
+    let wiring = Wiring::new(config(None), Embedded, LocalGateway).with_clock(clock.clone());
     let mut adapters = wiring.adapters().await.unwrap();
     // The test's own queue, to count its dead letters.
     let queue = Arc::new(EmbeddedQueue::new(MAX_ATTEMPTS));
@@ -149,7 +149,7 @@ async fn embedded() -> Harness {
 async fn moto() -> Harness {
     let table = common::fresh_name("outbox");
     let clock = Arc::new(ManualClock::new());
-    let wiring = Wiring::new(config(Some(&table)), Aws, Gateway).with_clock(clock.clone());
+    let wiring = Wiring::new(config(Some(&table)), Aws, LocalGateway).with_clock(clock.clone());
     // Creates the tables, and the `{table}-outbox` queue with its DLQ.
     let adapters = wiring.adapters().await.unwrap();
     let sqs = aws_sdk_sqs::Client::new(&herald::adapters::aws::load_config().await);
@@ -161,7 +161,7 @@ fn address(s: &str) -> EmailAddress {
     EmailAddress::parse(s).unwrap()
 }
 
-async fn harness<B: Backend>(wiring: &Wiring<B, Gateway>, clock: Arc<ManualClock>, mut adapters: Adapters, dead_letters: DeadLetters) -> Harness {
+async fn harness<B: Backend>(wiring: &Wiring<B, LocalGateway>, clock: Arc<ManualClock>, mut adapters: Adapters, dead_letters: DeadLetters) -> Harness {
     let tenant = TenantId::parse("demo").unwrap();
     for (id, contacts) in [("1", vec!["one@a.example", "one@b.example"]), ("2", vec!["two@a.example"]), ("3", vec![])] {
         let user = User {

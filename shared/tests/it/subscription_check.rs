@@ -18,7 +18,7 @@ use herald::outbox::{Email, MailError, Mailer};
 use herald::records::{Acl, Record, RecordReport, RecordStore, Resource, ResourceRequest};
 use herald::services::Services;
 use herald::subscriptions::{Caller, Subscriber, Subscription, SubscriptionRequest, SubscriptionStore};
-use herald::wiring::{Adapters, Aws, Backend, Embedded, Gateway, Wiring};
+use herald::wiring::{Adapters, Aws, Backend, Embedded, LocalGateway, Wiring};
 use serde_json::json;
 
 #[derive(Default)]
@@ -132,17 +132,17 @@ async fn harness(moto: bool) -> Harness {
     let clock = Arc::new(ManualClock::new());
     if moto {
         let table = common::fresh_name("check");
-        let wiring = Wiring::new(config(Some(&table)), Aws, Gateway).with_clock(clock.clone());
+        let wiring = Wiring::new(config(Some(&table)), Aws, LocalGateway).with_clock(clock.clone());
         let adapters = wiring.adapters().await.unwrap();
         with_adapters(&wiring, clock, adapters).await
     } else {
-        let wiring = Wiring::new(config(None), Embedded, Gateway).with_clock(clock.clone());
+        let wiring = Wiring::new(config(None), Embedded, LocalGateway).with_clock(clock.clone());
         let adapters = wiring.adapters().await.unwrap();
         with_adapters(&wiring, clock, adapters).await
     }
 }
 
-async fn with_adapters<B: Backend>(wiring: &Wiring<B, Gateway>, clock: Arc<ManualClock>, mut adapters: Adapters) -> Harness {
+async fn with_adapters<B: Backend>(wiring: &Wiring<B, LocalGateway>, clock: Arc<ManualClock>, mut adapters: Adapters) -> Harness {
     let mailer = Arc::new(RecordingMailer::default());
     let crash = Arc::new(CrashBeforeFinish { inner: adapters.subscriptions.clone(), armed: AtomicBool::new(false) });
     let slow_writer = Arc::new(SlowWriterDuringRead { inner: adapters.records.clone(), clock: clock.clone(), armed: AtomicBool::new(false) });

@@ -7,7 +7,7 @@ use herald::config::Config;
 use herald::domain::ManualClock;
 use herald::events;
 use herald::services::Services;
-use herald::wiring::{Embedded, Gateway, Wiring};
+use herald::wiring::{Embedded, LocalGateway, Wiring};
 use http_body_util::BodyExt;
 use serde_json::Value;
 use tower::ServiceExt;
@@ -21,7 +21,7 @@ async fn services() -> Services {
         _ => None,
     })
     .expect("config");
-    Wiring::new(config, Embedded, Gateway).with_clock(Arc::new(ManualClock::new())).build().await.expect("services")
+    Wiring::new(config, Embedded, LocalGateway).with_clock(Arc::new(ManualClock::new())).build().await.expect("services")
 }
 
 fn event(name: &str) -> lambda_http::Request {
@@ -74,7 +74,7 @@ async fn notification_fixtures_through_check_outbox_and_inbox() {
 
     let clock = Arc::new(ManualClock::new());
     let config = Config::from_lookup(|name| (name == "HERALD_JWT_SECRET").then(|| FIXTURE_SECRET.into())).expect("config");
-    let services = Wiring::new(config, Embedded, Gateway).with_clock(clock.clone()).build().await.expect("services");
+    let services = Wiring::new(config, Embedded, LocalGateway).with_clock(clock.clone()).build().await.expect("services");
     let user: herald::directory::UserRequest = serde_json::from_value(serde_json::json!({
         "login": "eve", "email": null, "active": true, "groups": [], "companies": [], "follower": null,
         "account_type": null, "locale": null, "timezone": null, "contacts": []

@@ -13,7 +13,7 @@ use herald::domain::{Clock, ManualClock, StoreError, TenantId, UserId};
 use herald::events;
 use herald::notifications::{DeliveryStatus, NotifyError, SendRequest};
 use herald::services::Services;
-use herald::wiring::{ApiFunction, Aws, BusFunction, CheckFunction, Gateway, NotifyFunction, OutboxFunction, Role, Wiring};
+use herald::wiring::{ApiFunction, Aws, BusFunction, CheckFunction, LocalGateway, NotifyFunction, OutboxFunction, Role, Wiring};
 use herald_tests::{aws_config, fresh_table, mail_domain, verify_sender, EMAIL_FROM};
 use serde_json::{json, Value};
 
@@ -59,7 +59,7 @@ async fn each_function_wires_what_it_uses() {
     let table = fresh_table();
     let clock = Arc::new(ManualClock::new());
     // What template.yaml creates in AWS: the tables, the queue and its DLQ.
-    function(&config(&table, None), &clock, Gateway).await;
+    function(&config(&table, None), &clock, LocalGateway).await;
     let sqs = aws_sdk_sqs::Client::new(&aws_config().await);
     let queue_url = sqs.get_queue_url().queue_name(format!("{table}-data-outbox")).send().await.expect("queue").queue_url.expect("url");
     let config = config(&table, Some(&queue_url));

@@ -7,11 +7,10 @@ use aws_sdk_sqs::Client;
 
 use crate::domain::StoreError;
 use crate::notifications::{DeliveryKey, OutboxQueue};
-use crate::outbox::{QueueConsumer, Received};
+use crate::outbox::{QueueConsumer, Received, DELIVERY_LEASE};
+
 use super::sdk_client::SdkClient;
 
-/// How long a received message stays hidden: the outbox lease.
-pub const VISIBILITY_TIMEOUT_SECS: i32 = 60;
 
 #[derive(Clone)]
 pub struct SqsQueue {
@@ -48,7 +47,7 @@ pub async fn ensure_outbox_queue(client: &Client, name: &str, max_receives: u32)
     let queue = client
         .create_queue()
         .queue_name(name)
-        .attributes(QueueAttributeName::VisibilityTimeout, VISIBILITY_TIMEOUT_SECS.to_string())
+        .attributes(QueueAttributeName::VisibilityTimeout, DELIVERY_LEASE.as_secs().to_string())
         .attributes(QueueAttributeName::RedrivePolicy, redrive)
         .send()
         .await

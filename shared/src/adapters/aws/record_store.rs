@@ -4,8 +4,8 @@
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 
-use super::items::{built, document, n, parse_doc, s, unavailable, DOC_SK};
-use super::table::Table;
+use super::items::{built, document, parse_doc, s, unavailable, DOC_SK};
+use super::table::{Expect, Table};
 use crate::domain::{RecordId, ResourceName, StoreError, TenantId, Timestamp, WriteError};
 use crate::records::{Record, RecordStore, Resource};
 
@@ -63,12 +63,9 @@ impl RecordStore for DynamoRecordStore {
         let expires = Timestamp::from_millis(record.modified_on.as_millis() + CHANGE_LOG_DAYS * 86_400_000);
         let sk = format!("{}#{}#{:020}", ms(record.modified_on), record.id, record.version);
         let entry = document(changes_pk(tenant, &record.resource), sk, record, record.version, Some(expires))?;
-        let mut record_put = Put::builder().set_item(Some(main)).table_name(&self.table.name);
-        record_put = match expected {
-            None => record_put.condition_expression("attribute_not_exists(pk)"),
-            Some(v) => record_put.condition_expression("version = :v").expression_attribute_values(":v", n(v)),
-        };
-        let record_put = built(record_put.build())?;
+        let expect = Expect::absent_or(expected);
+        let record_put = Put::builder().set_item(Some(main)).table_name(&self.table.name).condition_expression(expect.condition());
+        let record_put = built(record_put.set_expression_attribute_values(expect.values()).build())?;
         let entry_put = built(Put::builder().set_item(Some(entry)).table_name(&self.table.name).build())?;
         self.table.requests.add(1);
         let written = self

@@ -4,8 +4,8 @@
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem};
 
-use super::items::{built, document, due_keys, n, parse_doc, s, unavailable, Item, DOC_SK};
-use super::table::Table;
+use super::items::{built, document, due_keys, parse_doc, s, unavailable, Item, DOC_SK};
+use super::table::{Expect, Table};
 use crate::domain::{StoreError, SubscriptionId, TenantId, Timestamp, WriteError};
 use crate::subscriptions::{Subscriber, Subscription, SubscriptionStore};
 
@@ -47,11 +47,9 @@ impl SubscriptionStore for DynamoSubscriptionStore {
         if let Some(at) = subscription.due_index_at() {
             due_keys(&mut item, DUE_PARTITION, at, tenant, id.as_str());
         }
-        let main = Put::builder().table_name(&self.table.name).set_item(Some(item));
-        let main = match expected {
-            None => main.condition_expression("attribute_not_exists(pk)"),
-            Some(v) => main.condition_expression("version = :v").expression_attribute_values(":v", n(v)),
-        };
+        let expect = Expect::absent_or(expected);
+        let main = Put::builder().table_name(&self.table.name).set_item(Some(item)).condition_expression(expect.condition());
+        let main = main.set_expression_attribute_values(expect.values());
         let entry = Item::from([("pk".into(), s(list_pk(tenant, &subscription.subscriber))), ("sk".into(), s(id.as_str()))]);
         let entry = built(Put::builder().table_name(&self.table.name).set_item(Some(entry)).build())?;
         self.transact(vec![
@@ -71,8 +69,8 @@ impl SubscriptionStore for DynamoSubscriptionStore {
             .table_name(&self.table.name)
             .key("pk", s(pk(tenant, id)))
             .key("sk", s(DOC_SK))
-            .condition_expression("version = :v")
-            .expression_attribute_values(":v", n(expected));
+            .condition_expression(Expect::Version(expected).condition())
+            .set_expression_attribute_values(Expect::Version(expected).values());
         let entry = Delete::builder().table_name(&self.table.name).key("pk", s(list_pk(tenant, &subscription.subscriber))).key("sk", s(id.as_str()));
         self.transact(vec![
             TransactWriteItem::builder().delete(built(main.build())?).build(),

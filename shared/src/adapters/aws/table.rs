@@ -3,6 +3,8 @@
 //! with it). Every read a store makes goes through here or through a
 //! conditional write of its own: `GetItem` and `Query` on designed keys,
 //! never a scan (docs/data-model.md).
+use std::collections::HashMap;
+
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
 
@@ -28,6 +30,22 @@ impl Expect {
     pub(crate) fn absent_or(version: Option<u64>) -> Self {
         version.map_or(Self::Absent, Self::Version)
     }
+
+    /// The condition expression, for a put or a transaction's write.
+    pub(crate) fn condition(self) -> &'static str {
+        match self {
+            Self::Absent => "attribute_not_exists(pk)",
+            Self::Version(_) => "version = :v",
+        }
+    }
+
+    /// The condition's values.
+    pub(crate) fn values(self) -> Option<HashMap<String, AttributeValue>> {
+        match self {
+            Self::Absent => None,
+            Self::Version(v) => Some(HashMap::from([(":v".to_owned(), n(v))])),
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -47,20 +65,11 @@ impl Table {
         Self { requests: requests.clone(), ..self }
     }
 
-    /// Requests sent so far.
-    pub fn requests(&self) -> RequestCount {
-        self.requests.clone()
-    }
-
     /// Writes `item` if `expect` holds; a conflict if not.
     pub(crate) async fn put(&self, item: Item, expect: Expect) -> Result<(), WriteError> {
         self.requests.add(1);
         let request = self.client.put_item().table_name(&self.name).set_item(Some(item));
-        let request = match expect {
-            Expect::Absent => request.condition_expression("attribute_not_exists(pk)"),
-            Expect::Version(v) => request.condition_expression("version = :v").expression_attribute_values(":v", n(v)),
-        };
-        request.send().await.map_err(put_error)?;
+        request.condition_expression(expect.condition()).set_expression_attribute_values(expect.values()).send().await.map_err(put_error)?;
         Ok(())
     }
 

@@ -1,6 +1,7 @@
 //! Deliveries (outbox items): one message of a notification to one
 //! recipient on one channel, with the status machine the outbox drives
-//! (docs/data-model.md, "Outbox"); and the port publishing announces them on.
+//! (docs/data-model.md, "Notifications, deliveries, exactly once"); and the
+//! port publishing announces them on.
 //! A notification's deliveries are its own: they are created when it is
 //! published and stored with it (`NotificationStore`); the outbox worker
 //! only moves their status on.

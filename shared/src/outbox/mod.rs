@@ -1,7 +1,8 @@
 //! The outbox worker: takes a delivery key off the queue and delivers it
-//! once (docs/data-model.md, "Outbox"), by email through its mailer or
-//! in-app (an inbox item and a live bus message). The deliveries and their
-//! queue belong to `notifications`; this worker only moves them on.
+//! once (docs/data-model.md, "Notifications, deliveries, exactly once"),
+//! by email through its mailer or in-app (an inbox item and a live bus
+//! message). The deliveries and their queue belong to `notifications`; this
+//! worker only moves them on.
 pub mod mailer;
 pub mod queue_consumer;
 pub mod service;

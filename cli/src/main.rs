@@ -144,6 +144,12 @@ struct TokenArgs {
     hours: u64,
     #[arg(long, env = "HERALD_JWT_SECRET", hide_env_values = true)]
     secret: String,
+    /// `iss`, for a service with HERALD_TOKEN_ISSUER set.
+    #[arg(long, env = "HERALD_TOKEN_ISSUER")]
+    issuer: Option<String>,
+    /// `aud`, for a service with HERALD_TOKEN_AUDIENCE set.
+    #[arg(long, env = "HERALD_TOKEN_AUDIENCE")]
+    audience: Option<String>,
 }
 
 #[tokio::main]
@@ -249,6 +255,8 @@ fn token(args: TokenArgs) -> anyhow::Result<String> {
         roles: if args.admin { vec![ADMIN_ROLE.to_owned()] } else { vec![] },
         channels: args.channels,
         expires_in_secs: i64::try_from(args.hours.saturating_mul(3600)).unwrap_or(i64::MAX),
+        issuer: args.issuer,
+        audience: args.audience,
     };
     Ok(issue(args.secret.as_bytes(), &request)?)
 }

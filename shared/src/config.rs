@@ -3,7 +3,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use crate::auth::MIN_SECRET_BYTES;
+use crate::auth::{TokenPolicy, MIN_SECRET_BYTES};
 use crate::bus::BusSettings;
 use crate::domain::EmailAddress;
 use crate::subscriptions::EmailFormat;
@@ -35,10 +35,60 @@ impl fmt::Debug for Secret {
     }
 }
 
+/// Which web origins a browser may call Herald from (`HERALD_CORS_ORIGINS`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum CorsOrigins {
+    /// Unset or empty: none; no CORS header is ever sent.
+    #[default]
+    None,
+    /// `*`: any origin, without credentials (a browser sends no cookie and
+    /// reads no answer to a request that carries one).
+    Any,
+    /// A comma-separated list of origins (`https://erp.example`), the only
+    /// ones answered, with credentials.
+    Listed(Vec<String>),
+}
+
+impl CorsOrigins {
+    /// The most origins a list may name.
+    pub const MAX_LISTED: usize = 32;
+
+    fn parse(value: &str) -> Result<Self, ConfigError> {
+        let invalid = || ConfigError::Invalid {
+            name: "HERALD_CORS_ORIGINS",
+            expected: "empty, '*', or up to 32 comma-separated origins like https://erp.example",
+            value: value.to_owned(),
+        };
+        let origins: Vec<&str> = value.split(',').map(str::trim).filter(|o| !o.is_empty()).collect();
+        match origins.as_slice() {
+            [] => Ok(Self::None),
+            ["*"] => Ok(Self::Any),
+            listed if listed.len() > Self::MAX_LISTED => Err(invalid()),
+            listed => {
+                let origin_like = |o: &&str| {
+                    let rest = o.strip_prefix("https://").or_else(|| o.strip_prefix("http://"));
+                    rest.is_some_and(|host| !host.is_empty() && !host.contains('/') && !host.contains('*') && o.is_ascii())
+                };
+                if listed.iter().all(origin_like) {
+                    Ok(Self::Listed(listed.iter().map(|o| (*o).to_owned()).collect()))
+                } else {
+                    Err(invalid())
+                }
+            }
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Config {
     /// `HERALD_JWT_SECRET`: HS256 secret for tokens (at least 16 bytes).
     pub jwt_secret: Option<Secret>,
+    /// `HERALD_CORS_ORIGINS` (unset: none).
+    pub cors: CorsOrigins,
+    /// `HERALD_TOKEN_MAX_LIFETIME_SECS` (2592000, 30 days),
+    /// `HERALD_TOKEN_LEEWAY_SECS` (30), `HERALD_TOKEN_ISSUER`,
+    /// `HERALD_TOKEN_AUDIENCE` (unset: not checked).
+    pub tokens: TokenPolicy,
     /// `HERALD_BUS_RETENTION_SECS` (300), `HERALD_BUS_WAIT_SECS` (20),
     /// `HERALD_BUS_POLL_MS` (500).
     pub bus: BusSettings,
@@ -96,6 +146,13 @@ impl Config {
         };
         Ok(Self {
             jwt_secret: secret.map(Secret::new),
+            cors: CorsOrigins::parse(&lookup("HERALD_CORS_ORIGINS").unwrap_or_default())?,
+            tokens: TokenPolicy {
+                max_lifetime_secs: number("HERALD_TOKEN_MAX_LIFETIME_SECS", TokenPolicy::DEFAULT_MAX_LIFETIME_SECS, 60, TokenPolicy::LONGEST_MAX_LIFETIME_SECS)?,
+                leeway_secs: number("HERALD_TOKEN_LEEWAY_SECS", TokenPolicy::DEFAULT_LEEWAY_SECS, 0, 300)?,
+                issuer: lookup("HERALD_TOKEN_ISSUER").filter(|s| !s.is_empty()),
+                audience: lookup("HERALD_TOKEN_AUDIENCE").filter(|s| !s.is_empty()),
+            },
             bus: BusSettings {
                 retention: Duration::from_secs(number(
                     "HERALD_BUS_RETENTION_SECS",
@@ -162,5 +219,20 @@ mod tests {
         assert!(!format!("{c:?}").contains("0123456789abcdef"));
         assert!(from(&[("HERALD_BUS_WAIT_SECS", "soon")]).is_err());
         assert!(from(&[("HERALD_JWT_SECRET", "short")]).is_err());
+    }
+
+    #[test]
+    fn cors_origins() {
+        let cors = |v: &str| from(&[("HERALD_CORS_ORIGINS", v)]).map(|c| c.cors);
+        assert_eq!(from(&[]).unwrap().cors, CorsOrigins::None);
+        assert_eq!(cors(" ").unwrap(), CorsOrigins::None);
+        assert_eq!(cors("*").unwrap(), CorsOrigins::Any);
+        assert_eq!(
+            cors("https://erp.example, http://localhost:8000").unwrap(),
+            CorsOrigins::Listed(vec!["https://erp.example".into(), "http://localhost:8000".into()])
+        );
+        for bad in ["*, https://erp.example", "erp.example", "https://erp.example/path", "https://*.example", "https://"] {
+            assert!(cors(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -331,7 +331,7 @@ impl<B: Backend, R: Role> Wiring<B, R> {
         };
         let checker_settings = CheckerSettings { system_name: config.system_name.clone(), email_format: config.email_format, ..CheckerSettings::default() };
         Ok(Services {
-            auth: Arc::new(Authenticator::hs256(secret.expose())),
+            auth: Arc::new(Authenticator::hs256(secret.expose(), config.tokens.clone())),
             outbox: Outbox::new(adapters.notifications, inbox.clone(), bus.clone(), adapters.mailer, clock.clone(), outbox_settings),
             bus,
             directory: Directory::new(adapters.directory.clone()),

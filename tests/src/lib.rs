@@ -149,6 +149,18 @@ impl Gateway {
         json_answer(request).await
     }
 
+    /// Sends `request` as it is on a new connection; the whole answer as
+    /// text, read until the server closes it.
+    pub async fn raw_http(&self, request: &str) -> String {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let address = self.url.trim_start_matches("http://");
+        let mut stream = tokio::net::TcpStream::connect(address).await.expect("connect");
+        stream.write_all(request.as_bytes()).await.expect("write");
+        let mut answer = Vec::new();
+        let _ = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut answer)).await;
+        String::from_utf8_lossy(&answer).into_owned()
+    }
+
     /// One poll; panics unless it answers 200.
     pub async fn poll(&self, token: &str, last_message: Option<&str>, channels: &[&str]) -> Value {
         let (status, body) =
@@ -170,8 +182,9 @@ impl Gateway {
         body
     }
 
-    pub async fn advance_clock(&self, admin: &str, secs: u64) {
-        let (status, body) = self.post("/_local/clock", Some(admin), &json!({"advance_secs": secs})).await;
+    /// Moves the gateway's one clock (an operator's route: every tenant's).
+    pub async fn advance_clock(&self, secs: u64) {
+        let (status, body) = self.post("/_local/clock", Some(&operator_token()), &json!({"advance_secs": secs})).await;
         assert_eq!(status, 200, "clock answered {body}");
     }
 }
@@ -207,6 +220,8 @@ pub fn token_with(spec: TokenSpec<'_>) -> String {
         roles: spec.roles.iter().map(|r| r.to_string()).collect(),
         channels: spec.channels.iter().map(|c| c.to_string()).collect(),
         expires_in_secs: spec.exp_offset_secs,
+        issuer: None,
+        audience: None,
     };
     issue(spec.secret.as_bytes(), &request).expect("mint")
 }
@@ -217,6 +232,11 @@ pub fn user_token(sub: &str) -> String {
 
 pub fn admin_token() -> String {
     token_with(TokenSpec { sub: "0", roles: &["admin"], ..Default::default() })
+}
+
+/// An admin of every tenant: `herald-local`'s own routes need one.
+pub fn operator_token() -> String {
+    token_with(TokenSpec { sub: "0", roles: &["admin"], db: TenantClaim::One("*".into()), ..Default::default() })
 }
 
 /// The message of a poll reply, if any.
@@ -261,8 +281,8 @@ pub struct SentMailWithBody {
 
 impl Gateway {
     /// Runs the scheduled jobs once and drains the outbox; the report.
-    pub async fn tick(&self, admin: &str) -> Value {
-        let (status, body) = self.post("/_local/tick", Some(admin), &json!({})).await;
+    pub async fn tick(&self) -> Value {
+        let (status, body) = self.post("/_local/tick", Some(&operator_token()), &json!({})).await;
         assert_eq!(status, 200, "tick answered {body}");
         body
     }

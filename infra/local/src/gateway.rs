@@ -8,7 +8,7 @@ use axum::{Json, Router};
 use herald::config::Config;
 use herald::domain::{Clock, ManualClock, StoreError};
 use herald::events::{self, DrainReport, RunReport};
-use herald::http::extract::{Admin, JsonBody};
+use herald::http::extract::{JsonBody, Operator};
 use herald::http::ApiError;
 use herald::services::Services;
 use herald::wiring::{Aws, Embedded, LocalGateway, Wiring};
@@ -40,10 +40,11 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let mut dev_tokens = None;
     if config.jwt_secret.is_none() {
         let secret = dev::generated_secret();
-        dev_tokens = Some((dev::token(&secret, "1", true)?, dev::token(&secret, "2", false)?));
+        dev_tokens = Some((dev::token(&secret, &config.tokens, "1", true)?, dev::token(&secret, &config.tokens, "2", false)?));
         config.jwt_secret = Some(secret);
     }
     let mail_dir = config.mail_dir.clone();
+    let cors = herald::http::cors_layer(&config.cors);
     let clock = Arc::new(ManualClock::new());
     let services = if args.aws {
         Wiring::new(config, Aws, LocalGateway).with_clock(clock.clone()).build().await?
@@ -59,7 +60,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
                 .route("/_local/clock", post(advance_clock))
                 .with_state(local.clone()),
         )
-        .layer(tower_http::cors::CorsLayer::very_permissive());
+        .layer(tower::util::option_layer(cors));
 
     let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], args.port))).await?;
     let address = listener.local_addr()?;
@@ -118,7 +119,7 @@ async fn run_jobs_once(local: &Local) -> Result<RunReport, StoreError> {
 }
 
 /// `POST /_local/tick`: run every scheduled job once and drain the outbox.
-async fn tick(State(local): State<Local>, _: Admin) -> Result<Json<Value>, ApiError> {
+async fn tick(State(local): State<Local>, _: Operator) -> Result<Json<Value>, ApiError> {
     let report = run_jobs_once(&local).await?;
     Ok(Json(serde_json::to_value(report).unwrap_or(Value::Null)))
 }
@@ -130,7 +131,7 @@ struct AdvanceClock {
 }
 
 /// `POST /_local/clock` `{"advance_secs": N}`: move the gateway's clock forward.
-async fn advance_clock(State(local): State<Local>, _: Admin, JsonBody(request): JsonBody<AdvanceClock>) -> Result<Json<Value>, ApiError> {
+async fn advance_clock(State(local): State<Local>, _: Operator, JsonBody(request): JsonBody<AdvanceClock>) -> Result<Json<Value>, ApiError> {
     if request.advance_secs > 10 * 365 * 24 * 3600 {
         return Err(ApiError::bad_request("advance_secs is limited to ten years"));
     }

@@ -13,9 +13,11 @@ use super::cursor::{Cursor, MAX_CURSOR_LEN};
 use super::store::{BusStore, NewMessage, Seq, StoredMessage};
 use crate::domain::{Clock, StoreError, TenantId, UserId};
 
-/// Longest title of a Tryton `notify` (a typed notification's is shorter:
-/// `notifications::model::MAX_TITLE_BYTES`).
-pub const MAX_NOTIFY_TITLE_BYTES: usize = 1024;
+/// Longest title and body of a Tryton `notify`: those of a typed
+/// notification (`notifications::model::MAX_TITLE_BYTES`, `MAX_BODY_BYTES`),
+/// as README says.
+pub const MAX_NOTIFY_TITLE_BYTES: usize = 256;
+pub const MAX_NOTIFY_BODY_BYTES: usize = 16 * 1024;
 /// Longest client id of a `client:<id>` channel given to `notify`.
 pub const MAX_CLIENT_ID_BYTES: usize = 128;
 
@@ -162,6 +164,9 @@ impl Bus {
         }
         if request.title.len() > MAX_NOTIFY_TITLE_BYTES {
             return Err(BusError::Invalid(format!("title is limited to {MAX_NOTIFY_TITLE_BYTES} bytes")));
+        }
+        if request.body.as_ref().is_some_and(|body| body.len() > MAX_NOTIFY_BODY_BYTES) {
+            return Err(BusError::Invalid(format!("body is limited to {MAX_NOTIFY_BODY_BYTES} bytes")));
         }
         let priority = request.priority.unwrap_or(1);
         if !(0..=3).contains(&priority) {

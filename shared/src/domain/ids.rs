@@ -19,6 +19,11 @@ fn check(value: &str, what: &'static str, max: usize) -> Result<(), InvalidId> {
     if value.len() > max {
         return Err(InvalidId { what, reason: "is too long" });
     }
+    // "." and ".." mean this and the parent folder to every path and key
+    // tool an operator might read them with.
+    if value.chars().all(|c| c == '.') {
+        return Err(InvalidId { what, reason: "may not be made of dots only" });
+    }
     if !value
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '@'))
@@ -193,6 +198,11 @@ mod tests {
         assert!(TenantId::parse("demo").is_ok());
         assert!(TenantId::parse("").is_err());
         assert!(TenantId::parse("a#b").is_err());
+        for dots in [".", "..", "..."] {
+            assert!(TenantId::parse(dots).is_err(), "{dots}");
+            assert!(UserId::parse(dots).is_err(), "{dots}");
+        }
+        assert!(UserId::parse("a.b").is_ok());
         assert!(UserId::parse("1:2").is_err());
         assert!(UserId::parse("x".repeat(129)).is_err());
     }

@@ -26,6 +26,8 @@ pub enum ApiError {
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
+    #[error("{0}")]
+    UnsupportedMediaType(String),
     #[error("method not allowed on this route")]
     MethodNotAllowed,
     #[error("service temporarily unavailable, retry later")]
@@ -44,6 +46,7 @@ impl ApiError {
             Self::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
             Self::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             Self::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            Self::UnsupportedMediaType(_) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
             Self::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             Self::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
         }
@@ -53,7 +56,7 @@ impl ApiError {
 impl From<AuthError> for ApiError {
     fn from(e: AuthError) -> Self {
         match e {
-            AuthError::TenantNotAllowed(_) | AuthError::NotAdmin => Self::Forbidden(e.to_string()),
+            AuthError::TenantNotAllowed(_) | AuthError::NotAdmin | AuthError::NotEveryTenant => Self::Forbidden(e.to_string()),
             _ => Self::Unauthorized(e.to_string()),
         }
     }

@@ -31,6 +31,28 @@ async fn path_params<S: Send + Sync>(parts: &mut Parts, state: &S) -> Result<Vec
     Ok(params)
 }
 
+/// The caller, authenticated. A request carrying the session cookie that
+/// changes anything must say its body is JSON: a page of another site can
+/// make a browser send a cookie with a plain-text or form POST, never with
+/// `application/json` unless CORS lets that site (a preflight asks first).
+fn authenticate(services: &Services, parts: &Parts) -> Result<Principal, ApiError> {
+    let principal = services.auth.authenticate(&parts.headers)?;
+    let safe = matches!(parts.method, http::Method::GET | http::Method::HEAD | http::Method::OPTIONS);
+    if principal.via_cookie() && !safe && !declares_json(&parts.headers) {
+        return Err(ApiError::UnsupportedMediaType(
+            "a request authenticated by the session cookie must send 'Content-Type: application/json'".into(),
+        ));
+    }
+    Ok(principal)
+}
+
+/// `application/json`, or a `+json` type, with any parameters.
+fn declares_json(headers: &http::HeaderMap) -> bool {
+    let Some(value) = headers.get(http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else { return false };
+    let essence = value.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
 /// An authenticated caller whose token allows the path's tenant (`{db}`),
 /// and who meets `R` ([`SignedIn`], [`AdminTenant`], [`ActiveUser`]).
 #[derive(Debug, Clone)]
@@ -94,7 +116,7 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
         let params = path_params(parts, state).await?;
         let services = Services::from_ref(state);
-        let principal = services.auth.authenticate(&parts.headers).map_err(ApiError::from)?;
+        let principal = authenticate(&services, parts)?;
         let db = params.iter().find(|(name, _)| name == "db").map_or("", |(_, value)| value.as_str());
         let tenant = TenantId::parse(db).map_err(ApiError::bad_request)?;
         principal.require_tenant(&tenant).map_err(ApiError::from)?;
@@ -103,12 +125,13 @@ where
     }
 }
 
-/// A caller with the admin role, whatever the tenant: `herald-local`'s own
-/// routes, which have no `{db}`.
+/// An admin of every tenant (`"db": "*"`): `herald-local`'s own routes,
+/// which have no `{db}` and act on all tenants at once (the one clock, every
+/// tenant's jobs), so an admin of one tenant may not call them.
 #[derive(Debug, Clone)]
-pub struct Admin(pub Principal);
+pub struct Operator(pub Principal);
 
-impl<S> FromRequestParts<S> for Admin
+impl<S> FromRequestParts<S> for Operator
 where
     Services: FromRef<S>,
     S: Send + Sync,
@@ -116,7 +139,8 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        let principal = Services::from_ref(state).auth.authenticate(&parts.headers)?;
+        let principal = authenticate(&Services::from_ref(state), parts)?;
+        principal.require_every_tenant()?;
         principal.require_admin()?;
         Ok(Self(principal))
     }
@@ -213,7 +237,7 @@ async fn json_object(request: Request) -> Result<Option<Map<String, Value>>, Api
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(None);
     }
-    let value: Value = serde_json::from_slice(&bytes).map_err(|e| ApiError::bad_request(format_args!("the body is not valid JSON: {e}")))?;
+    let value: Value = super::strict_json::parse(&bytes).map_err(|e| ApiError::bad_request(format_args!("the body is not valid JSON: {e}")))?;
     match value {
         Value::Object(map) => Ok(Some(map)),
         _ => Err(ApiError::bad_request("the body must be a JSON object")),

@@ -8,14 +8,20 @@ pub mod inbox;
 pub mod notifications;
 pub mod notify;
 pub mod records;
+mod strict_json;
 pub mod subscriptions;
 pub mod templates;
 pub mod types;
 
+use std::time::Duration;
+
+use axum::http::{header, HeaderValue, Method};
 use axum::{Json, Router};
+use tower_http::cors::{AllowOrigin, CorsLayer};
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::config::CorsOrigins;
 use crate::services::Services;
 
 pub use error::ApiError;
@@ -60,6 +66,26 @@ fn api_routes(services: Services) -> Router {
         .merge(records::routes(services.clone()))
         .merge(subscriptions::routes(services.clone()))
         .merge(templates::routes(services))
+}
+
+/// The answers to browsers' CORS requests that `origins` allows. No origin
+/// is echoed unless listed, and `*` never goes with credentials. In AWS,
+/// API Gateway answers CORS itself (template.yaml's `CorsAllowOrigins`).
+pub fn cors_layer(origins: &CorsOrigins) -> Option<CorsLayer> {
+    let base = || {
+        CorsLayer::new()
+            .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE])
+            .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+            .max_age(Duration::from_secs(600))
+    };
+    match origins {
+        CorsOrigins::None => None,
+        CorsOrigins::Any => Some(base().allow_origin(AllowOrigin::any())),
+        CorsOrigins::Listed(listed) => {
+            let values = listed.iter().filter_map(|o| HeaderValue::from_str(o).ok());
+            Some(base().allow_origin(AllowOrigin::list(values)).allow_credentials(true))
+        }
+    }
 }
 
 /// Every route of every HTTP function: what the local gateway serves.

@@ -213,15 +213,28 @@ impl Records {
         self.save(tenant, resource, &report).await
     }
 
-    /// Up to 100 reports of one resource; all are checked before any is saved.
+    /// Up to 100 reports of one resource; all are checked before any is
+    /// saved, the deletion of a record never reported included (records are
+    /// never removed, so one found here is still there when it is saved). A
+    /// store failing mid-batch may leave a prefix saved: the same batch sent
+    /// again saves the rest, the saved ones being unchanged.
     pub async fn report_batch(&self, tenant: &TenantId, resource: &ResourceName, reports: Vec<RecordReport>) -> Result<Vec<(Record, Change)>, RecordError> {
         if reports.len() > MAX_BATCH {
             return Err(RecordError::Invalid(format!("at most {MAX_BATCH} records per request")));
         }
+        let mut ids = std::collections::HashSet::with_capacity(reports.len());
         for report in &reports {
             Self::validate(report)?;
+            if !ids.insert(&report.id) {
+                return Err(RecordError::Invalid(format!("record {} appears twice in the batch", report.id)));
+            }
         }
         self.resource(tenant, resource).await?;
+        for report in reports.iter().filter(|r| r.deleted) {
+            if self.store.get_record(tenant, resource, &report.id).await?.is_none() {
+                return Err(RecordError::NotFound(report.id.clone()));
+            }
+        }
         let mut saved = Vec::with_capacity(reports.len());
         for report in &reports {
             saved.push(self.save(tenant, resource, report).await?);

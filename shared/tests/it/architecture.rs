@@ -24,7 +24,7 @@ fn allowed() -> BTreeMap<&'static str, Vec<&'static str>> {
         ("config", vec!["domain", "bus", "auth", "subscriptions"]),
         ("services", with_capabilities(&["domain", "auth"])),
         ("adapters", with_capabilities(&["domain"])),
-        ("http", with_capabilities(&["domain", "auth", "services"])),
+        ("http", with_capabilities(&["domain", "auth", "config", "services"])),
         ("events", with_capabilities(&["domain", "services"])),
         ("wiring", with_capabilities(&["domain", "auth", "config", "services", "adapters"])),
     ])

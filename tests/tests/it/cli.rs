@@ -59,7 +59,7 @@ async fn the_cli_sends_reads_and_tails() {
         &herald(&gw, Some(&admin), &["notify", "--groups", "support", "--users", "9", "--title", "From the CLI", "--body-file", body_file.to_str().unwrap(), "--channel", "header_message", "--key", "message:system"]).await,
     );
     assert_eq!((sent["outcome"].as_str(), sent["channel"].as_str()), (Some("published"), Some("header_message")));
-    gw.tick(&admin).await;
+    gw.tick().await;
 
     let shown = stdout_json(&herald(&gw, Some(&admin), &["show", sent["id"].as_str().unwrap()]).await);
     assert_eq!(shown["deliveries"].as_array().map(Vec::len), Some(2));

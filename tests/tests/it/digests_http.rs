@@ -118,15 +118,15 @@ async fn digests_end_to_end(store: Store) {
     // The company (Dave and Erin): weekly, email (HTML).
     subscribe(&gw, &admin, json!({"subscriber": {"company": "acme"}, "resources": ["req_req"], "frequency": "weekly"})).await;
 
-    gw.advance_clock(&admin, 10).await;
+    gw.advance_clock(10).await;
     record(&gw, &admin, "REQ-001", "open", 3, json!({"public": true})).await;
     record(&gw, &admin, "REQ-002", "open", 1, json!({"groups": ["manager"]})).await;
     record(&gw, &admin, "REQ-003", "closed", 5, json!({"users": ["2"]})).await;
     record(&gw, &admin, "REQ-005", "open", 1, json!({"companies": ["acme"]})).await;
 
     // Six minutes on: the "immediately" subscriptions are due, the others not.
-    gw.advance_clock(&admin, 360).await;
-    let report = gw.tick(&admin).await;
+    gw.advance_clock(360).await;
+    let report = gw.tick().await;
     assert_eq!((report["subscriptions"]["checked"].as_u64(), report["subscriptions"]["digests"].as_u64()), (Some(2), Some(2)), "{report}");
     let sent = digests(&gw, &domain).await;
     assert_eq!(
@@ -141,8 +141,8 @@ async fn digests_end_to_end(store: Store) {
     record(&gw, &admin, "REQ-001", "urgent", 3, json!({"public": true})).await;
     record(&gw, &admin, "REQ-004", "open", 2, json!({"public": true})).await;
     record(&gw, &admin, "REQ-006", "open", 1, json!({"groups": ["support"]})).await;
-    gw.advance_clock(&admin, 3600).await;
-    let report = gw.tick(&admin).await;
+    gw.advance_clock(3600).await;
+    let report = gw.tick().await;
     assert_eq!(report["subscriptions"]["digests"], 3, "{report}");
     let now = digests(&gw, &domain).await;
     assert_eq!(
@@ -160,8 +160,8 @@ async fn digests_end_to_end(store: Store) {
 
     // An update only: Bob hears of it as updated; the others hear nothing.
     record(&gw, &admin, "REQ-003", "closed", 6, json!({"users": ["2"]})).await;
-    gw.advance_clock(&admin, 3600).await;
-    let report = gw.tick(&admin).await;
+    gw.advance_clock(3600).await;
+    let report = gw.tick().await;
     assert_eq!(report["subscriptions"]["digests"], 1, "{report}");
     let bodies = inbox_bodies(&gw, &bob).await;
     assert_eq!(bodies.len(), 2);
@@ -169,15 +169,15 @@ async fn digests_end_to_end(store: Store) {
     assert_eq!(digests(&gw, &domain).await, sent, "no new email");
 
     // Quiet hours send nothing.
-    gw.advance_clock(&admin, 3600).await;
-    assert_eq!(gw.tick(&admin).await["subscriptions"]["digests"], 0);
+    gw.advance_clock(3600).await;
+    assert_eq!(gw.tick().await["subscriptions"]["digests"], 0);
     let elapsed = 10 + 360 + 3 * 3600;
 
     // A day on: Dave's first daily digest, everything he may read (public and
     // his company's), all new within his first day.
     const DAY: u64 = 86_400;
-    gw.advance_clock(&admin, DAY + 60 - elapsed).await;
-    let report = gw.tick(&admin).await;
+    gw.advance_clock(DAY + 60 - elapsed).await;
+    let report = gw.tick().await;
     assert_eq!(report["subscriptions"]["digests"], 1, "{report}");
     let now = digests(&gw, &domain).await;
     assert_eq!(since(&sent, now.clone()), [entry("dave", &["REQ-001", "REQ-004", "REQ-005"], &[])]);
@@ -185,8 +185,8 @@ async fn digests_end_to_end(store: Store) {
 
     // Day two: REQ-005 changed; Dave's daily digest has it as updated.
     record(&gw, &admin, "REQ-005", "urgent", 1, json!({"companies": ["acme"]})).await;
-    gw.advance_clock(&admin, DAY).await;
-    let report = gw.tick(&admin).await;
+    gw.advance_clock(DAY).await;
+    let report = gw.tick().await;
     assert_eq!(report["subscriptions"]["digests"], 1, "{report}");
     let now = digests(&gw, &domain).await;
     assert_eq!(since(&sent, now.clone()), [entry("dave", &[], &["REQ-005"])]);
@@ -194,8 +194,8 @@ async fn digests_end_to_end(store: Store) {
 
     // A week on: the company's weekly digest reaches Dave and Erin, with what
     // the whole company may read (REQ-005 was created in that week: new).
-    gw.advance_clock(&admin, 7 * DAY + 60 - (2 * DAY + 60)).await;
-    let report = gw.tick(&admin).await;
+    gw.advance_clock(7 * DAY + 60 - (2 * DAY + 60)).await;
+    let report = gw.tick().await;
     assert_eq!(report["subscriptions"]["digests"], 1, "{report}");
     let now = digests(&gw, &domain).await;
     assert_eq!(
@@ -224,10 +224,10 @@ async fn tenant_templates_override_the_bundled_ones() {
 
     let ann = user_token("1");
     subscribe(&gw, &ann, json!({"resources": ["req_req"], "frequency": "immediately", "methods": ["INAPP"]})).await;
-    gw.advance_clock(&admin, 10).await;
+    gw.advance_clock(10).await;
     put(&gw, &admin, "/demo/resources/req_req/records/R1", json!({"fields": {"name": "<b>Pumps</b>"}, "acl": {"public": true}})).await;
-    gw.advance_clock(&admin, 360).await;
-    gw.tick(&admin).await;
+    gw.advance_clock(360).await;
+    gw.tick().await;
     let (_, inbox) = gw.send(Method::GET, "/demo/inbox", Some(&ann), None).await;
     assert_eq!(inbox["items"][0]["body"], "1 new: R1 <b>Pumps</b>", "text templates do not escape");
     assert_eq!(inbox["items"][0]["title"], "[Herald] Requests changed");

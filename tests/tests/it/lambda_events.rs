@@ -12,13 +12,21 @@ use http_body_util::BodyExt;
 use serde_json::Value;
 use tower::ServiceExt;
 
-const FIXTURE_SECRET: &str = "herald-fixture-secret-0123456789";
+/// The environment `sam local invoke --env-vars events/env.json` gives a
+/// function: the secret that signed the fixtures' tokens, and a maximum
+/// token lifetime that lets them live until 2100.
+fn fixture_environment() -> std::collections::HashMap<String, String> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../events/env.json");
+    let functions: std::collections::HashMap<String, std::collections::HashMap<String, String>> =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("env.json")).expect("env.json is JSON");
+    functions["ApiFunction"].clone()
+}
 
 async fn services() -> Services {
+    let environment = fixture_environment();
     let config = Config::from_lookup(|name| match name {
-        "HERALD_JWT_SECRET" => Some(FIXTURE_SECRET.into()),
         "HERALD_BUS_WAIT_SECS" => Some("1".into()),
-        _ => None,
+        _ => environment.get(name).cloned(),
     })
     .expect("config");
     Wiring::new(config, Embedded, LocalGateway).with_clock(Arc::new(ManualClock::new())).build().await.expect("services")
@@ -73,7 +81,8 @@ async fn notification_fixtures_through_check_outbox_and_inbox() {
     use aws_lambda_events::event::sqs::SqsEvent;
 
     let clock = Arc::new(ManualClock::new());
-    let config = Config::from_lookup(|name| (name == "HERALD_JWT_SECRET").then(|| FIXTURE_SECRET.into())).expect("config");
+    let environment = fixture_environment();
+    let config = Config::from_lookup(|name| environment.get(name).cloned()).expect("config");
     let services = Wiring::new(config, Embedded, LocalGateway).with_clock(clock.clone()).build().await.expect("services");
     let user: herald::directory::UserRequest = serde_json::from_value(serde_json::json!({
         "login": "eve", "email": null, "active": true, "groups": [], "companies": [], "follower": null,

@@ -10,6 +10,7 @@ mod cli;
 mod concurrency;
 mod digests_http;
 mod directory_http;
+mod hostile;
 mod lambda_events;
 mod lambda_wiring;
 mod notifications_http;

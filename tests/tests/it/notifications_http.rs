@@ -81,7 +81,7 @@ async fn notifications_end_to_end(store: Store) {
         "recipients": {"users": ["3"]}, "until": "2020-01-01T00:00:00Z", "force_channel": "email"})).await;
     assert_eq!((expired["outcome"].as_str(), expired["status"].as_str()), (Some("cancelled"), Some("cancelled")));
 
-    let report = gw.tick(&admin).await;
+    let report = gw.tick().await;
     assert_eq!(report["check"]["published"], 0, "nothing is due yet: {report}");
 
     assert_eq!(
@@ -126,10 +126,10 @@ async fn notifications_end_to_end(store: Store) {
     let cursor = message_id(&reply);
 
     // An hour later the scheduled alert is published, once.
-    gw.advance_clock(&admin, 3601).await;
-    let report = gw.tick(&admin).await;
+    gw.advance_clock(3601).await;
+    let report = gw.tick().await;
     assert_eq!((report["check"]["published"].as_u64(), report["check"]["deliveries"].as_u64()), (Some(1), Some(1)), "{report}");
-    assert_eq!(gw.tick(&admin).await["check"]["published"], 0);
+    assert_eq!(gw.tick().await["check"]["published"], 0);
     let carl_items = inbox(&gw, &carl, "").await;
     assert_eq!(titles(&carl_items), ["Maintenance tonight", "Review the file"]);
     assert_eq!(carl_items[0]["channel"], "alert");
@@ -158,7 +158,7 @@ async fn notifications_end_to_end(store: Store) {
     assert_eq!(status, 200, "{postponed}");
     assert!(inbox(&gw, &carl, "").await.is_empty(), "postponed items wait");
     assert_eq!(titles(&inbox(&gw, &carl, &format!("?due_before={}", due_ms + 3 * 86_400_000)).await), ["Review the file"]);
-    gw.advance_clock(&admin, 2 * 86_400 + 60).await;
+    gw.advance_clock(2 * 86_400 + 60).await;
     assert_eq!(titles(&inbox(&gw, &carl, "").await), ["Review the file"], "due again two days later");
 
     // Bob cannot see or touch Carl's items (the alert went to Carl only).
@@ -178,7 +178,7 @@ async fn notifications_end_to_end(store: Store) {
     assert_eq!(titles(&inbox(&gw, &carl, "?state=all").await), ["Maintenance tonight"]);
 
     // Read items expire after the retention (30 days by default).
-    gw.advance_clock(&admin, 31 * 86_400).await;
+    gw.advance_clock(31 * 86_400).await;
     assert!(inbox(&gw, &carl, "?state=all").await.is_empty());
     assert_eq!(gw.send(Method::GET, &format!("/demo/inbox/{alert_id}"), Some(&carl), None).await.0, 404);
 
@@ -205,8 +205,8 @@ async fn context_reschedules_and_republishes(store: Store) {
     let lapsing = send(&gw, &admin, json!({"key": "message:internal", "title": "Lapsed", "body": "", "recipients": {"users": ["3"]},
         "due_at": later(60), "until": later(90)})).await;
     assert_eq!(lapsing["outcome"], "scheduled");
-    gw.advance_clock(&admin, 200).await;
-    let report = gw.tick(&admin).await;
+    gw.advance_clock(200).await;
+    let report = gw.tick().await;
     assert_eq!((report["check"]["published"].as_u64(), report["check"]["cancelled"].as_u64()), (Some(0), Some(1)), "{report}");
     let (_, shown) = gw.send(Method::GET, &format!("/demo/notifications/{}", lapsing["id"].as_str().unwrap()), Some(&admin), None).await;
     assert_eq!((shown["status"].as_str(), shown["deliveries"].as_array().map(Vec::len)), (Some("cancelled"), Some(0)));
@@ -215,16 +215,16 @@ async fn context_reschedules_and_republishes(store: Store) {
     let second = send(&gw, &admin, request("Due in one hour", Some(later(3600)))).await;
     assert_eq!(second["outcome"], "rescheduled");
     assert_eq!(second["id"], first["id"], "the same notification, moved");
-    gw.advance_clock(&admin, 3700).await;
-    let report = gw.tick(&admin).await;
+    gw.advance_clock(3700).await;
+    let report = gw.tick().await;
     assert_eq!(report["check"]["published"], 1, "{report}");
     assert_eq!(titles(&inbox(&gw, &carl, "").await), ["Due in one hour"]);
-    gw.advance_clock(&admin, 7200).await;
-    assert_eq!(gw.tick(&admin).await["check"]["published"], 0, "the replaced schedule is gone");
+    gw.advance_clock(7200).await;
+    assert_eq!(gw.tick().await["check"]["published"], 0, "the replaced schedule is gone");
 
     let third = send(&gw, &admin, request("Validated", None)).await;
     assert_eq!((third["outcome"].as_str(), third["revision"].as_u64()), (Some("republished"), Some(2)));
-    gw.tick(&admin).await;
+    gw.tick().await;
     assert_eq!(titles(&inbox(&gw, &carl, "").await), ["Validated", "Due in one hour"]);
 
     // A scheduled one can be cancelled; a published one cannot.
@@ -233,8 +233,8 @@ async fn context_reschedules_and_republishes(store: Store) {
     let path = format!("/demo/notifications/{}", other["id"].as_str().unwrap());
     let (status, cancelled) = gw.send(Method::DELETE, &path, Some(&admin), None).await;
     assert_eq!((status, cancelled["status"].as_str()), (200, Some("cancelled")));
-    gw.advance_clock(&admin, 200_000).await;
-    assert_eq!(gw.tick(&admin).await["check"]["published"], 0);
+    gw.advance_clock(200_000).await;
+    assert_eq!(gw.tick().await["check"]["published"], 0);
     let (status, body) = gw.send(Method::DELETE, &format!("/demo/notifications/{}", third["id"].as_str().unwrap()), Some(&admin), None).await;
     assert_eq!((status, body["error"].as_str()), (409, Some("conflict")));
 }
@@ -252,13 +252,13 @@ async fn idempotency_key_sends_once(store: Store) {
     let first = send(&gw, &admin, request.clone()).await;
     let again = send(&gw, &admin, request.clone()).await;
     assert_eq!((again["outcome"].as_str(), &again["id"]), (Some("duplicate"), &first["id"]));
-    gw.tick(&admin).await;
+    gw.tick().await;
     // Still a duplicate 23 hours later; a new send after 24 hours.
-    gw.advance_clock(&admin, 23 * 3600).await;
+    gw.advance_clock(23 * 3600).await;
     assert_eq!(send(&gw, &admin, request.clone()).await["outcome"], "duplicate");
-    gw.tick(&admin).await;
+    gw.tick().await;
     assert_eq!(gw.sent_mail(&domain).await, vec![mail(&format!("bob@{domain}"), "Once")]);
-    gw.advance_clock(&admin, 3600 + 1).await;
+    gw.advance_clock(3600 + 1).await;
     let later = send(&gw, &admin, request).await;
     assert_eq!(later["outcome"], "published");
     assert_ne!(later["id"], first["id"]);
@@ -350,7 +350,7 @@ async fn moto_permanent_ses_failure_fails_and_dead_letters() {
     directory(&gw, &admin, &domain).await;
     let sent = send(&gw, &admin, json!({"key": "message:internal", "title": "Refused", "body": "x", "recipients": {"users": ["2"]},
         "force_channel": "email"})).await;
-    gw.tick(&admin).await;
+    gw.tick().await;
     let (_, shown) = gw.send(Method::GET, &format!("/demo/notifications/{}", sent["id"].as_str().unwrap()), Some(&admin), None).await;
     let delivery = &shown["deliveries"][0];
     assert_eq!((delivery["status"].as_str(), delivery["attempts"].as_u64()), (Some("failed"), Some(2)), "{shown}");

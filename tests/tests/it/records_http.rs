@@ -23,7 +23,7 @@ async fn resources_and_records(store: Store) {
     assert_eq!(created["created_on"], created["modified_on"]);
     let (_, same) = gw.send(Method::PUT, "/demo/resources/req_req/records/7", a, Some(&report)).await;
     assert_eq!((same["change"].as_str(), &same["modified_on"]), (Some("unchanged"), &created["modified_on"]));
-    gw.advance_clock(&admin, 60).await;
+    gw.advance_clock(60).await;
     let (_, updated) = gw.send(Method::PUT, "/demo/resources/req_req/records/7", a, Some(&json!({"fields": {"status": "closed", "priority": 2}}))).await;
     assert_eq!(updated["change"], "updated");
     assert_eq!(updated["created_on"], created["created_on"]);
@@ -116,4 +116,15 @@ async fn record_refusals() {
     let mixed = json!({"records": [{"id": "5", "fields": {}}, {"id": "6", "fields": {"t": "x".repeat(17 * 1024)}}]});
     assert_eq!(gw.post("/demo/resources/req/records", a, &mixed).await.0, 400);
     assert_eq!(gw.send(Method::GET, "/demo/resources/req/records/5", a, None).await.0, 404);
+    // ... nor of one that deletes a record never reported (404), nor of one
+    // naming a record twice (400); neither enters the change log.
+    let deletes_unknown = json!({"records": [{"id": "5", "fields": {}}, {"id": "6", "fields": {}}, {"id": "never-existed", "deleted": true}]});
+    let (status, body) = gw.post("/demo/resources/req/records", a, &deletes_unknown).await;
+    assert_eq!((status, body["error"].as_str()), (404, Some("not_found")), "{body}");
+    let twice = json!({"records": [{"id": "5", "fields": {}}, {"id": "5", "fields": {"a": 1}}]});
+    let (status, body) = gw.post("/demo/resources/req/records", a, &twice).await;
+    assert!(status == 400 && body["message"].as_str().is_some_and(|m| m.contains("twice")), "{status} {body}");
+    for id in ["5", "6"] {
+        assert_eq!(gw.send(Method::GET, &format!("/demo/resources/req/records/{id}"), a, None).await.0, 404, "record {id}");
+    }
 }

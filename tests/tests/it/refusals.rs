@@ -57,7 +57,15 @@ async fn tenant_and_role_refusals_are_403() {
     expect(&gw, "/demo/notify", Some(&user), json!({"title": "x"}).to_string(), 403, "admin").await;
     let publish = json!({"channel": "user:5", "message": {}}).to_string();
     expect(&gw, "/demo/bus/publish", Some(&user), publish, 403, "admin").await;
-    expect(&gw, "/_local/tick", Some(&user), "{}".into(), 403, "admin").await;
+    // herald-local's own routes act on every tenant: an admin of one may not.
+    let any_tenant_user = token_with(TokenSpec { db: TenantClaim::One("*".into()), ..Default::default() });
+    expect(&gw, "/_local/tick", Some(&any_tenant_user), "{}".into(), 403, "admin").await;
+    let one_tenant_admin = admin_token();
+    expect(&gw, "/_local/tick", Some(&one_tenant_admin), "{}".into(), 403, "every tenant").await;
+    expect(&gw, "/_local/clock", Some(&one_tenant_admin), json!({"advance_secs": 1}).to_string(), 403, "every tenant").await;
+    let listed_admin = token_with(TokenSpec { db: TenantClaim::Many(vec![DB.into(), "other".into()]), roles: &["admin"], ..Default::default() });
+    expect(&gw, "/_local/clock", Some(&listed_admin), json!({"advance_secs": 1}).to_string(), 403, "every tenant").await;
+    assert_eq!(gw.post("/_local/clock", Some(&operator_token()), &json!({"advance_secs": 1})).await.0, 200);
     // A wildcard tenant claim is accepted.
     let any = token_with(TokenSpec { db: TenantClaim::One("*".into()), ..Default::default() });
     assert_eq!(gw.post(&bus(), Some(&any), &json!({})).await.0, 200);
@@ -87,6 +95,14 @@ async fn malformed_polls_are_400() {
     expect(&gw, &b, t, huge, 400, "exceeds 65536 bytes").await;
     expect(&gw, "/bad#tenant/bus", t, "{}".into(), 404, "").await;
     expect(&gw, "/bad%20tenant/bus", t, "{}".into(), 400, "tenant").await;
+    // "." and "..": sent as they are (a URL library folds them away).
+    let any = token_with(TokenSpec { db: TenantClaim::One("*".into()), ..Default::default() });
+    for tenant in [".", "..", "%2E%2E"] {
+        let answer = gw.raw_http(&format!("POST /{tenant}/bus HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {any}\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{{}}")).await;
+        assert!(answer.starts_with("HTTP/1.1 400") && answer.contains("dots only"), "{tenant}: {answer}");
+    }
+    // A key named twice is refused, not read as its last value.
+    expect(&gw, &b, t, r#"{"channels": ["user:5"], "channels": []}"#.into(), 400, "'channels' appears twice").await;
 }
 
 #[tokio::test]
@@ -98,7 +114,10 @@ async fn malformed_publishes_are_400() {
     let p = format!("/{DB}/bus/publish");
     expect(&gw, &n, a, json!({}).to_string(), 400, "title").await;
     expect(&gw, &n, a, json!({"title": ""}).to_string(), 400, "title must not be empty").await;
-    expect(&gw, &n, a, json!({"title": "x".repeat(1025)}).to_string(), 400, "1024").await;
+    // README's limits: a title of 256 bytes, a body of 16 KiB.
+    expect(&gw, &n, a, json!({"title": "x".repeat(257)}).to_string(), 400, "256").await;
+    expect(&gw, &n, a, json!({"title": "t", "body": "x".repeat(16 * 1024 + 1)}).to_string(), 400, "16384").await;
+    assert_eq!(gw.post(&n, a, &json!({"title": "x".repeat(256), "body": "x".repeat(16 * 1024)})).await.0, 200);
     expect(&gw, &n, a, json!({"title": "t", "priority": 4}).to_string(), 400, "priority").await;
     expect(&gw, &n, a, json!({"title": "t", "priority": "high"}).to_string(), 400, "invalid request").await;
     expect(&gw, &n, a, json!({"title": "t", "user": 1.5}).to_string(), 400, "user").await;
@@ -112,7 +131,8 @@ async fn malformed_publishes_are_400() {
     expect(&gw, &p, a, json!({"channel": "client:", "message": {}}).to_string(), 400, "client id").await;
     let big = json!({"channel": "user:5", "message": {"text": "x".repeat(65 * 1024)}}).to_string();
     expect(&gw, &p, a, big, 400, "exceeds").await;
-    expect(&gw, "/_local/clock", a, json!({"advance_secs": -1}).to_string(), 400, "invalid request").await;
+    let operator = operator_token();
+    expect(&gw, "/_local/clock", Some(&operator), json!({"advance_secs": -1}).to_string(), 400, "invalid request").await;
 }
 
 #[tokio::test]

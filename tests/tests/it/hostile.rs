@@ -1,0 +1,83 @@
+//! Issue 11: no tenant or user can hurt another, and hostile input is
+//! harmless. One test per finding of the attack on `herald-local` (each
+//! failed before its fix), named for it.
+use herald::auth::TenantClaim;
+use herald_tests::*;
+use reqwest::Method;
+use serde_json::json;
+
+async fn gateway_with(env: &[(&str, &str)]) -> Gateway {
+    let mut options = GatewayOptions::new(Store::Embedded);
+    options.env = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    Gateway::start_with(options).await
+}
+
+/// A browser's preflight from `origin`; the `Access-Control-Allow-*`
+/// headers of the answer.
+async fn preflight(gw: &Gateway, origin: &str) -> (Option<String>, Option<String>) {
+    let response = gw
+        .http
+        .request(Method::OPTIONS, format!("{}/{DB}/bus", gw.url))
+        .header("Origin", origin)
+        .header("Access-Control-Request-Method", "POST")
+        .header("Access-Control-Request-Headers", "content-type")
+        .send()
+        .await
+        .expect("preflight");
+    let header = |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    (header("access-control-allow-origin"), header("access-control-allow-credentials"))
+}
+
+/// Finding 7: CORS reflected any origin with credentials.
+#[tokio::test]
+async fn finding_07_cors_answers_only_configured_origins() {
+    let unset = gateway_with(&[]).await;
+    assert_eq!(preflight(&unset, "https://evil.example").await, (None, None), "no origin unless configured");
+    let listed = gateway_with(&[("HERALD_CORS_ORIGINS", "https://erp.example")]).await;
+    assert_eq!(preflight(&listed, "https://erp.example").await, (Some("https://erp.example".into()), Some("true".into())));
+    assert_eq!(preflight(&listed, "https://evil.example").await.0, None, "an unlisted origin is not echoed");
+    let any = gateway_with(&[("HERALD_CORS_ORIGINS", "*")]).await;
+    assert_eq!(preflight(&any, "https://evil.example").await, (Some("*".into()), None), "'*' never with credentials");
+}
+
+/// Finding 7: the session cookie authenticated a `text/plain` POST, which a
+/// page of any site can make a browser send without a preflight.
+#[tokio::test]
+async fn finding_07_cookie_writes_must_declare_json() {
+    let gw = gateway_with(&[]).await;
+    let cookie = format!("tryton_session=admin:0:{}", admin_token());
+    let notify = |content_type: &'static str, cookie: Option<String>| {
+        let mut request = gw.http.post(format!("{}/{DB}/notify", gw.url)).header("Content-Type", content_type).body(r#"{"title": "t"}"#);
+        if let Some(cookie) = cookie {
+            request = request.header("Cookie", cookie);
+        } else {
+            request = request.bearer_auth(admin_token());
+        }
+        async move {
+            let response = request.send().await.expect("notify");
+            let status = response.status().as_u16();
+            (status, response.json::<serde_json::Value>().await.expect("JSON"))
+        }
+    };
+    for content_type in ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"] {
+        let (status, body) = notify(content_type, Some(cookie.clone())).await;
+        assert_eq!((status, body["error"].as_str()), (415, Some("unsupported_media_type")), "{content_type}: {body}");
+    }
+    assert_eq!(notify("application/json; charset=UTF-8", Some(cookie.clone())).await.0, 200);
+    assert_eq!(notify("text/plain", None).await.0, 200, "a Bearer token is no browser's ambient credential");
+    let poll = gw.http.get(format!("{}/{DB}/inbox", gw.url)).header("Cookie", cookie).send().await.expect("GET");
+    assert_ne!(poll.status().as_u16(), 415, "reads need no content type");
+}
+
+/// Finding 9: any tenant's admin moved the one clock of every tenant.
+#[tokio::test]
+async fn finding_09_local_routes_need_an_admin_of_every_tenant() {
+    let gw = gateway_with(&[]).await;
+    let one_tenant_admin = admin_token();
+    for path in ["/_local/tick", "/_local/clock"] {
+        let (status, body) = gw.post(path, Some(&one_tenant_admin), &json!({"advance_secs": 1})).await;
+        assert_eq!((status, body["error"].as_str()), (403, Some("forbidden")), "{path}: {body}");
+    }
+    let every_tenant_admin = token_with(TokenSpec { roles: &["admin"], db: TenantClaim::One("*".into()), ..Default::default() });
+    assert_eq!(gw.post("/_local/clock", Some(&every_tenant_admin), &json!({"advance_secs": 1})).await.0, 200);
+}

@@ -106,6 +106,9 @@ pub struct Config {
     /// `HERALD_OUTBOX_MAX_ATTEMPTS` (5): attempts per delivery; the queue's
     /// `maxReceiveCount` matches it.
     pub outbox_max_attempts: u32,
+    /// `HERALD_OUTBOX_RETRY_SECS` (30): the wait before the first retry of
+    /// a failed send, doubled for each one after (up to 15 minutes).
+    pub outbox_retry_base: Duration,
     /// `HERALD_INBOX_READ_RETENTION_DAYS` (30): read inbox items expire then.
     pub inbox_read_retention: Duration,
     /// `HERALD_MAIL_DIR` (`herald-mail`, under the working directory): where
@@ -180,6 +183,7 @@ impl Config {
             },
             outbox_queue_url: lookup("HERALD_OUTBOX_QUEUE_URL").filter(|s| !s.is_empty()),
             outbox_max_attempts: u32::try_from(number("HERALD_OUTBOX_MAX_ATTEMPTS", 5, 1, 100)?).unwrap_or(5),
+            outbox_retry_base: Duration::from_secs(number("HERALD_OUTBOX_RETRY_SECS", 30, 0, 3600)?),
             inbox_read_retention: Duration::from_secs(86_400 * number("HERALD_INBOX_READ_RETENTION_DAYS", 30, 1, 3650)?),
             system_name: lookup("HERALD_SYSTEM_NAME").filter(|s| !s.trim().is_empty() && s.len() <= 64).unwrap_or_else(|| "Herald".to_owned()),
             email_format: match lookup("HERALD_EMAIL_FORMAT").as_deref() {

@@ -2,6 +2,8 @@
 //! the outbox queue's messages. The `check` and `outbox` Lambda functions
 //! and `herald-local` all come through here, with one job list and the
 //! same concurrency.
+use std::time::Duration;
+
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use serde_json::{json, Value};
 
@@ -80,10 +82,17 @@ pub async fn deliver<I>(outbox: &Outbox, messages: impl IntoIterator<Item = (I, 
 /// item failures (`ReportBatchItemFailures`), so SQS redelivers only them
 /// and, after `maxReceiveCount`, moves them to the DLQ.
 pub async fn outbox_batch(services: &Services, event: SqsEvent) -> SqsBatchResponse {
-    let messages = event.records.into_iter().map(|r| (r.message_id.unwrap_or_default(), r.body.unwrap_or_default()));
+    let messages = event.records.into_iter().map(|r| ((r.message_id.unwrap_or_default(), r.receipt_handle), r.body.unwrap_or_default()));
     let mut response = SqsBatchResponse::default();
-    for (id, handled) in deliver(&services.outbox, messages).await {
-        if handled == Handled::Retry {
+    for ((id, receipt_handle), handled) in deliver(&services.outbox, messages).await {
+        if let (Handled::RetryAfter(delay), Some(handle)) = (handled, &receipt_handle) {
+            // Backoff: hidden this long instead of the queue's visibility
+            // timeout. If that fails, the message still comes back then.
+            if let Err(e) = services.outbox_consumer.release(handle, delay).await {
+                tracing::warn!(message = %id, error = %e, "could not delay the retry; the queue's visibility timeout applies");
+            }
+        }
+        if handled.retries() {
             let mut failure = BatchItemFailure::default();
             failure.item_identifier = id;
             response.batch_item_failures.push(failure);
@@ -125,7 +134,11 @@ pub async fn drain_outbox(services: &Services) -> Result<DrainReport, StoreError
                 Handled::Done => queue.delete(&handle).await,
                 Handled::Retry => {
                     report.retried += 1;
-                    queue.release(&handle).await
+                    queue.release(&handle, Duration::ZERO).await
+                }
+                Handled::RetryAfter(delay) => {
+                    report.retried += 1;
+                    queue.release(&handle, delay).await
                 }
             };
             failed = failed.or(answered.err());

@@ -278,8 +278,12 @@ impl Role for OutboxFunction {
         OutboxPorts::mailing(file_mailer(config))
     }
 
+    /// SES, and the queue only to delay a failed send's retry
+    /// (`ChangeMessageVisibility`); the event source receives for it.
     async fn aws_outbox(&self, aws: &AwsSetup) -> Result<OutboxPorts, StartError> {
-        Ok(OutboxPorts::mailing(ses_mailer(aws)))
+        let url = aws.config.outbox_queue_url.clone().ok_or(ConfigError::Missing("HERALD_OUTBOX_QUEUE_URL"))?;
+        let consumer = Arc::new(SqsQueue::new(SdkClient::<aws_sdk_sqs::Client>::deferred(&aws.sdk), url));
+        Ok(OutboxPorts { consumer, ..OutboxPorts::mailing(ses_mailer(aws)) })
     }
 }
 
@@ -328,6 +332,7 @@ impl<B: Backend, R: Role> Wiring<B, R> {
             max_attempts: config.outbox_max_attempts,
             lease: DELIVERY_LEASE,
             retention: Duration::from_secs(30 * 86_400),
+            retry_base: config.outbox_retry_base,
         };
         let checker_settings = CheckerSettings { system_name: config.system_name.clone(), email_format: config.email_format, ..CheckerSettings::default() };
         Ok(Services {

@@ -83,6 +83,8 @@ impl Gateway {
             .env("HERALD_BUS_POLL_MS", "100")
             .env("RUST_LOG", "warn")
             .env("HERALD_EMAIL_FROM", EMAIL_FROM)
+            // Failed sends retried at once, unless a test says otherwise.
+            .env("HERALD_OUTBOX_RETRY_SECS", "0")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .kill_on_drop(true);

@@ -33,7 +33,7 @@ impl QueueConsumer for Unwired {
     async fn delete(&self, _: &str) -> Result<(), StoreError> {
         Err(self.error())
     }
-    async fn release(&self, _: &str) -> Result<(), StoreError> {
+    async fn release(&self, _: &str, _: std::time::Duration) -> Result<(), StoreError> {
         Err(self.error())
     }
 }

@@ -119,13 +119,69 @@ pub struct Bus {
     store: Arc<dyn BusStore>,
     clock: Arc<dyn Clock>,
     settings: BusSettings,
-    /// Wakes this instance's waiting polls when it publishes.
-    published: Notify,
+    /// Wakes this instance's polls waiting on a channel when it publishes
+    /// there (other instances' publishes are seen at the next look).
+    watchers: Watchers,
+}
+
+type WatchKey = (TenantId, ChannelKey);
+
+/// A wake-up per channel that some poll waits on, so a publish wakes only
+/// the polls of its own channel, not every poll of every tenant.
+#[derive(Default)]
+struct Watchers {
+    channels: std::sync::Mutex<std::collections::HashMap<WatchKey, (Arc<Notify>, usize)>>,
+}
+
+impl Watchers {
+    fn watch<'a>(&'a self, tenant: &TenantId, keys: impl Iterator<Item = &'a ChannelKey>) -> Watch<'a> {
+        let mut channels = self.channels.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut watched = Vec::new();
+        for key in keys {
+            let watch_key = (tenant.clone(), key.clone());
+            let entry = channels.entry(watch_key.clone()).or_insert_with(|| (Arc::new(Notify::new()), 0));
+            entry.1 += 1;
+            watched.push((watch_key, entry.0.clone()));
+        }
+        Watch { watchers: self, watched }
+    }
+
+    fn wake(&self, tenant: &TenantId, key: &ChannelKey) {
+        let channels = self.channels.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((notify, _)) = channels.get(&(tenant.clone(), key.clone())) {
+            notify.notify_waiters();
+        }
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.channels.lock().map_or(0, |c| c.len())
+    }
+}
+
+/// The channels one poll waits on; forgotten when it ends.
+struct Watch<'a> {
+    watchers: &'a Watchers,
+    watched: Vec<(WatchKey, Arc<Notify>)>,
+}
+
+impl Drop for Watch<'_> {
+    fn drop(&mut self) {
+        let mut channels = self.watchers.channels.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        for (key, _) in &self.watched {
+            if let Some(entry) = channels.get_mut(key) {
+                entry.1 -= 1;
+                if entry.1 == 0 {
+                    channels.remove(key);
+                }
+            }
+        }
+    }
 }
 
 impl Bus {
     pub fn new(store: Arc<dyn BusStore>, clock: Arc<dyn Clock>, settings: BusSettings) -> Self {
-        Self { store, clock, settings, published: Notify::new() }
+        Self { store, clock, settings, watchers: Watchers::default() }
     }
 
     pub fn settings(&self) -> &BusSettings {
@@ -206,7 +262,7 @@ impl Bus {
             first_seq: u64::try_from(now.as_millis()).unwrap_or(0).saturating_mul(1000).max(1),
         };
         let seq = self.store.append(tenant, channel, message).await?;
-        self.published.notify_waiters();
+        self.watchers.wake(tenant, channel);
         Ok(Published { seq })
     }
 
@@ -220,11 +276,13 @@ impl Bus {
     ) -> Result<Option<Delivery>, StoreError> {
         let cursor = last_message.and_then(Cursor::decode);
         let deadline = Instant::now() + self.settings.wait;
+        let watch = self.watchers.watch(tenant, subscriptions.iter().map(|s| &s.key));
         loop {
             // Registered before looking, so a publish in between still wakes us.
-            let published = self.published.notified();
-            tokio::pin!(published);
-            published.as_mut().enable();
+            let mut published: Vec<_> = watch.watched.iter().map(|(_, notify)| Box::pin(notify.notified())).collect();
+            for notified in &mut published {
+                notified.as_mut().enable();
+            }
 
             if let Some(delivery) = self.next_message(tenant, subscriptions, cursor.as_ref()).await? {
                 return Ok(Some(delivery));
@@ -234,8 +292,13 @@ impl Bus {
                 return Ok(None);
             }
             let nap = self.settings.poll_interval.min(deadline - now);
+            let any_published = async {
+                if !published.is_empty() {
+                    futures::future::select_all(published).await;
+                }
+            };
             tokio::select! {
-                _ = &mut published => {}
+                _ = any_published, if !watch.watched.is_empty() => {}
                 _ = tokio::time::sleep(nap) => {}
             }
         }
@@ -301,5 +364,78 @@ impl Bus {
         let mut message = chosen.body.clone();
         message.insert("message_id".to_owned(), Value::String(next.encode()));
         Ok(Some(Delivery { channel: subscriptions[chosen_index].name.clone(), message }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use async_trait::async_trait;
+
+    use super::*;
+    use crate::adapters::embedded::EmbeddedBusStore;
+    use crate::domain::SystemClock;
+
+    /// The embedded store, counting the looks of each tenant's polls.
+    #[derive(Default)]
+    struct CountingStore {
+        inner: EmbeddedBusStore,
+        looks: std::sync::Mutex<std::collections::HashMap<TenantId, usize>>,
+        appends: AtomicUsize,
+    }
+
+    #[async_trait]
+    impl BusStore for CountingStore {
+        async fn append(&self, tenant: &TenantId, channel: &ChannelKey, message: NewMessage<'_>) -> Result<Seq, StoreError> {
+            self.appends.fetch_add(1, Ordering::SeqCst);
+            self.inner.append(tenant, channel, message).await
+        }
+        async fn heads(&self, tenant: &TenantId, keys: &[ChannelKey]) -> Result<Vec<Option<Seq>>, StoreError> {
+            *self.looks.lock().unwrap().entry(tenant.clone()).or_default() += 1;
+            self.inner.heads(tenant, keys).await
+        }
+        async fn first_after(&self, tenant: &TenantId, channel: &ChannelKey, after: Seq, now: crate::domain::Timestamp, since: Option<crate::domain::Timestamp>) -> Result<Option<StoredMessage>, StoreError> {
+            self.inner.first_after(tenant, channel, after, now, since).await
+        }
+    }
+
+    /// Finding 12 of issue 11: every publish woke every waiting poll of
+    /// every tenant (one `Notify` for the whole bus).
+    #[tokio::test]
+    async fn a_publish_wakes_only_the_polls_of_its_channel() {
+        let store = Arc::new(CountingStore::default());
+        // No periodic look during the test: only a wake-up makes a poll look again.
+        let settings = BusSettings { wait: Duration::from_secs(5), poll_interval: Duration::from_secs(60), ..BusSettings::default() };
+        let bus = Arc::new(Bus::new(store.clone(), Arc::new(SystemClock), settings));
+        let (quiet, busy) = (TenantId::parse("quiet").unwrap(), TenantId::parse("busy").unwrap());
+        let user = UserId::parse("1").unwrap();
+        let key = ChannelKey::user(&user);
+        let subscriptions = vec![Subscription { name: "user:1".into(), key: key.clone() }];
+        let mut polls = Vec::new();
+        for _ in 0..20 {
+            let (bus, tenant, subscriptions) = (bus.clone(), quiet.clone(), subscriptions.clone());
+            polls.push(tokio::spawn(async move { bus.poll(&tenant, &subscriptions, None).await }));
+        }
+        while store.looks.lock().unwrap().get(&quiet).copied().unwrap_or(0) < 20 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        // Let every poll reach its wait.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        for n in 0..50 {
+            bus.publish(&busy, &key, &serde_json::json!({"n": n}).as_object().cloned().unwrap_or_default()).await.unwrap();
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert_eq!(store.looks.lock().unwrap()[&quiet], 20, "another tenant's publishes woke no poll");
+        assert_eq!(bus.watchers.len(), 1, "one channel watched");
+
+        // A publish on the channel itself answers every poll at once.
+        bus.publish(&quiet, &key, &serde_json::json!({"hello": true}).as_object().cloned().unwrap_or_default()).await.unwrap();
+        for poll in polls {
+            let delivery = tokio::time::timeout(Duration::from_secs(2), poll).await.expect("woken").expect("joined").expect("poll");
+            assert_eq!(delivery.map(|d| d.message["hello"].clone()), Some(serde_json::json!(true)));
+        }
+        assert_eq!(bus.watchers.len(), 0, "nothing watched once the polls answered");
+        assert_eq!(store.appends.load(Ordering::SeqCst), 51);
     }
 }

@@ -9,4 +9,4 @@ pub mod service;
 
 pub use mailer::{Email, MailError, Mailer};
 pub use queue_consumer::{QueueConsumer, Received};
-pub use service::{Handled, Outbox, OutboxSettings, DELIVERY_LEASE};
+pub use service::{Handled, Outbox, OutboxSettings, DELIVERY_LEASE, MAX_ERROR_BYTES, MAX_RETRY_DELAY};

@@ -20,6 +20,7 @@ pub trait QueueConsumer: Send + Sync {
     async fn receive(&self, max: usize) -> Result<Vec<Received>, StoreError>;
     /// Done with it: remove it.
     async fn delete(&self, handle: &str) -> Result<(), StoreError>;
-    /// Failed: make it visible again for a later attempt.
-    async fn release(&self, handle: &str) -> Result<(), StoreError>;
+    /// Failed: make it visible again `after` this long (SQS:
+    /// `ChangeMessageVisibility`; zero for at once).
+    async fn release(&self, handle: &str, after: std::time::Duration) -> Result<(), StoreError>;
 }

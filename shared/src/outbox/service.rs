@@ -21,6 +21,10 @@ use crate::notifications::{Channel, Delivery, DeliveryKey, DeliveryStatus, Notif
 /// How long one run owns a delivery it is sending; the queue hides a
 /// received message as long (SQS's visibility timeout).
 pub const DELIVERY_LEASE: Duration = Duration::from_secs(60);
+/// The longest wait before retrying a failed send.
+pub const MAX_RETRY_DELAY: Duration = Duration::from_secs(15 * 60);
+/// A delivery's `last_error` is cut to this: what went wrong, not a dump.
+pub const MAX_ERROR_BYTES: usize = 256;
 
 #[derive(Debug, Clone)]
 pub struct OutboxSettings {
@@ -32,6 +36,29 @@ pub struct OutboxSettings {
     pub lease: Duration,
     /// Finished items are kept this long (TTL).
     pub retention: Duration,
+    /// The wait before the first retry of a failed send, doubled for each
+    /// one after, up to [`MAX_RETRY_DELAY`]; zero retries at once.
+    pub retry_base: Duration,
+}
+
+impl OutboxSettings {
+    /// How long to wait after the `attempts`-th attempt failed.
+    pub fn retry_delay(&self, attempts: u32) -> Duration {
+        let doublings = attempts.saturating_sub(1).min(16);
+        self.retry_base.saturating_mul(1 << doublings).min(MAX_RETRY_DELAY)
+    }
+}
+
+/// `error` cut to [`MAX_ERROR_BYTES`] on a character boundary.
+fn short(error: String) -> String {
+    if error.len() <= MAX_ERROR_BYTES {
+        return error;
+    }
+    let mut end = MAX_ERROR_BYTES - 3;
+    while !error.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}...", &error[..end])
 }
 
 /// What to tell the queue about a message.
@@ -39,8 +66,19 @@ pub struct OutboxSettings {
 pub enum Handled {
     /// Delete it: delivered, or nothing (more) to do.
     Done,
-    /// Leave it for another attempt (and, after the last, the DLQ).
+    /// Leave it for another attempt (and, after the last, the DLQ), when
+    /// the queue shows it again (its visibility timeout, the lease).
     Retry,
+    /// Leave it for another attempt this long from now: a failed send,
+    /// retried with exponential backoff.
+    RetryAfter(Duration),
+}
+
+impl Handled {
+    /// Whether the message stays on the queue.
+    pub fn retries(self) -> bool {
+        !matches!(self, Self::Done)
+    }
 }
 
 #[derive(Clone)]
@@ -138,14 +176,19 @@ impl Outbox {
                 Ok(Handled::Done)
             }
             Attempt::NoAddress(error) => {
-                self.finish(&claimed, DeliveryStatus::Invalid, Some(error), None, None).await?;
+                self.finish(&claimed, DeliveryStatus::Invalid, Some(short(error)), None, None).await?;
                 Ok(Handled::Done)
             }
             Attempt::Failed(error) if claimed.attempts >= self.settings.max_attempts => {
+                let error = short(error);
+                tracing::warn!(delivery = %key, attempt = claimed.attempts, error = %error, "delivery failed; no attempt left");
                 self.finish(&claimed, DeliveryStatus::Failed, Some(error), None, None).await?;
                 Ok(Handled::Retry)
             }
             Attempt::Failed(error) => {
+                let error = short(error);
+                let delay = self.settings.retry_delay(claimed.attempts);
+                tracing::warn!(delivery = %key, attempt = claimed.attempts, max_attempts = self.settings.max_attempts, retry_in_secs = delay.as_secs(), error = %error, "delivery attempt failed; will retry");
                 let later = self.clock.now();
                 let queued = Delivery {
                     status: DeliveryStatus::Queued,
@@ -156,7 +199,7 @@ impl Outbox {
                     ..claimed.clone()
                 };
                 match self.store.update_delivery(&queued, claimed.version).await {
-                    Ok(()) | Err(WriteError::Conflict) => Ok(Handled::Retry),
+                    Ok(()) | Err(WriteError::Conflict) => Ok(Handled::RetryAfter(delay)),
                     Err(WriteError::Store(e)) => Err(e),
                 }
             }
@@ -244,5 +287,32 @@ impl Outbox {
         message.insert("content".into(), Value::Array(vec![inbox_json(&item)]));
         self.bus.publish(&notification.tenant, &ChannelKey::notification(user), &message).await?;
         Ok(Attempt::Delivered { to: item.id.to_string(), provider_id: None })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_back_off_exponentially_up_to_the_cap() {
+        let settings = OutboxSettings {
+            sender: EmailAddress::parse("herald@example.com").unwrap(),
+            max_attempts: 30,
+            lease: DELIVERY_LEASE,
+            retention: Duration::from_secs(60),
+            retry_base: Duration::from_secs(30),
+        };
+        let delays: Vec<u64> = (1..=7).map(|n| settings.retry_delay(n).as_secs()).collect();
+        assert_eq!(delays, [30, 60, 120, 240, 480, 900, 900]);
+        assert_eq!(settings.retry_delay(u32::MAX), MAX_RETRY_DELAY);
+        assert_eq!(OutboxSettings { retry_base: Duration::ZERO, ..settings }.retry_delay(3), Duration::ZERO);
+    }
+
+    #[test]
+    fn errors_are_cut_on_a_character_boundary() {
+        assert_eq!(short("short".into()), "short");
+        let long = short("é".repeat(400));
+        assert!(long.len() <= MAX_ERROR_BYTES && long.ends_with("..."), "{}", long.len());
     }
 }

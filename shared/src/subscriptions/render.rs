@@ -217,8 +217,10 @@ pub fn lookup_names(prefix: &str, method: Method, format: EmailFormat) -> Vec<St
 /// The templates of one check run: each lookup (tenant, names, escaping)
 /// is resolved once and each source compiled once, however many digests
 /// use it. A check sends thousands of digests from a handful of templates.
+/// Each tenant's templates compile in an environment of their own, so no
+/// `include` or `import` can reach another tenant's.
 pub struct TemplateCache {
-    env: Environment<'static>,
+    environments: HashMap<TenantId, Environment<'static>>,
     /// (tenant, names tried, html) → the name it is compiled under, or
     /// `None` for the fallback text.
     compiled: HashMap<(TenantId, Vec<String>, bool), Option<String>>,
@@ -232,7 +234,7 @@ impl Default for TemplateCache {
 
 impl TemplateCache {
     pub fn new() -> Self {
-        Self { env: environment(), compiled: HashMap::new() }
+        Self { environments: HashMap::new(), compiled: HashMap::new() }
     }
 
     /// Renders the first template found (tenant's, then bundled); the
@@ -251,7 +253,8 @@ impl TemplateCache {
             }
         };
         let Some(registered) = registered else { return Ok(FALLBACK_TEXT.to_owned()) };
-        match self.env.get_template(&registered).and_then(|t| t.render(minijinja::value::Serde(context))) {
+        let Some(env) = self.environments.get(tenant) else { return Ok(FALLBACK_TEXT.to_owned()) };
+        match env.get_template(&registered).and_then(|t| t.render(minijinja::value::Serde(context))) {
             Ok(text) => Ok(text.trim().to_owned()),
             Err(e) => {
                 tracing::warn!(template = %registered, error = %e, "template failed; using the fallback text");
@@ -272,8 +275,9 @@ impl TemplateCache {
         }
         let found = found.or_else(|| names.iter().find_map(|n| bundled(n).map(|s| (n.clone(), s.to_owned()))));
         let Some((name, source)) = found else { return Ok(None) };
-        let registered = format!("{}#{tenant}#{name}{}", self.compiled.len(), if html { "_html" } else { "_text" });
-        match self.env.add_template_owned(registered.clone(), source) {
+        let env = self.environments.entry(tenant.clone()).or_insert_with(environment);
+        let registered = format!("{}#{name}{}", self.compiled.len(), if html { "_html" } else { "_text" });
+        match env.add_template_owned(registered.clone(), source) {
             Ok(()) => Ok(Some(registered)),
             Err(e) => {
                 tracing::warn!(template = %name, error = %e, "template does not compile; using the fallback text");
@@ -306,7 +310,7 @@ mod tests {
         assert!(shrink(&mut context));
         let view = &context.resources[0];
         assert_eq!((view.new.len(), view.more_new, view.upd.len(), view.more_upd, context.more), (2, 3, 0, 1, 4));
-        let text = TemplateCache::new().env.render_str(bundled("notify_email_text").unwrap(), minijinja::value::Serde(&context)).unwrap();
+        let text = environment().render_str(bundled("notify_email_text").unwrap(), minijinja::value::Serde(&context)).unwrap();
         assert!(text.contains("New Samples (5):") && text.contains("- and 3 more") && text.contains("Updated Samples (1):\n- and 1 more"), "{text}");
         while shrink(&mut context) {}
         assert_eq!((context.resources[0].new.len(), context.more), (0, 6));
@@ -353,6 +357,27 @@ mod tests {
         assert_eq!(render(&store, &tenant, &bundled, false, &context).await.unwrap(), "1 new and 1 updated: Samples 1, Samples 1");
         store.put_template(&tenant, "notify_inapp", "mine").await.unwrap();
         assert_eq!(render(&store, &tenant, &bundled, false, &context).await.unwrap(), "mine");
+    }
+
+    /// Finding 3 of issue 11: a tenant's template included another's,
+    /// compiled earlier in the same check run.
+    #[tokio::test]
+    async fn a_tenant_template_cannot_reach_another_tenants() {
+        let store = crate::adapters::embedded::EmbeddedTemplateStore::new();
+        let (demo, evil) = (TenantId::parse("demo").unwrap(), TenantId::parse("evil").unwrap());
+        store.put_template(&demo, "notify_inapp", "demo's secret").await.unwrap();
+        let names = lookup_names("notify", Method::Inapp, EmailFormat::Text);
+        let mut cache = TemplateCache::new();
+        let context = sample_context();
+        assert_eq!(cache.render(&store, &demo, &names, false, &context).await.unwrap(), "demo's secret");
+        for reach in ["0#demo#notify_inapp_text", "0#notify_inapp_text", "notify_inapp_text"] {
+            let source = format!("[{{% include ['{reach}'] ignore missing %}}]");
+            check_template("notify_inapp", &source).unwrap();
+            store.put_template(&evil, "notify_inapp", &source).await.unwrap();
+            let mut run = TemplateCache::new();
+            assert_eq!(run.render(&store, &demo, &names, false, &context).await.unwrap(), "demo's secret");
+            assert_eq!(run.render(&store, &evil, &names, false, &context).await.unwrap(), "[]", "{reach}");
+        }
     }
 
     #[test]

@@ -129,6 +129,8 @@ fn config(tables: Option<&str>) -> Config {
     Config::from_lookup(move |name| match name {
         "HERALD_JWT_SECRET" => Some("outbox-test-secret-0123456789".into()),
         "HERALD_OUTBOX_MAX_ATTEMPTS" => Some(MAX_ATTEMPTS.to_string()),
+        // Retried at once: these tests are about how often, not when.
+        "HERALD_OUTBOX_RETRY_SECS" => Some("0".into()),
         "HERALD_DATA_TABLE" => tables.clone(),
         "HERALD_BUS_TABLE" => tables.as_ref().map(|t| format!("{t}-bus")),
         _ => None,

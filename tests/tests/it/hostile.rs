@@ -81,3 +81,35 @@ async fn finding_09_local_routes_need_an_admin_of_every_tenant() {
     let every_tenant_admin = token_with(TokenSpec { roles: &["admin"], db: TenantClaim::One("*".into()), ..Default::default() });
     assert_eq!(gw.post("/_local/clock", Some(&every_tenant_admin), &json!({"advance_secs": 1})).await.0, 200);
 }
+
+/// Finding 10: failed sends were retried at once (five attempts in 133 ms).
+/// Here the mail folder cannot be created, so every send fails; each retry
+/// waits its backoff (1 s, then 2 s), and the error recorded is short.
+#[tokio::test]
+async fn finding_10_failed_sends_back_off() {
+    let gw = gateway_with(&[("HERALD_MAIL_DIR", "/dev/null/mail"), ("HERALD_OUTBOX_RETRY_SECS", "1")]).await;
+    let admin = admin_token();
+    let user = json!({"login": "bob", "email": "bob@example.org"});
+    assert_eq!(gw.send(Method::PUT, &format!("/{DB}/users/2"), Some(&admin), Some(&user)).await.0, 200);
+    let request = json!({"key": "message:internal", "title": "T", "body": "B", "recipients": {"users": ["2"]}, "force_channel": "email"});
+    let (status, sent) = gw.post(&format!("/{DB}/notifications"), Some(&admin), &request).await;
+    assert_eq!(status, 202, "{sent}");
+    let path = format!("/{DB}/notifications/{}", sent["id"].as_str().unwrap_or_default());
+    let attempts = || async {
+        let (_, shown) = gw.send(Method::GET, &path, Some(&admin), None).await;
+        (shown["deliveries"][0]["attempts"].as_u64().unwrap_or(0), shown["deliveries"][0]["last_error"].as_str().unwrap_or_default().to_owned())
+    };
+    gw.tick().await;
+    let (first, error) = attempts().await;
+    assert_eq!(first, 1);
+    assert!(!error.is_empty() && error.len() <= herald::outbox::MAX_ERROR_BYTES, "{error}");
+    for _ in 0..3 {
+        gw.tick().await;
+    }
+    assert_eq!(attempts().await.0, 1, "no retry before the backoff");
+    tokio::time::sleep(std::time::Duration::from_millis(1300)).await;
+    gw.tick().await;
+    assert_eq!(attempts().await.0, 2, "retried once the backoff passed");
+    gw.tick().await;
+    assert_eq!(attempts().await.0, 2, "the next waits twice as long");
+}

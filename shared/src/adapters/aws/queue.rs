@@ -104,12 +104,14 @@ impl QueueConsumer for SqsQueue {
         Ok(())
     }
 
-    async fn release(&self, handle: &str) -> Result<(), StoreError> {
+    async fn release(&self, handle: &str, after: std::time::Duration) -> Result<(), StoreError> {
+        // SQS's longest visibility timeout is 12 hours.
+        let seconds = i32::try_from(after.as_secs().min(43_200)).unwrap_or(43_200);
         self.client
             .change_message_visibility()
             .queue_url(&self.url)
             .receipt_handle(handle)
-            .visibility_timeout(0)
+            .visibility_timeout(seconds)
             .send()
             .await
             .map_err(unavailable)?;

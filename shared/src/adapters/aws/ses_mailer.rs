@@ -45,7 +45,13 @@ impl Mailer for SesMailer {
         match sent {
             Ok(out) => Ok(out.message_id.unwrap_or_default()),
             Err(e) => {
-                let text = aws_sdk_sesv2::error::DisplayErrorContext(&e).to_string();
+                // SES's code and message ("MessageRejected: Email address is
+                // not verified"), not the SDK's whole debug context.
+                let text = match (e.code(), e.message()) {
+                    (Some(code), Some(message)) => format!("{code}: {message}"),
+                    (Some(code), None) => code.to_owned(),
+                    _ => aws_sdk_sesv2::error::DisplayErrorContext(&e).to_string(),
+                };
                 Err(match e.as_service_error() {
                     Some(SendEmailError::BadRequestException(_)) => MailError::AddressRefused(text),
                     Some(s) if s.code() == Some("InvalidParameterValue") => MailError::AddressRefused(text),

@@ -1,5 +1,6 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use tokio::sync::Notify;
@@ -18,6 +19,8 @@ struct Message {
 struct State {
     next_id: u64,
     ready: VecDeque<Message>,
+    /// Released with a delay: visible again at that instant.
+    delayed: Vec<(Instant, Message)>,
     in_flight: HashMap<String, Message>,
     dead: Vec<String>,
 }
@@ -45,9 +48,9 @@ impl EmbeddedQueue {
         self.state.lock().map(|s| s.dead.clone()).unwrap_or_default()
     }
 
-    /// Messages waiting (not in flight).
+    /// Messages waiting (not in flight, delayed ones included).
     pub fn ready_len(&self) -> usize {
-        self.state.lock().map(|s| s.ready.len()).unwrap_or(0)
+        self.state.lock().map(|s| s.ready.len() + s.delayed.len()).unwrap_or(0)
     }
 
     /// Resolves when something is enqueued (for the local gateway's drainer).
@@ -77,6 +80,10 @@ impl OutboxQueue for EmbeddedQueue {
 impl QueueConsumer for EmbeddedQueue {
     async fn receive(&self, max: usize) -> Result<Vec<Received>, StoreError> {
         let mut state = self.lock()?;
+        let now = Instant::now();
+        let (due, later): (Vec<_>, Vec<_>) = std::mem::take(&mut state.delayed).into_iter().partition(|(at, _)| *at <= now);
+        state.delayed = later;
+        state.ready.extend(due.into_iter().map(|(_, message)| message));
         let mut out = Vec::new();
         while out.len() < max {
             let Some(mut message) = state.ready.pop_front() else { break };
@@ -97,10 +104,14 @@ impl QueueConsumer for EmbeddedQueue {
         Ok(())
     }
 
-    async fn release(&self, handle: &str) -> Result<(), StoreError> {
+    async fn release(&self, handle: &str, after: Duration) -> Result<(), StoreError> {
         let mut state = self.lock()?;
         if let Some(message) = state.in_flight.remove(handle) {
-            state.ready.push_back(message);
+            if after.is_zero() {
+                state.ready.push_back(message);
+            } else {
+                state.delayed.push((Instant::now() + after, message));
+            }
         }
         Ok(())
     }

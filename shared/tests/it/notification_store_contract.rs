@@ -89,6 +89,21 @@ async fn notifications_are_conditional_and_indexed_by_due_time(store: Arc<dyn No
     assert_eq!(due(20_000).await, vec![(claimed.tenant.clone(), claimed.id.clone())], "due again once the lease has run out");
 }
 
+/// Finding 1 of issue 11: the index's sort key had 13 digits, so a time
+/// after 2286 (14 digits) sorted below today; a page of them hid every
+/// tenant's due notifications from the check.
+async fn far_future_notifications_never_hide_due_ones(store: Arc<dyn NotificationStore>) {
+    let year_2300 = 10_413_792_000_000;
+    for (n, ms) in (0..30).map(|n| (n, if n % 2 == 0 { year_2300 } else { Timestamp::MAX_MILLIS })) {
+        store.save(&notification(&format!("evil{}", n % 3), ms, NotificationStatus::Scheduled), None).await.unwrap();
+    }
+    let due_now = notification("demo", 5_000, NotificationStatus::Scheduled);
+    store.save(&due_now, None).await.unwrap();
+    assert_eq!(store.due(Timestamp::from_millis(5_000), 10).await.unwrap(), vec![(due_now.tenant.clone(), due_now.id.clone())]);
+    assert_eq!(store.due(Timestamp::from_millis(year_2300), 100).await.unwrap().len(), 16, "the due one and the 15 of 2300");
+    assert_eq!(store.due(Timestamp::from_millis(Timestamp::MAX_MILLIS), 100).await.unwrap().len(), 31);
+}
+
 async fn bindings_keep_the_first_claim(store: Arc<dyn NotificationStore>) {
     let t = tenant("a");
     let key = TypeKey::parse("task:due").unwrap();
@@ -194,6 +209,7 @@ async fn inbox_pages_newest_first_per_user(inbox: Arc<dyn InboxStore>) {
 contract_on_both_stores!(
     notifications_are_conditional_and_indexed_by_due_time: 0,
     bindings_keep_the_first_claim: 0,
+    far_future_notifications_never_hide_due_ones: 0,
     deliveries_are_created_once_and_updated_conditionally: 0,
     inbox_pages_newest_first_per_user: 1,
 );

@@ -113,3 +113,35 @@ async fn finding_10_failed_sends_back_off() {
     gw.tick().await;
     assert_eq!(attempts().await.0, 2, "the next waits twice as long");
 }
+
+/// Finding 1: a page of notifications due after 2286 (a 14-digit time)
+/// sorted below today in the DynamoDB index and hid every tenant's due
+/// notifications from the check. On both stores, through HTTP.
+async fn finding_01_far_future_schedules_hide_nothing(store: Store) {
+    let gw = Gateway::start(store).await;
+    let every_tenant_admin = token_with(TokenSpec { sub: "0", roles: &["admin"], db: TenantClaim::One("*".into()), ..Default::default() });
+    let user = json!({"login": "bob", "email": "bob@example.org"});
+    for tenant in ["evil", DB] {
+        assert_eq!(gw.send(Method::PUT, &format!("/{tenant}/users/2"), Some(&every_tenant_admin), Some(&user)).await.0, 200);
+    }
+    for n in 0..120 {
+        let due_at = if n % 10 == 0 { "9999-12-31T23:59:59Z" } else { "2300-01-01T00:00:00Z" };
+        let request = json!({"key": "message:internal", "title": format!("Later {n}"), "recipients": {"users": ["2"]}, "due_at": due_at});
+        let (status, body) = gw.post("/evil/notifications", Some(&every_tenant_admin), &request).await;
+        assert_eq!(status, 202, "{body}");
+    }
+    let soon = json!({"key": "message:internal", "title": "Soon", "recipients": {"users": ["2"]}, "due_at": herald::domain::Timestamp::from_millis(now_ms() + 60_000).to_rfc3339()});
+    let (_, scheduled) = gw.post(&format!("/{DB}/notifications"), Some(&every_tenant_admin), &soon).await;
+    assert_eq!(scheduled["outcome"], "scheduled", "{scheduled}");
+    gw.advance_clock(120).await;
+    let report = gw.tick().await;
+    assert_eq!(report["check"]["published"], 1, "{report}");
+    let (_, shown) = gw.send(Method::GET, &format!("/{DB}/notifications/{}", scheduled["id"].as_str().unwrap_or_default()), Some(&every_tenant_admin), None).await;
+    assert_eq!(shown["status"], "published", "{shown}");
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+}
+
+on_both_stores!(finding_01_far_future_schedules_hide_nothing);

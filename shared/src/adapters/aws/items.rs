@@ -77,8 +77,34 @@ pub(crate) fn put_error(e: SdkError<PutItemError, aws_sdk_dynamodb::config::http
     }
 }
 
-/// The `due` index attributes of an item due at `at` in `partition`.
-pub(crate) fn due_keys(item: &mut Item, partition: &str, at: Timestamp, tenant: &TenantId, id: &str) {
-    item.insert("due_pk".into(), s(partition));
-    item.insert("due_sk".into(), s(format!("{:013}#{tenant}#{id}", at.as_millis().max(0))));
+/// How many partitions each kind of due item (`due`, `subscriptions`) is
+/// spread over, so that no single key carries every tenant's schedule; a
+/// check reads each (one `Query` apiece).
+pub(crate) const DUE_SHARDS: u64 = 8;
+
+/// A due time as the index's sort key: milliseconds padded to 15 digits,
+/// enough for every time Herald accepts (up to 9999-12-31), so that text
+/// order is time order.
+pub(crate) fn due_millis(at: Timestamp) -> String {
+    format!("{:015}", at.as_millis().clamp(0, Timestamp::MAX_MILLIS))
+}
+
+/// The `due` index partition of `kind` for the shard `n`.
+pub(crate) fn due_partition(kind: &str, n: u64) -> String {
+    format!("{kind}#{n}")
+}
+
+/// The `due` index attributes of an item of `kind` due at `at`, in the
+/// shard its tenant and id hash to.
+pub(crate) fn due_keys(item: &mut Item, kind: &str, at: Timestamp, tenant: &TenantId, id: &str) {
+    let shard = {
+        use std::hash::Hasher;
+        let mut hasher = fnv::FnvHasher::default();
+        hasher.write(tenant.as_str().as_bytes());
+        hasher.write(b"#");
+        hasher.write(id.as_bytes());
+        hasher.finish() % DUE_SHARDS
+    };
+    item.insert("due_pk".into(), s(due_partition(kind, shard)));
+    item.insert("due_sk".into(), s(format!("{}#{tenant}#{id}", due_millis(at))));
 }

@@ -10,7 +10,8 @@ use super::table::{Expect, Table};
 use crate::domain::{StoreError, TenantId, Timestamp, WriteError};
 use crate::notifications::{Context, Delivery, DeliveryKey, Notification, NotificationId, NotificationStore, TypeKey};
 
-const DUE_PARTITION: &str = "due";
+/// The `due` index kind of notifications (its partitions: `due#0` to `due#7`).
+const DUE_KIND: &str = "due";
 
 #[derive(Clone)]
 pub struct DynamoNotificationStore {
@@ -59,7 +60,7 @@ impl NotificationStore for DynamoNotificationStore {
         let (tenant, id) = (&notification.tenant, &notification.id);
         let mut item = document(partition(tenant, id), DOC_SK.into(), notification, notification.version, None)?;
         if let Some(at) = notification.due_index_at() {
-            due_keys(&mut item, DUE_PARTITION, at, tenant, id.as_str());
+            due_keys(&mut item, DUE_KIND, at, tenant, id.as_str());
         }
         self.table.put(item, Expect::absent_or(expected)).await
     }
@@ -70,7 +71,7 @@ impl NotificationStore for DynamoNotificationStore {
 
     async fn due(&self, now: Timestamp, limit: usize) -> Result<Vec<(TenantId, NotificationId)>, StoreError> {
         self.table
-            .query_due(DUE_PARTITION, now, limit)
+            .query_due(DUE_KIND, now, limit)
             .await?
             .into_iter()
             .map(|(tenant, id)| NotificationId::parse(id).map(|id| (tenant, id)).map_err(|e| StoreError::Corrupt(e.to_string())))

@@ -9,7 +9,7 @@ use super::table::{Expect, Table};
 use crate::domain::{StoreError, SubscriptionId, TenantId, Timestamp, WriteError};
 use crate::subscriptions::{Subscriber, Subscription, SubscriptionStore};
 
-const DUE_PARTITION: &str = "subscriptions";
+const DUE_KIND: &str = "subscriptions";
 
 #[derive(Clone)]
 pub struct DynamoSubscriptionStore {
@@ -45,7 +45,7 @@ impl SubscriptionStore for DynamoSubscriptionStore {
         let (tenant, id) = (&subscription.tenant, &subscription.id);
         let mut item = document(pk(tenant, id), DOC_SK.into(), subscription, subscription.version, None)?;
         if let Some(at) = subscription.due_index_at() {
-            due_keys(&mut item, DUE_PARTITION, at, tenant, id.as_str());
+            due_keys(&mut item, DUE_KIND, at, tenant, id.as_str());
         }
         let expect = Expect::absent_or(expected);
         let main = Put::builder().table_name(&self.table.name).set_item(Some(item)).condition_expression(expect.condition());
@@ -93,7 +93,7 @@ impl SubscriptionStore for DynamoSubscriptionStore {
 
     async fn due(&self, now: Timestamp, limit: usize) -> Result<Vec<(TenantId, SubscriptionId)>, StoreError> {
         self.table
-            .query_due(DUE_PARTITION, now, limit)
+            .query_due(DUE_KIND, now, limit)
             .await?
             .into_iter()
             .map(|(tenant, id)| SubscriptionId::parse(id).map(|id| (tenant, id)).map_err(|e| StoreError::Corrupt(e.to_string())))

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
 
-use super::items::{n, put_error, s, unavailable, Item};
+use super::items::{due_partition, n, put_error, s, unavailable, Item, DUE_SHARDS};
 use super::sdk_client::SdkClient;
 use super::RequestCount;
 use crate::domain::{StoreError, TenantId, Timestamp, WriteError};
@@ -111,25 +111,39 @@ impl Table {
         }
     }
 
-    /// Items of `partition` in the `due` index due at or before `now`,
-    /// oldest first: (tenant, id).
-    pub(crate) async fn query_due(&self, partition: &str, now: Timestamp, limit: usize) -> Result<Vec<(TenantId, String)>, StoreError> {
-        self.requests.add(1);
-        let out = self
-            .client
-            .query()
-            .table_name(&self.name)
-            .index_name(DUE_INDEX)
-            .key_condition_expression("due_pk = :p AND due_sk < :upper")
-            .expression_attribute_values(":p", s(partition))
-            .expression_attribute_values(":upper", s(format!("{:013}", now.as_millis().saturating_add(1).max(0))))
-            .limit(i32::try_from(limit).unwrap_or(100))
-            .send()
-            .await
-            .map_err(unavailable)?;
-        let mut due = Vec::new();
-        for item in out.items.unwrap_or_default() {
-            let key = item.get("due_sk").and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+    /// Items of `kind` in the `due` index due at or before `now`, oldest
+    /// first, at most `limit`: (tenant, id). Each shard gives its oldest
+    /// `limit`, so the oldest `limit` of all are among them.
+    pub(crate) async fn query_due(&self, kind: &str, now: Timestamp, limit: usize) -> Result<Vec<(TenantId, String)>, StoreError> {
+        // Not clamped: one past the latest time is still 15 digits.
+        let upper = format!("{:015}", now.as_millis().clamp(0, Timestamp::MAX_MILLIS) + 1);
+        let shards = (0..DUE_SHARDS).map(|n| {
+            let upper = upper.clone();
+            async move {
+                self.requests.add(1);
+                self.client
+                    .query()
+                    .table_name(&self.name)
+                    .index_name(DUE_INDEX)
+                    .key_condition_expression("due_pk = :p AND due_sk < :upper")
+                    .expression_attribute_values(":p", s(due_partition(kind, n)))
+                    .expression_attribute_values(":upper", s(upper))
+                    .limit(i32::try_from(limit).unwrap_or(100))
+                    .send()
+                    .await
+                    .map_err(unavailable)
+            }
+        });
+        let mut keys = Vec::new();
+        for out in futures::future::try_join_all(shards).await? {
+            for item in out.items.unwrap_or_default() {
+                keys.push(item.get("due_sk").and_then(|v| v.as_s().ok()).cloned().unwrap_or_default());
+            }
+        }
+        keys.sort();
+        keys.truncate(limit);
+        let mut due = Vec::with_capacity(keys.len());
+        for key in keys {
             let mut parts = key.splitn(3, '#');
             match (parts.next(), parts.next().and_then(|t| TenantId::parse(t).ok()), parts.next()) {
                 (Some(_), Some(tenant), Some(id)) => due.push((tenant, id.to_owned())),

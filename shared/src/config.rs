@@ -6,7 +6,7 @@ use std::time::Duration;
 use crate::auth::{TokenPolicy, MIN_SECRET_BYTES};
 use crate::bus::BusSettings;
 use crate::domain::EmailAddress;
-use crate::subscriptions::EmailFormat;
+use crate::subscriptions::{EmailFormat, SubscriptionQuota};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -117,6 +117,8 @@ pub struct Config {
     /// `HERALD_SYSTEM_NAME` (`Herald`): the system name in digest subjects
     /// and templates.
     pub system_name: String,
+    /// `HERALD_MAX_SUBSCRIPTIONS_PER_SUBSCRIBER` (100).
+    pub subscription_quota: SubscriptionQuota,
     /// `HERALD_EMAIL_FORMAT` (`html`): digests' email format for
     /// subscriptions that do not choose (`html` or `text`).
     pub email_format: EmailFormat,
@@ -183,6 +185,9 @@ impl Config {
             },
             outbox_queue_url: lookup("HERALD_OUTBOX_QUEUE_URL").filter(|s| !s.is_empty()),
             outbox_max_attempts: u32::try_from(number("HERALD_OUTBOX_MAX_ATTEMPTS", 5, 1, 100)?).unwrap_or(5),
+            subscription_quota: SubscriptionQuota(
+                usize::try_from(number("HERALD_MAX_SUBSCRIPTIONS_PER_SUBSCRIBER", 100, 1, 10_000)?).unwrap_or(100),
+            ),
             outbox_retry_base: Duration::from_secs(number("HERALD_OUTBOX_RETRY_SECS", 30, 0, 3600)?),
             inbox_read_retention: Duration::from_secs(86_400 * number("HERALD_INBOX_READ_RETENTION_DAYS", 30, 1, 3650)?),
             system_name: lookup("HERALD_SYSTEM_NAME").filter(|s| !s.trim().is_empty() && s.len() <= 64).unwrap_or_else(|| "Herald".to_owned()),

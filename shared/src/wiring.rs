@@ -344,7 +344,7 @@ impl<B: Backend, R: Role> Wiring<B, R> {
             inbox,
             outbox_consumer: adapters.consumer,
             records: Records::new(adapters.records.clone(), clock.clone()),
-            subscriptions: Subscriptions::new(adapters.subscriptions.clone(), adapters.records.clone(), clock.clone()),
+            subscriptions: Subscriptions::new(adapters.subscriptions.clone(), adapters.records.clone(), clock.clone(), config.subscription_quota),
             templates: Templates::new(adapters.templates.clone()),
             checker: Checker::new(adapters.subscriptions, adapters.records, adapters.directory, adapters.templates, notifier.clone(), clock.clone(), checker_settings),
             notifier,

@@ -28,6 +28,9 @@ pub enum ApiError {
     Conflict(String),
     #[error("{0}")]
     UnsupportedMediaType(String),
+    /// A quota of what a user or tenant may create is reached.
+    #[error("{0}")]
+    QuotaExceeded(String),
     #[error("method not allowed on this route")]
     MethodNotAllowed,
     #[error("service temporarily unavailable, retry later")]
@@ -46,6 +49,7 @@ impl ApiError {
             Self::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
             Self::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             Self::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            Self::QuotaExceeded(_) => (StatusCode::CONFLICT, "quota_exceeded"),
             Self::UnsupportedMediaType(_) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
             Self::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             Self::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
@@ -133,6 +137,7 @@ impl From<SubscriptionError> for ApiError {
             SubscriptionError::Invalid(m) => Self::BadRequest(m),
             SubscriptionError::Forbidden(m) => Self::Forbidden(m),
             SubscriptionError::NotFound => Self::NotFound("no such subscription".into()),
+            SubscriptionError::QuotaExceeded(m) => Self::QuotaExceeded(m),
             SubscriptionError::Store(e) => Self::Unavailable(e),
         }
     }

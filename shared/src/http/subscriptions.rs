@@ -12,7 +12,7 @@ use super::extract::{Id, JsonBody, SignedIn};
 use super::ApiError;
 use crate::domain::{CompanyId, GroupName, SubscriptionId, UserId};
 use crate::services::Services;
-use crate::subscriptions::{Caller, Subscriber, Subscription, SubscriptionRequest};
+use crate::subscriptions::{Caller, Subscriber, Subscription, SubscriptionRequest, MAX_PAGE};
 
 pub fn routes(services: Services) -> Router {
     Router::new()
@@ -64,6 +64,9 @@ fn parse_subscriber(text: &str) -> Result<Subscriber, ApiError> {
     })
 }
 
+/// Subscriptions a page holds when the caller does not say.
+const DEFAULT_PAGE: usize = 50;
+
 /// Longest query string of `GET /{db}/subscriptions`.
 const MAX_SUBSCRIPTIONS_QUERY_BYTES: usize = 1024;
 
@@ -72,15 +75,22 @@ async fn list(State(services): State<Services>, caller: SignedIn, RawQuery(query
     if query.len() > MAX_SUBSCRIPTIONS_QUERY_BYTES {
         return Err(ApiError::bad_request("the query string is too long"));
     }
-    let mut subscriber = None;
+    let (mut subscriber, mut cursor, mut limit) = (None, None, DEFAULT_PAGE);
     for (name, value) in serde_urlencoded::from_str::<Vec<(String, String)>>(&query).map_err(ApiError::bad_request)? {
         match name.as_str() {
             "subscriber" => subscriber = Some(parse_subscriber(&value)?),
+            "cursor" => cursor = Some(SubscriptionId::parse(&value).map_err(|_| ApiError::bad_request("cursor: not one this list gave"))?),
+            "limit" => {
+                limit = value.parse().ok().filter(|n| (1..=MAX_PAGE).contains(n)).ok_or_else(|| ApiError::BadRequest(format!("limit is 1 to {MAX_PAGE}")))?
+            }
             other => return Err(ApiError::BadRequest(format!("unknown query parameter '{other}'"))),
         }
     }
-    let found = services.subscriptions.list(&caller.tenant, &caller.caller(), subscriber).await?;
-    Ok(Json(json!({ "subscriptions": found.iter().map(subscription_json).collect::<Vec<_>>() })))
+    let page = services.subscriptions.list(&caller.tenant, &caller.caller(), subscriber, cursor.as_ref(), limit).await?;
+    Ok(Json(json!({
+        "subscriptions": page.subscriptions.iter().map(subscription_json).collect::<Vec<_>>(),
+        "next_cursor": page.next,
+    })))
 }
 
 async fn show(State(services): State<Services>, caller: SignedIn, Id(id): Id<SubscriptionId>) -> Result<Json<Value>, ApiError> {

@@ -12,7 +12,7 @@ pub mod templates;
 pub use filter::{Filter, FilterError};
 pub use model::{EmailFormat, Frequency, Method, NotifyOn, Subscriber, Subscription};
 pub use store::SubscriptionStore;
-pub use service::{Caller, SubscriptionError, SubscriptionRequest, Subscriptions};
+pub use service::{Caller, SubscriptionError, SubscriptionPage, SubscriptionQuota, SubscriptionRequest, Subscriptions, MAX_PAGE};
 pub use check::{Checker, CheckerSettings, SubscriptionCheckReport};
 pub use template_store::TemplateStore;
 pub use templates::{Origin, Template, TemplateError, Templates};

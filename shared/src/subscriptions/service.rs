@@ -51,8 +51,31 @@ pub enum SubscriptionError {
     Forbidden(String),
     #[error("no such subscription")]
     NotFound,
+    #[error("{0}")]
+    QuotaExceeded(String),
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// The most subscriptions one page of a list holds.
+pub const MAX_PAGE: usize = 100;
+
+/// How many subscriptions a subscriber may have
+/// (`HERALD_MAX_SUBSCRIPTIONS_PER_SUBSCRIBER`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SubscriptionQuota(pub usize);
+
+impl Default for SubscriptionQuota {
+    fn default() -> Self {
+        Self(100)
+    }
+}
+
+/// A page of a subscriber's subscriptions and the cursor of the next.
+#[derive(Debug, Clone)]
+pub struct SubscriptionPage {
+    pub subscriptions: Vec<Subscription>,
+    pub next: Option<SubscriptionId>,
 }
 
 #[derive(Clone)]
@@ -60,6 +83,7 @@ pub struct Subscriptions {
     store: Arc<dyn SubscriptionStore>,
     records: Arc<dyn RecordStore>,
     clock: Arc<dyn Clock>,
+    quota: SubscriptionQuota,
 }
 
 struct Settings {
@@ -92,8 +116,8 @@ impl Settings {
 }
 
 impl Subscriptions {
-    pub fn new(store: Arc<dyn SubscriptionStore>, records: Arc<dyn RecordStore>, clock: Arc<dyn Clock>) -> Self {
-        Self { store, records, clock }
+    pub fn new(store: Arc<dyn SubscriptionStore>, records: Arc<dyn RecordStore>, clock: Arc<dyn Clock>, quota: SubscriptionQuota) -> Self {
+        Self { store, records, clock, quota }
     }
 
     async fn settings(&self, tenant: &TenantId, caller: &Caller<'_>, request: SubscriptionRequest) -> Result<Settings, SubscriptionError> {
@@ -135,6 +159,15 @@ impl Subscriptions {
 
     pub async fn create(&self, tenant: &TenantId, caller: &Caller<'_>, request: SubscriptionRequest) -> Result<Subscription, SubscriptionError> {
         let settings = self.settings(tenant, caller, request).await?;
+        // Counted, then created: concurrent creates may pass the quota by
+        // as many as run at once, never more.
+        let SubscriptionQuota(quota) = self.quota;
+        if self.store.count_of_subscriber(tenant, &settings.subscriber, quota).await? >= quota {
+            return Err(SubscriptionError::QuotaExceeded(format!(
+                "{} has {quota} subscriptions, the most one subscriber may have: delete one first",
+                settings.subscriber
+            )));
+        }
         let mut subscription = Subscription::new(SubscriptionId::random(), tenant.clone(), settings.subscriber.clone(), self.clock.now());
         settings.apply(&mut subscription);
         match self.store.save(&subscription, None).await {
@@ -186,12 +219,29 @@ impl Subscriptions {
         Err(StoreError::Contention.into())
     }
 
-    /// The caller's own subscriptions, or (admins) a given subscriber's.
-    pub async fn list(&self, tenant: &TenantId, caller: &Caller<'_>, subscriber: Option<Subscriber>) -> Result<Vec<Subscription>, SubscriptionError> {
+    /// A page of the caller's own subscriptions, or (admins) a given
+    /// subscriber's: at most `limit` (1 to [`MAX_PAGE`]), by id, after `after`.
+    pub async fn list(
+        &self,
+        tenant: &TenantId,
+        caller: &Caller<'_>,
+        subscriber: Option<Subscriber>,
+        after: Option<&SubscriptionId>,
+        limit: usize,
+    ) -> Result<SubscriptionPage, SubscriptionError> {
         let subscriber = subscriber.unwrap_or_else(|| Subscriber::User(caller.user.clone()));
         if !caller.may_manage(&subscriber) {
             return Err(SubscriptionError::Forbidden("only admins may list another subscriber's subscriptions".into()));
         }
-        Ok(self.store.of_subscriber(tenant, &subscriber).await?)
+        if !(1..=MAX_PAGE).contains(&limit) {
+            return Err(SubscriptionError::Invalid(format!("limit is 1 to {MAX_PAGE}")));
+        }
+        // One more than asked: whether there is a next page.
+        let mut subscriptions = self.store.of_subscriber(tenant, &subscriber, after, limit + 1).await?;
+        let next = (subscriptions.len() > limit).then(|| {
+            subscriptions.truncate(limit);
+            subscriptions.last().map(|s| s.id.clone())
+        });
+        Ok(SubscriptionPage { subscriptions, next: next.flatten() })
     }
 }

@@ -12,8 +12,11 @@ pub trait SubscriptionStore: Send + Sync {
     async fn get(&self, tenant: &TenantId, id: &SubscriptionId) -> Result<Option<Subscription>, StoreError>;
     /// Deletes the subscription stored at version `expected`.
     async fn delete(&self, subscription: &Subscription, expected: u64) -> Result<(), WriteError>;
-    /// A subscriber's subscriptions.
-    async fn of_subscriber(&self, tenant: &TenantId, subscriber: &Subscriber) -> Result<Vec<Subscription>, StoreError>;
+    /// A page of a subscriber's subscriptions: at most `limit`, by id, those
+    /// after `after`.
+    async fn of_subscriber(&self, tenant: &TenantId, subscriber: &Subscriber, after: Option<&SubscriptionId>, limit: usize) -> Result<Vec<Subscription>, StoreError>;
+    /// How many subscriptions the subscriber has, counted up to `at_most`.
+    async fn count_of_subscriber(&self, tenant: &TenantId, subscriber: &Subscriber, at_most: usize) -> Result<usize, StoreError>;
     /// Scheduled subscriptions whose `due_index_at` (next check, or the end
     /// of a check's lease) is at or before `now`, oldest first, across
     /// tenants (an index, never a scan).

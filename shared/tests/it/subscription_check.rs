@@ -54,8 +54,11 @@ impl SubscriptionStore for CrashBeforeFinish {
     async fn delete(&self, s: &Subscription, expected: u64) -> Result<(), WriteError> {
         self.inner.delete(s, expected).await
     }
-    async fn of_subscriber(&self, t: &TenantId, s: &Subscriber) -> Result<Vec<Subscription>, StoreError> {
-        self.inner.of_subscriber(t, s).await
+    async fn of_subscriber(&self, t: &TenantId, s: &Subscriber, after: Option<&SubscriptionId>, limit: usize) -> Result<Vec<Subscription>, StoreError> {
+        self.inner.of_subscriber(t, s, after, limit).await
+    }
+    async fn count_of_subscriber(&self, t: &TenantId, s: &Subscriber, at_most: usize) -> Result<usize, StoreError> {
+        self.inner.count_of_subscriber(t, s, at_most).await
     }
     async fn due(&self, now: Timestamp, limit: usize) -> Result<Vec<(TenantId, SubscriptionId)>, StoreError> {
         self.inner.due(now, limit).await

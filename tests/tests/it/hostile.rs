@@ -144,4 +144,53 @@ fn now_ms() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
 
-on_both_stores!(finding_01_far_future_schedules_hide_nothing);
+
+/// Finding 2: no quota on subscriptions and no paging on their list (3,000
+/// of 32 KB each made one GET answer 215 MB). On both stores.
+async fn finding_02_subscriptions_have_a_quota_and_pages(store: Store) {
+    let mut options = GatewayOptions::new(store);
+    options.env = vec![("HERALD_MAX_SUBSCRIPTIONS_PER_SUBSCRIBER".into(), "5".into())];
+    let gw = Gateway::start_with(options).await;
+    let admin = admin_token();
+    assert_eq!(gw.send(Method::PUT, &format!("/{DB}/resources/req"), Some(&admin), Some(&json!({"title": "Requests"}))).await.0, 200);
+    let (ann, bob) = (user_token("7"), user_token("8"));
+    let subscribe = json!({"resources": ["req"], "frequency": "never"});
+    for _ in 0..5 {
+        assert_eq!(gw.post(&format!("/{DB}/subscriptions"), Some(&ann), &subscribe).await.0, 201);
+    }
+    let (status, body) = gw.post(&format!("/{DB}/subscriptions"), Some(&ann), &subscribe).await;
+    assert_eq!((status, body["error"].as_str()), (409, Some("quota_exceeded")), "{body}");
+    assert_eq!(gw.post(&format!("/{DB}/subscriptions"), Some(&bob), &subscribe).await.0, 201, "the quota is per subscriber");
+
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    for page in 0.. {
+        let path = match &cursor {
+            Some(c) => format!("/{DB}/subscriptions?limit=2&cursor={c}"),
+            None => format!("/{DB}/subscriptions?limit=2"),
+        };
+        let (status, body) = gw.send(Method::GET, &path, Some(&ann), None).await;
+        assert_eq!(status, 200, "{body}");
+        let items = body["subscriptions"].as_array().cloned().unwrap_or_default();
+        assert!(items.len() <= 2, "page {page}: {body}");
+        seen.extend(items.iter().map(|s| s["id"].as_str().unwrap_or_default().to_owned()));
+        cursor = body["next_cursor"].as_str().map(str::to_owned);
+        if cursor.is_none() {
+            break;
+        }
+    }
+    let mut distinct = seen.clone();
+    distinct.dedup();
+    assert_eq!((seen.len(), distinct.len()), (5, 5), "every subscription once: {seen:?}");
+    for bad in ["limit=0", "limit=101", "limit=x", "cursor=not-an-id"] {
+        let (status, body) = gw.send(Method::GET, &format!("/{DB}/subscriptions?{bad}"), Some(&ann), None).await;
+        assert_eq!((status, body["error"].as_str()), (400, Some("bad_request")), "{bad}: {body}");
+    }
+    // Deleting one makes room again.
+    let (_, first) = gw.send(Method::GET, &format!("/{DB}/subscriptions"), Some(&ann), None).await;
+    let id = first["subscriptions"][0]["id"].as_str().unwrap_or_default().to_owned();
+    assert_eq!(gw.send(Method::DELETE, &format!("/{DB}/subscriptions/{id}"), Some(&ann), None).await.0, 200);
+    assert_eq!(gw.post(&format!("/{DB}/subscriptions"), Some(&ann), &subscribe).await.0, 201);
+}
+
+on_both_stores!(finding_01_far_future_schedules_hide_nothing, finding_02_subscriptions_have_a_quota_and_pages);

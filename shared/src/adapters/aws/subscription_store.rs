@@ -79,8 +79,8 @@ impl SubscriptionStore for DynamoSubscriptionStore {
         .await
     }
 
-    async fn of_subscriber(&self, tenant: &TenantId, subscriber: &Subscriber) -> Result<Vec<Subscription>, StoreError> {
-        let entries = self.table.query_partition(s(list_pk(tenant, subscriber))).await?;
+    async fn of_subscriber(&self, tenant: &TenantId, subscriber: &Subscriber, after: Option<&SubscriptionId>, limit: usize) -> Result<Vec<Subscription>, StoreError> {
+        let entries = self.table.query_page(s(list_pk(tenant, subscriber)), after.map(|id| id.as_str().to_owned()), limit).await?;
         let mut subscriptions = Vec::with_capacity(entries.len());
         for entry in entries {
             let Some(id) = entry.get("sk").and_then(|v| v.as_s().ok()).and_then(|v| SubscriptionId::parse(v.as_str()).ok()) else { continue };
@@ -89,6 +89,10 @@ impl SubscriptionStore for DynamoSubscriptionStore {
             }
         }
         Ok(subscriptions)
+    }
+
+    async fn count_of_subscriber(&self, tenant: &TenantId, subscriber: &Subscriber, at_most: usize) -> Result<usize, StoreError> {
+        self.table.count_partition(s(list_pk(tenant, subscriber)), at_most).await
     }
 
     async fn due(&self, now: Timestamp, limit: usize) -> Result<Vec<(TenantId, SubscriptionId)>, StoreError> {

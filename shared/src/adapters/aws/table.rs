@@ -87,6 +87,60 @@ impl Table {
         Ok(out.item)
     }
 
+    /// At most `limit` items of one partition whose sort key is after
+    /// `after`, in sort key order (one `Query`, or a few when DynamoDB's own
+    /// pages are smaller).
+    pub(crate) async fn query_page(&self, pk: AttributeValue, after: Option<String>, limit: usize) -> Result<Vec<Item>, StoreError> {
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            self.requests.add(1);
+            let mut query = self
+                .client
+                .query()
+                .table_name(&self.name)
+                .expression_attribute_values(":pk", pk.clone())
+                .limit(i32::try_from(limit - items.len()).unwrap_or(100))
+                .set_exclusive_start_key(start.take());
+            query = match &after {
+                Some(after) => query.key_condition_expression("pk = :pk AND sk > :after").expression_attribute_values(":after", s(after.clone())),
+                None => query.key_condition_expression("pk = :pk"),
+            };
+            let out = query.send().await.map_err(unavailable)?;
+            items.extend(out.items.unwrap_or_default());
+            match out.last_evaluated_key {
+                Some(key) if !key.is_empty() && items.len() < limit => start = Some(key),
+                _ => return Ok(items),
+            }
+        }
+    }
+
+    /// How many items one partition holds, counted up to `at_most`.
+    pub(crate) async fn count_partition(&self, pk: AttributeValue, at_most: usize) -> Result<usize, StoreError> {
+        let mut count = 0;
+        let mut start = None;
+        loop {
+            self.requests.add(1);
+            let out = self
+                .client
+                .query()
+                .table_name(&self.name)
+                .key_condition_expression("pk = :pk")
+                .expression_attribute_values(":pk", pk.clone())
+                .select(aws_sdk_dynamodb::types::Select::Count)
+                .limit(i32::try_from(at_most - count).unwrap_or(100))
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(unavailable)?;
+            count += usize::try_from(out.count).unwrap_or(0);
+            match out.last_evaluated_key {
+                Some(key) if !key.is_empty() && count < at_most => start = Some(key),
+                _ => return Ok(count.min(at_most)),
+            }
+        }
+    }
+
     /// Every item of one partition, following DynamoDB's pages.
     pub(crate) async fn query_partition(&self, pk: AttributeValue) -> Result<Vec<Item>, StoreError> {
         let mut items = Vec::new();

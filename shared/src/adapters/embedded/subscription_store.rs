@@ -70,12 +70,20 @@ impl SubscriptionStore for EmbeddedSubscriptionStore {
         }
     }
 
-    async fn of_subscriber(&self, tenant: &TenantId, subscriber: &Subscriber) -> Result<Vec<Subscription>, StoreError> {
+    async fn of_subscriber(&self, tenant: &TenantId, subscriber: &Subscriber, after: Option<&SubscriptionId>, limit: usize) -> Result<Vec<Subscription>, StoreError> {
         let state = self.lock()?;
-        let mut found: Vec<Subscription> =
-            state.subscriptions.values().filter(|s| &s.tenant == tenant && &s.subscriber == subscriber).cloned().collect();
+        let mut found: Vec<&Subscription> = state
+            .subscriptions
+            .values()
+            .filter(|s| &s.tenant == tenant && &s.subscriber == subscriber && after.is_none_or(|a| &s.id > a))
+            .collect();
         found.sort_by(|a, b| a.id.cmp(&b.id));
-        Ok(found)
+        Ok(found.into_iter().take(limit).cloned().collect())
+    }
+
+    async fn count_of_subscriber(&self, tenant: &TenantId, subscriber: &Subscriber, at_most: usize) -> Result<usize, StoreError> {
+        let state = self.lock()?;
+        Ok(state.subscriptions.values().filter(|s| &s.tenant == tenant && &s.subscriber == subscriber).take(at_most).count())
     }
 
     async fn due(&self, now: Timestamp, limit: usize) -> Result<Vec<(TenantId, SubscriptionId)>, StoreError> {

@@ -16,7 +16,7 @@ pub const SESSION_COOKIE: &str = "tryton_session";
 /// message says 16 too).
 pub const MIN_SECRET_BYTES: usize = 16;
 /// Longest credential accepted, so a huge header costs nothing to refuse.
-const MAX_CREDENTIAL_LEN: usize = 8192;
+pub const MAX_CREDENTIAL_LEN: usize = 8192;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AuthError {

@@ -46,11 +46,13 @@ pub struct GatewayOptions {
     pub bus_table: Option<String>,
     /// More environment for the gateway.
     pub env: Vec<(String, String)>,
+    /// Where the gateway's log (standard error) goes; inherited when `None`.
+    pub log_file: Option<PathBuf>,
 }
 
 impl GatewayOptions {
     pub fn new(store: Store) -> Self {
-        Self { store, wait_secs: 2, bus_table: None, env: Vec::new() }
+        Self { store, wait_secs: 2, bus_table: None, env: Vec::new(), log_file: None }
     }
 }
 
@@ -102,6 +104,9 @@ impl Gateway {
         command.env("HERALD_MAIL_DIR", &mail_dir);
         for (name, value) in &options.env {
             command.env(name, value);
+        }
+        if let Some(path) = &options.log_file {
+            command.stderr(std::fs::File::create(path).expect("log file"));
         }
         let mut child = command.spawn().expect("spawn herald-local");
         let stdout = child.stdout.take().expect("stdout");

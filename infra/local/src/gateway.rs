@@ -34,6 +34,7 @@ impl FromRef<Local> for Services {
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
     let mut config = Config::from_env()?;
+    let limits = crate::serve::Limits::from_env()?;
     if let Some(dir) = args.mail_dir.clone() {
         config.mail_dir = dir;
     }
@@ -76,7 +77,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     }
     tokio::spawn(run_schedules(local.clone()));
     tokio::spawn(drain_continuously(local));
-    axum::serve(listener, app).with_graceful_shutdown(shutdown()).await?;
+    crate::serve::serve(listener, app, limits, shutdown()).await;
     Ok(())
 }
 

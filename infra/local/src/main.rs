@@ -3,6 +3,7 @@
 //! without Docker. See README.md.
 mod dev;
 mod gateway;
+mod serve;
 
 use clap::Parser;
 

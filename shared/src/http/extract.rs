@@ -23,6 +23,8 @@ use crate::services::Services;
 /// Largest request body any route accepts (a typed notification's own
 /// body is smaller: `notifications::model::MAX_BODY_BYTES`).
 pub const MAX_REQUEST_BYTES: usize = 64 * 1024;
+/// The longest a body may take to arrive, however slowly it trickles in.
+pub const BODY_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// The path's parameters (percent-decoded), in order; axum's own 400 when
 /// one is not UTF-8.
@@ -231,8 +233,9 @@ impl<S: Send + Sync, A: FromParam, B: FromParam> FromRequestParts<S> for Ids<A, 
 
 /// The body as a JSON object, or `None` for an empty (or blank) one.
 async fn json_object(request: Request) -> Result<Option<Map<String, Value>>, ApiError> {
-    let bytes = axum::body::to_bytes(request.into_body(), MAX_REQUEST_BYTES)
+    let bytes = tokio::time::timeout(BODY_READ_TIMEOUT, axum::body::to_bytes(request.into_body(), MAX_REQUEST_BYTES))
         .await
+        .map_err(|_| ApiError::RequestTimeout(format!("the body did not arrive within {} s", BODY_READ_TIMEOUT.as_secs())))?
         .map_err(|_| ApiError::BadRequest(format!("the body exceeds {MAX_REQUEST_BYTES} bytes")))?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(None);

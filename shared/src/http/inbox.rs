@@ -30,7 +30,7 @@ pub fn routes(services: Services) -> Router {
 }
 
 /// Longest query string of `GET /{db}/inbox`.
-const MAX_INBOX_QUERY_BYTES: usize = 2048;
+pub const MAX_INBOX_QUERY_BYTES: usize = 2048;
 
 async fn list(State(services): State<Services>, ActiveUser { tenant, principal: Principal { user, .. }, .. }: ActiveUser, RawQuery(query): RawQuery) -> Result<Json<Value>, ApiError> {
     let query = query.unwrap_or_default();

@@ -2,6 +2,7 @@
 //! merges them all. One code path for a request, in AWS and locally.
 pub mod bus;
 pub mod directory;
+pub mod edge;
 pub mod error;
 pub mod extract;
 pub mod inbox;
@@ -31,11 +32,14 @@ fn json_of<T: Serialize>(value: &T) -> Json<Value> {
     Json(serde_json::to_value(value).unwrap_or(Value::Null))
 }
 
-/// Answers JSON for unknown routes and wrong methods too.
+/// Answers JSON for unknown routes and wrong methods too, and puts every
+/// request through [`edge::middleware`] (limits of its head, request id,
+/// its log line).
 pub fn with_json_fallbacks(router: Router) -> Router {
     router
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+        .layer(axum::middleware::from_fn(edge::middleware))
 }
 
 /// The bus function's router (`POST /{db}/bus`).

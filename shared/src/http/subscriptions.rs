@@ -65,10 +65,10 @@ fn parse_subscriber(text: &str) -> Result<Subscriber, ApiError> {
 }
 
 /// Subscriptions a page holds when the caller does not say.
-const DEFAULT_PAGE: usize = 50;
+pub const DEFAULT_PAGE: usize = 50;
 
 /// Longest query string of `GET /{db}/subscriptions`.
-const MAX_SUBSCRIPTIONS_QUERY_BYTES: usize = 1024;
+pub const MAX_SUBSCRIPTIONS_QUERY_BYTES: usize = 1024;
 
 async fn list(State(services): State<Services>, caller: SignedIn, RawQuery(query): RawQuery) -> Result<Json<Value>, ApiError> {
     let query = query.unwrap_or_default();

@@ -2,12 +2,13 @@
 //! docs/architecture.md held against the imports, each port's contract suite
 //! on both adapter sets (embedded, and DynamoDB/SQS on the moto server that
 //! `scripts/test` starts), and the exactly-once suites of the outbox and
-//! the subscription check.
+//! the subscription check; and README's table of limits held to the code.
 #[macro_use]
 mod common;
 mod architecture;
 mod bus_store_contract;
 mod directory_store_contract;
+mod limits_doc;
 mod notification_store_contract;
 mod outbox_exactly_once;
 mod record_store_contract;

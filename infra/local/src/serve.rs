@@ -1,0 +1,121 @@
+//! Serving HTTP/1.1 with limits, so no client can hold the server: a
+//! connection has `header_read` to send a request's head (also how long an
+//! idle keep-alive connection stays open), a body must arrive within
+//! `http::extract::BODY_READ_TIMEOUT`, and at most `max_connections` are
+//! open at once; past that a connection gets a quick JSON 503 and is
+//! closed, never a hang. A long poll holds its connection only for its
+//! wait: once answered, the head timeout runs again.
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
+use tokio::io::AsyncWriteExt;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Semaphore;
+
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// `HERALD_HEADER_READ_TIMEOUT_SECS` (10).
+    pub header_read: Duration,
+    /// `HERALD_MAX_CONNECTIONS` (8192; the process's open-file limit must
+    /// be higher).
+    pub max_connections: usize,
+}
+
+impl Limits {
+    pub fn from_env() -> anyhow::Result<Self> {
+        let number = |name: &str, default: u64, max: u64| -> anyhow::Result<u64> {
+            match std::env::var(name) {
+                Err(_) => Ok(default),
+                Ok(v) => v.trim().parse::<u64>().ok().filter(|n| (1..=max).contains(n)).ok_or_else(|| anyhow::anyhow!("{name} must be a whole number from 1 to {max}, got '{v}'")),
+            }
+        };
+        Ok(Self {
+            header_read: Duration::from_secs(number("HERALD_HEADER_READ_TIMEOUT_SECS", 10, 300)?),
+            max_connections: usize::try_from(number("HERALD_MAX_CONNECTIONS", 8192, 1_000_000)?).unwrap_or(8192),
+        })
+    }
+}
+
+/// The most bytes of a request's head (request line and headers) hyper
+/// buffers; `http::limits` answers smaller excesses with JSON first.
+const MAX_HEAD_BYTES: usize = 64 * 1024;
+
+/// Serves `app` on `listener` until `shutdown` resolves.
+pub async fn serve(listener: TcpListener, app: Router, limits: Limits, shutdown: impl std::future::Future<Output = ()>) {
+    let permits = Arc::new(Semaphore::new(limits.max_connections));
+    tokio::spawn(return_freed_memory(permits.clone(), limits.max_connections));
+    tokio::pin!(shutdown);
+    loop {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            () = &mut shutdown => return,
+        };
+        let stream = match accepted {
+            Ok((stream, _)) => stream,
+            Err(e) => {
+                // Out of file descriptors, most likely: wait for some to close.
+                tracing::warn!(error = %e, "accept failed");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let Ok(permit) = permits.clone().try_acquire_owned() else {
+            tokio::spawn(refuse(stream));
+            continue;
+        };
+        let service = TowerToHyperService::new(app.clone());
+        tokio::spawn(async move {
+            let _permit = permit;
+            let connection = hyper::server::conn::http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(limits.header_read)
+                .max_buf_size(MAX_HEAD_BYTES)
+                .serve_connection(TokioIo::new(stream), service);
+            if let Err(e) = connection.await {
+                tracing::debug!(error = %e, "connection ended");
+            }
+        });
+    }
+}
+
+/// glibc keeps what a burst of connections freed (their buffers, their
+/// tasks) in its arenas for later; once many of them have closed, hand it
+/// back to the system, so the process's memory comes back after a flood.
+async fn return_freed_memory(permits: Arc<Semaphore>, max_connections: usize) {
+    let mut every = tokio::time::interval(Duration::from_secs(1));
+    let mut most_open = 0;
+    loop {
+        every.tick().await;
+        let open = max_connections - permits.available_permits();
+        most_open = most_open.max(open);
+        if most_open >= 256 && open <= most_open / 4 {
+            trim();
+            most_open = open;
+        }
+    }
+}
+
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn trim() {
+    // SAFETY: malloc_trim only walks and releases glibc's own free lists.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn trim() {}
+
+/// Over the connection limit: a 503 with a JSON body, written within a
+/// second or not at all, and the connection closed.
+async fn refuse(mut stream: TcpStream) {
+    const BODY: &str = r#"{"error":"unavailable","message":"too many open connections; retry later"}"#;
+    let answer = format!(
+        "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\ncontent-length: {}\r\nretry-after: 1\r\nconnection: close\r\n\r\n{BODY}",
+        BODY.len()
+    );
+    let _ = tokio::time::timeout(Duration::from_secs(1), stream.write_all(answer.as_bytes())).await;
+}

@@ -11,6 +11,7 @@ mod directory_store_contract;
 mod limits_doc;
 mod notification_store_contract;
 mod outbox_exactly_once;
+mod parsers;
 mod record_store_contract;
 mod subscription_check;
 mod type_store_contract;

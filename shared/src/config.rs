@@ -79,6 +79,10 @@ impl CorsOrigins {
     }
 }
 
+/// Defaults of the tenant quotas (README, "Limits").
+pub const DEFAULT_MAX_TYPES_PER_TENANT: u64 = 200;
+pub const DEFAULT_MAX_RESOURCES_PER_TENANT: u64 = 200;
+
 #[derive(Debug, Clone)]
 pub struct Config {
     /// `HERALD_JWT_SECRET`: HS256 secret for tokens (at least 16 bytes).
@@ -117,6 +121,10 @@ pub struct Config {
     /// `HERALD_SYSTEM_NAME` (`Herald`): the system name in digest subjects
     /// and templates.
     pub system_name: String,
+    /// `HERALD_MAX_TYPES_PER_TENANT` (200): a tenant's own notification types.
+    pub max_types_per_tenant: usize,
+    /// `HERALD_MAX_RESOURCES_PER_TENANT` (200).
+    pub max_resources_per_tenant: usize,
     /// `HERALD_MAX_SUBSCRIPTIONS_PER_SUBSCRIBER` (100).
     pub subscription_quota: SubscriptionQuota,
     /// `HERALD_EMAIL_FORMAT` (`html`): digests' email format for
@@ -185,6 +193,8 @@ impl Config {
             },
             outbox_queue_url: lookup("HERALD_OUTBOX_QUEUE_URL").filter(|s| !s.is_empty()),
             outbox_max_attempts: u32::try_from(number("HERALD_OUTBOX_MAX_ATTEMPTS", 5, 1, 100)?).unwrap_or(5),
+            max_types_per_tenant: usize::try_from(number("HERALD_MAX_TYPES_PER_TENANT", DEFAULT_MAX_TYPES_PER_TENANT, 1, 10_000)?).unwrap_or(200),
+            max_resources_per_tenant: usize::try_from(number("HERALD_MAX_RESOURCES_PER_TENANT", DEFAULT_MAX_RESOURCES_PER_TENANT, 1, 10_000)?).unwrap_or(200),
             subscription_quota: SubscriptionQuota(
                 usize::try_from(number("HERALD_MAX_SUBSCRIPTIONS_PER_SUBSCRIBER", 100, 1, 10_000)?).unwrap_or(100),
             ),

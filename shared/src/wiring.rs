@@ -318,7 +318,7 @@ impl<B: Backend, R: Role> Wiring<B, R> {
         let secret = config.require_jwt_secret()?;
         let bus = Arc::new(Bus::new(adapters.bus, clock.clone(), config.bus.clone()));
         let inbox = Inbox::new(adapters.inbox, clock.clone(), config.inbox_read_retention);
-        let types = Types::new(adapters.types);
+        let types = Types::new(adapters.types, config.max_types_per_tenant);
         let notifier = Notifier::new(
             adapters.notifications.clone(),
             adapters.directory.clone(),
@@ -343,7 +343,7 @@ impl<B: Backend, R: Role> Wiring<B, R> {
             types,
             inbox,
             outbox_consumer: adapters.consumer,
-            records: Records::new(adapters.records.clone(), clock.clone()),
+            records: Records::new(adapters.records.clone(), clock.clone(), config.max_resources_per_tenant),
             subscriptions: Subscriptions::new(adapters.subscriptions.clone(), adapters.records.clone(), clock.clone(), config.subscription_quota),
             templates: Templates::new(adapters.templates.clone()),
             checker: Checker::new(adapters.subscriptions, adapters.records, adapters.directory, adapters.templates, notifier.clone(), clock.clone(), checker_settings),

@@ -98,6 +98,7 @@ impl From<TypeError> for ApiError {
     fn from(e: TypeError) -> Self {
         match e {
             TypeError::Invalid(m) => Self::BadRequest(m),
+            TypeError::QuotaExceeded(m) => Self::QuotaExceeded(m),
             TypeError::Store(e) => Self::Unavailable(e),
         }
     }
@@ -129,6 +130,7 @@ impl From<RecordError> for ApiError {
         match e {
             RecordError::UnknownResource(_) | RecordError::NotFound(_) => Self::NotFound(e.to_string()),
             RecordError::Invalid(m) => Self::BadRequest(m),
+            RecordError::QuotaExceeded(m) => Self::QuotaExceeded(m),
             RecordError::Store(e) => Self::Unavailable(e),
         }
     }

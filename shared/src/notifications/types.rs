@@ -26,6 +26,8 @@ pub struct TypeRequest {
 pub enum TypeError {
     #[error("{0}")]
     Invalid(String),
+    #[error("{0}")]
+    QuotaExceeded(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -34,17 +36,24 @@ pub enum TypeError {
 #[derive(Clone)]
 pub struct Types {
     store: Arc<dyn TypeStore>,
+    /// How many types of its own a tenant may have
+    /// (`HERALD_MAX_TYPES_PER_TENANT`).
+    max_per_tenant: usize,
 }
 
 impl Types {
-    pub fn new(store: Arc<dyn TypeStore>) -> Self {
-        Self { store }
+    pub fn new(store: Arc<dyn TypeStore>, max_per_tenant: usize) -> Self {
+        Self { store, max_per_tenant }
     }
 
     /// Creates or replaces the tenant's type `key`.
     pub async fn put(&self, tenant: &TenantId, key: TypeKey, request: TypeRequest) -> Result<NotificationType, TypeError> {
         if request.label.trim().is_empty() || request.label.len() > MAX_LABEL_BYTES {
             return Err(TypeError::Invalid(format!("label must be 1 to {MAX_LABEL_BYTES} bytes")));
+        }
+        let own = self.store.tenant_types(tenant).await?;
+        if own.len() >= self.max_per_tenant && !own.iter().any(|t| t.key == key) {
+            return Err(TypeError::QuotaExceeded(format!("the tenant has {} types of its own, the most it may have", self.max_per_tenant)));
         }
         let notification_type = NotificationType { key, label: request.label, default_channel: request.default_channel, status_type: request.status_type };
         self.store.put_type(tenant, &notification_type).await?;

@@ -42,6 +42,8 @@ pub enum RecordError {
     NotFound(RecordId),
     #[error("{0}")]
     Invalid(String),
+    #[error("{0}")]
+    QuotaExceeded(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -129,16 +131,23 @@ impl ResourceRequest {
 pub struct Records {
     store: Arc<dyn RecordStore>,
     clock: Arc<dyn Clock>,
+    /// How many resources a tenant may register
+    /// (`HERALD_MAX_RESOURCES_PER_TENANT`).
+    max_resources: usize,
 }
 
 impl Records {
-    pub fn new(store: Arc<dyn RecordStore>, clock: Arc<dyn Clock>) -> Self {
-        Self { store, clock }
+    pub fn new(store: Arc<dyn RecordStore>, clock: Arc<dyn Clock>, max_resources: usize) -> Self {
+        Self { store, clock, max_resources }
     }
 
     /// Creates or replaces resource `name`.
     pub async fn put_resource(&self, tenant: &TenantId, name: ResourceName, request: ResourceRequest) -> Result<Resource, RecordError> {
         let resource = request.into_resource(name)?;
+        let registered = self.store.resources(tenant).await?;
+        if registered.len() >= self.max_resources && !registered.iter().any(|r| r.name == resource.name) {
+            return Err(RecordError::QuotaExceeded(format!("the tenant has {} resources, the most it may register", self.max_resources)));
+        }
         self.store.put_resource(tenant, &resource).await?;
         Ok(resource)
     }

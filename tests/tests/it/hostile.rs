@@ -193,7 +193,30 @@ async fn finding_02_subscriptions_have_a_quota_and_pages(store: Store) {
     assert_eq!(gw.post(&format!("/{DB}/subscriptions"), Some(&ann), &subscribe).await.0, 201);
 }
 
-on_both_stores!(finding_01_far_future_schedules_hide_nothing, finding_02_subscriptions_have_a_quota_and_pages);
+/// Quotas on what a tenant creates: its own types and its resources.
+async fn tenant_quotas_on_types_and_resources(store: Store) {
+    let mut options = GatewayOptions::new(store);
+    options.env = vec![("HERALD_MAX_TYPES_PER_TENANT".into(), "3".into()), ("HERALD_MAX_RESOURCES_PER_TENANT".into(), "2".into())];
+    let gw = Gateway::start_with(options).await;
+    let every_tenant_admin = token_with(TokenSpec { sub: "0", roles: &["admin"], db: TenantClaim::One("*".into()), ..Default::default() });
+    let a = Some(every_tenant_admin.as_str());
+    let kind = json!({"label": "L", "default_channel": "message", "status_type": "neutral"});
+    for n in 0..3 {
+        assert_eq!(gw.send(Method::PUT, &format!("/{DB}/types/app:t{n}"), a, Some(&kind)).await.0, 200);
+    }
+    let (status, body) = gw.send(Method::PUT, &format!("/{DB}/types/app:t3"), a, Some(&kind)).await;
+    assert_eq!((status, body["error"].as_str()), (409, Some("quota_exceeded")), "{body}");
+    assert_eq!(gw.send(Method::PUT, &format!("/{DB}/types/app:t0"), a, Some(&kind)).await.0, 200, "replacing one is no new one");
+    assert_eq!(gw.send(Method::PUT, "/other/types/app:t3", a, Some(&kind)).await.0, 200, "each tenant has its own quota");
+    for name in ["r0", "r1"] {
+        assert_eq!(gw.send(Method::PUT, &format!("/{DB}/resources/{name}"), a, Some(&json!({"title": name}))).await.0, 200);
+    }
+    let (status, body) = gw.send(Method::PUT, &format!("/{DB}/resources/r2"), a, Some(&json!({"title": "r2"}))).await;
+    assert_eq!((status, body["error"].as_str()), (409, Some("quota_exceeded")), "{body}");
+    assert_eq!(gw.send(Method::PUT, &format!("/{DB}/resources/r1"), a, Some(&json!({"title": "again"}))).await.0, 200);
+}
+
+on_both_stores!(finding_01_far_future_schedules_hide_nothing, finding_02_subscriptions_have_a_quota_and_pages, tenant_quotas_on_types_and_resources);
 
 mod finding_04_server_limits {
     //! Finding 4: no timeouts and no connection limit in `herald-local`:

@@ -14,6 +14,10 @@ fn default_true() -> bool {
 
 /// A user as an application describes it (`PUT /{db}/users/{id}`): the
 /// whole user, replacing any earlier one.
+
+/// The most members one page of a group lists; 100 when the caller does not say.
+pub const MAX_MEMBERS_PAGE: usize = 1000;
+pub const DEFAULT_MEMBERS_PAGE: usize = 100;
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UserRequest {
@@ -157,7 +161,17 @@ impl Directory {
         self.store.get_company(tenant, id).await?.ok_or_else(|| DirectoryError::UnknownCompany(id.clone()))
     }
 
-    pub async fn group_members(&self, tenant: &TenantId, group: &GroupName) -> Result<Vec<UserId>, StoreError> {
-        self.store.group_members(tenant, group).await
+    /// A page of the group's members by id, after `after`, at most `limit`
+    /// (1 to [`MAX_MEMBERS_PAGE`]); and the cursor of the next page.
+    pub async fn group_members(&self, tenant: &TenantId, group: &GroupName, after: Option<&UserId>, limit: usize) -> Result<(Vec<UserId>, Option<UserId>), DirectoryError> {
+        if !(1..=MAX_MEMBERS_PAGE).contains(&limit) {
+            return Err(DirectoryError::Invalid(format!("limit is 1 to {MAX_MEMBERS_PAGE}")));
+        }
+        let mut members = self.store.group_members_page(tenant, group, after, limit + 1).await?;
+        let next = (members.len() > limit).then(|| {
+            members.truncate(limit);
+            members.last().cloned()
+        });
+        Ok((members, next.flatten()))
     }
 }

@@ -15,6 +15,8 @@ pub trait DirectoryStore: Send + Sync {
     async fn delete_user(&self, tenant: &TenantId, id: &UserId) -> Result<bool, StoreError>;
     /// Members of a group, by id (read from the membership index, no scan).
     async fn group_members(&self, tenant: &TenantId, group: &GroupName) -> Result<Vec<UserId>, StoreError>;
+    /// A page of them: at most `limit`, by id, those after `after`.
+    async fn group_members_page(&self, tenant: &TenantId, group: &GroupName, after: Option<&UserId>, limit: usize) -> Result<Vec<UserId>, StoreError>;
     /// Employees of a company, by id.
     async fn company_members(&self, tenant: &TenantId, company: &CompanyId) -> Result<Vec<UserId>, StoreError>;
     async fn put_company(&self, tenant: &TenantId, company: &Company) -> Result<(), StoreError>;

@@ -1,12 +1,13 @@
 //! The directory (admin role): `PUT|GET|DELETE /{db}/users/{id}`,
 //! `PUT|GET /{db}/companies/{id}`, `GET /{db}/groups/{name}/members`.
-use axum::extract::State;
+use axum::extract::{RawQuery, State};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
 use super::extract::{AdminTenant, Id, JsonBody};
 use super::{json_of, ApiError};
+use crate::directory::service::{DEFAULT_MEMBERS_PAGE, MAX_MEMBERS_PAGE};
 use crate::directory::{CompanyRequest, UserRequest};
 use crate::domain::{CompanyId, GroupName, UserId};
 use crate::services::Services;
@@ -40,7 +41,22 @@ async fn get_company(State(services): State<Services>, admin: AdminTenant, Id(id
     Ok(json_of(&services.directory.company(&admin.tenant, &id).await?))
 }
 
-async fn group_members(State(services): State<Services>, admin: AdminTenant, Id(group): Id<GroupName>) -> Result<Json<Value>, ApiError> {
-    let members = services.directory.group_members(&admin.tenant, &group).await?;
-    Ok(Json(json!({ "group": group, "members": members })))
+/// Longest query string of `GET /{db}/groups/{name}/members`.
+pub const MAX_MEMBERS_QUERY_BYTES: usize = 512;
+
+async fn group_members(State(services): State<Services>, admin: AdminTenant, Id(group): Id<GroupName>, RawQuery(query): RawQuery) -> Result<Json<Value>, ApiError> {
+    let query = query.unwrap_or_default();
+    if query.len() > MAX_MEMBERS_QUERY_BYTES {
+        return Err(ApiError::BadRequest(format!("the query string exceeds {MAX_MEMBERS_QUERY_BYTES} bytes")));
+    }
+    let (mut cursor, mut limit) = (None, DEFAULT_MEMBERS_PAGE);
+    for (name, value) in serde_urlencoded::from_str::<Vec<(String, String)>>(&query).map_err(ApiError::bad_request)? {
+        match name.as_str() {
+            "cursor" => cursor = Some(UserId::parse(&value).map_err(|_| ApiError::bad_request("cursor: not one this list gave"))?),
+            "limit" => limit = value.parse().map_err(|_| ApiError::BadRequest(format!("limit is 1 to {MAX_MEMBERS_PAGE}")))?,
+            other => return Err(ApiError::BadRequest(format!("unknown query parameter '{other}'"))),
+        }
+    }
+    let (members, next) = services.directory.group_members(&admin.tenant, &group, cursor.as_ref(), limit).await?;
+    Ok(Json(json!({ "group": group, "members": members, "next_cursor": next })))
 }

@@ -48,6 +48,9 @@ fn values() -> HashMap<&'static str, u64> {
         ("http::subscriptions::DEFAULT_PAGE", n(http::subscriptions::DEFAULT_PAGE)),
         ("http::inbox::MAX_INBOX_QUERY_BYTES", n(http::inbox::MAX_INBOX_QUERY_BYTES)),
         ("http::subscriptions::MAX_SUBSCRIPTIONS_QUERY_BYTES", n(http::subscriptions::MAX_SUBSCRIPTIONS_QUERY_BYTES)),
+        ("directory::service::MAX_MEMBERS_PAGE", n(directory::service::MAX_MEMBERS_PAGE)),
+        ("directory::service::DEFAULT_MEMBERS_PAGE", n(directory::service::DEFAULT_MEMBERS_PAGE)),
+        ("http::directory::MAX_MEMBERS_QUERY_BYTES", n(http::directory::MAX_MEMBERS_QUERY_BYTES)),
         ("outbox::MAX_ERROR_BYTES", n(outbox::MAX_ERROR_BYTES)),
     ])
 }

@@ -216,7 +216,42 @@ async fn tenant_quotas_on_types_and_resources(store: Store) {
     assert_eq!(gw.send(Method::PUT, &format!("/{DB}/resources/r1"), a, Some(&json!({"title": "again"}))).await.0, 200);
 }
 
-on_both_stores!(finding_01_far_future_schedules_hide_nothing, finding_02_subscriptions_have_a_quota_and_pages, tenant_quotas_on_types_and_resources);
+/// A group's members page (a group has no size limit of its own).
+async fn group_members_page(store: Store) {
+    let gw = Gateway::start(store).await;
+    let admin = admin_token();
+    for id in ["1", "2", "3", "4", "5"] {
+        let user = json!({"login": format!("u{id}"), "groups": ["g"]});
+        assert_eq!(gw.send(Method::PUT, &format!("/{DB}/users/{id}"), Some(&admin), Some(&user)).await.0, 200);
+    }
+    let (mut seen, mut cursor) = (Vec::new(), None::<String>);
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/{DB}/groups/g/members?limit=2&cursor={c}"),
+            None => format!("/{DB}/groups/g/members?limit=2"),
+        };
+        let (status, body) = gw.send(Method::GET, &path, Some(&admin), None).await;
+        assert_eq!(status, 200, "{body}");
+        let members: Vec<String> = body["members"].as_array().cloned().unwrap_or_default().iter().filter_map(|m| m.as_str().map(str::to_owned)).collect();
+        assert!(members.len() <= 2, "{body}");
+        seen.extend(members);
+        cursor = body["next_cursor"].as_str().map(str::to_owned);
+        if cursor.is_none() {
+            break;
+        }
+    }
+    assert_eq!(seen, ["1", "2", "3", "4", "5"]);
+    for bad in ["limit=0", "limit=1001", "cursor=a%23b", "page=2"] {
+        assert_eq!(gw.send(Method::GET, &format!("/{DB}/groups/g/members?{bad}"), Some(&admin), None).await.0, 400, "{bad}");
+    }
+}
+
+on_both_stores!(
+    finding_01_far_future_schedules_hide_nothing,
+    finding_02_subscriptions_have_a_quota_and_pages,
+    tenant_quotas_on_types_and_resources,
+    group_members_page,
+);
 
 mod finding_04_server_limits {
     //! Finding 4: no timeouts and no connection limit in `herald-local`:

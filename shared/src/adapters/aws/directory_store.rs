@@ -130,8 +130,11 @@ impl DynamoDirectoryStore {
     }
 
     async fn members(&self, pk: String) -> Result<Vec<UserId>, StoreError> {
-        self.table.query_partition(s(pk))
-            .await?
+        Self::member_ids(&self.table.query_partition(s(pk)).await?)
+    }
+
+    fn member_ids(items: &[Item]) -> Result<Vec<UserId>, StoreError> {
+        items
             .iter()
             .filter_map(|item| item.get("sk").and_then(|v| v.as_s().ok()))
             .map(|id| UserId::parse(id.clone()).map_err(|e| StoreError::Corrupt(e.to_string())))
@@ -155,6 +158,10 @@ impl DirectoryStore for DynamoDirectoryStore {
 
     async fn group_members(&self, tenant: &TenantId, group: &GroupName) -> Result<Vec<UserId>, StoreError> {
         self.members(group_members_pk(tenant, group)).await
+    }
+
+    async fn group_members_page(&self, tenant: &TenantId, group: &GroupName, after: Option<&UserId>, limit: usize) -> Result<Vec<UserId>, StoreError> {
+        Self::member_ids(&self.table.query_page(s(group_members_pk(tenant, group)), after.map(|a| a.as_str().to_owned()), limit).await?)
     }
 
     async fn company_members(&self, tenant: &TenantId, company: &CompanyId) -> Result<Vec<UserId>, StoreError> {

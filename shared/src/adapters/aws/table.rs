@@ -115,6 +115,11 @@ impl Table {
         }
     }
 
+    /// A `Query` of the partition `pk`, all of it.
+    fn partition_query(&self, pk: &AttributeValue) -> aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder {
+        self.client.query().table_name(&self.name).key_condition_expression("pk = :pk").expression_attribute_values(":pk", pk.clone())
+    }
+
     /// How many items one partition holds, counted up to `at_most`.
     pub(crate) async fn count_partition(&self, pk: AttributeValue, at_most: usize) -> Result<usize, StoreError> {
         let mut count = 0;
@@ -122,11 +127,7 @@ impl Table {
         loop {
             self.requests.add(1);
             let out = self
-                .client
-                .query()
-                .table_name(&self.name)
-                .key_condition_expression("pk = :pk")
-                .expression_attribute_values(":pk", pk.clone())
+                .partition_query(&pk)
                 .select(aws_sdk_dynamodb::types::Select::Count)
                 .limit(i32::try_from(at_most - count).unwrap_or(100))
                 .set_exclusive_start_key(start.take())
@@ -148,11 +149,7 @@ impl Table {
         loop {
             self.requests.add(1);
             let out = self
-                .client
-                .query()
-                .table_name(&self.name)
-                .key_condition_expression("pk = :pk")
-                .expression_attribute_values(":pk", pk.clone())
+                .partition_query(&pk)
                 .set_exclusive_start_key(start.take())
                 .send()
                 .await

@@ -81,6 +81,16 @@ impl DirectoryStore for EmbeddedDirectoryStore {
         self.with(tenant, |t| t.groups.get(group).map(|m| m.iter().cloned().collect()).unwrap_or_default())
     }
 
+    async fn group_members_page(&self, tenant: &TenantId, group: &GroupName, after: Option<&UserId>, limit: usize) -> Result<Vec<UserId>, StoreError> {
+        self.with(tenant, |t| {
+            let Some(members) = t.groups.get(group) else { return Vec::new() };
+            match after {
+                Some(after) => members.range::<UserId, _>((std::ops::Bound::Excluded(after), std::ops::Bound::Unbounded)).take(limit).cloned().collect(),
+                None => members.iter().take(limit).cloned().collect(),
+            }
+        })
+    }
+
     async fn company_members(&self, tenant: &TenantId, company: &CompanyId) -> Result<Vec<UserId>, StoreError> {
         self.with(tenant, |t| t.employees.get(company).map(|m| m.iter().cloned().collect()).unwrap_or_default())
     }

@@ -82,6 +82,7 @@ impl CorsOrigins {
 /// Defaults of the tenant quotas (README, "Limits").
 pub const DEFAULT_MAX_TYPES_PER_TENANT: u64 = 200;
 pub const DEFAULT_MAX_RESOURCES_PER_TENANT: u64 = 200;
+pub const DEFAULT_MAX_TEMPLATES_PER_TENANT: u64 = 100;
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -125,6 +126,8 @@ pub struct Config {
     pub max_types_per_tenant: usize,
     /// `HERALD_MAX_RESOURCES_PER_TENANT` (200).
     pub max_resources_per_tenant: usize,
+    /// `HERALD_MAX_TEMPLATES_PER_TENANT` (100).
+    pub max_templates_per_tenant: usize,
     /// `HERALD_MAX_SUBSCRIPTIONS_PER_SUBSCRIBER` (100).
     pub subscription_quota: SubscriptionQuota,
     /// `HERALD_EMAIL_FORMAT` (`html`): digests' email format for
@@ -195,6 +198,7 @@ impl Config {
             outbox_max_attempts: u32::try_from(number("HERALD_OUTBOX_MAX_ATTEMPTS", 5, 1, 100)?).unwrap_or(5),
             max_types_per_tenant: usize::try_from(number("HERALD_MAX_TYPES_PER_TENANT", DEFAULT_MAX_TYPES_PER_TENANT, 1, 10_000)?).unwrap_or(200),
             max_resources_per_tenant: usize::try_from(number("HERALD_MAX_RESOURCES_PER_TENANT", DEFAULT_MAX_RESOURCES_PER_TENANT, 1, 10_000)?).unwrap_or(200),
+            max_templates_per_tenant: usize::try_from(number("HERALD_MAX_TEMPLATES_PER_TENANT", DEFAULT_MAX_TEMPLATES_PER_TENANT, 1, 10_000)?).unwrap_or(100),
             subscription_quota: SubscriptionQuota(
                 usize::try_from(number("HERALD_MAX_SUBSCRIPTIONS_PER_SUBSCRIBER", 100, 1, 10_000)?).unwrap_or(100),
             ),

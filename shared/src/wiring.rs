@@ -345,7 +345,7 @@ impl<B: Backend, R: Role> Wiring<B, R> {
             outbox_consumer: adapters.consumer,
             records: Records::new(adapters.records.clone(), clock.clone(), config.max_resources_per_tenant),
             subscriptions: Subscriptions::new(adapters.subscriptions.clone(), adapters.records.clone(), clock.clone(), config.subscription_quota),
-            templates: Templates::new(adapters.templates.clone()),
+            templates: Templates::new(adapters.templates.clone(), config.max_templates_per_tenant),
             checker: Checker::new(adapters.subscriptions, adapters.records, adapters.directory, adapters.templates, notifier.clone(), clock.clone(), checker_settings),
             notifier,
             clock: clock.clone(),

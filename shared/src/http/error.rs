@@ -153,6 +153,7 @@ impl From<TemplateError> for ApiError {
         match e {
             TemplateError::Invalid(m) => Self::BadRequest(m),
             TemplateError::NotFound(m) => Self::NotFound(m),
+            TemplateError::QuotaExceeded(m) => Self::QuotaExceeded(m),
             TemplateError::Store(e) => Self::Unavailable(e),
         }
     }

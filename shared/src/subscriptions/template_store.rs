@@ -8,4 +8,6 @@ use crate::domain::{StoreError, TenantId};
 pub trait TemplateStore: Send + Sync {
     async fn put_template(&self, tenant: &TenantId, name: &str, source: &str) -> Result<(), StoreError>;
     async fn get_template(&self, tenant: &TenantId, name: &str) -> Result<Option<String>, StoreError>;
+    /// How many templates the tenant has, counted up to `at_most`.
+    async fn count_templates(&self, tenant: &TenantId, at_most: usize) -> Result<usize, StoreError>;
 }

@@ -28,6 +28,8 @@ pub enum TemplateError {
     Invalid(String),
     #[error("{0}")]
     NotFound(String),
+    #[error("{0}")]
+    QuotaExceeded(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -35,17 +37,24 @@ pub enum TemplateError {
 #[derive(Clone)]
 pub struct Templates {
     store: Arc<dyn TemplateStore>,
+    /// How many templates of its own a tenant may have
+    /// (`HERALD_MAX_TEMPLATES_PER_TENANT`).
+    max_per_tenant: usize,
 }
 
 impl Templates {
-    pub fn new(store: Arc<dyn TemplateStore>) -> Self {
-        Self { store }
+    pub fn new(store: Arc<dyn TemplateStore>, max_per_tenant: usize) -> Self {
+        Self { store, max_per_tenant }
     }
 
     /// Saves the tenant's template `name`: it must compile and render a
     /// sample digest.
     pub async fn put(&self, tenant: &TenantId, name: &str, source: String) -> Result<Template, TemplateError> {
         check_template(name, &source).map_err(TemplateError::Invalid)?;
+        let replacing = self.store.get_template(tenant, name).await?.is_some();
+        if !replacing && self.store.count_templates(tenant, self.max_per_tenant).await? >= self.max_per_tenant {
+            return Err(TemplateError::QuotaExceeded(format!("the tenant has {} templates, the most it may have", self.max_per_tenant)));
+        }
         self.store.put_template(tenant, name, &source).await?;
         Ok(Template { name: name.to_owned(), source, origin: Origin::Tenant })
     }

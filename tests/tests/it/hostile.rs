@@ -193,10 +193,15 @@ async fn finding_02_subscriptions_have_a_quota_and_pages(store: Store) {
     assert_eq!(gw.post(&format!("/{DB}/subscriptions"), Some(&ann), &subscribe).await.0, 201);
 }
 
-/// Quotas on what a tenant creates: its own types and its resources.
+/// Quotas on what a tenant creates: its own types, its resources and its
+/// own templates.
 async fn tenant_quotas_on_types_and_resources(store: Store) {
     let mut options = GatewayOptions::new(store);
-    options.env = vec![("HERALD_MAX_TYPES_PER_TENANT".into(), "3".into()), ("HERALD_MAX_RESOURCES_PER_TENANT".into(), "2".into())];
+    options.env = vec![
+        ("HERALD_MAX_TYPES_PER_TENANT".into(), "3".into()),
+        ("HERALD_MAX_RESOURCES_PER_TENANT".into(), "2".into()),
+        ("HERALD_MAX_TEMPLATES_PER_TENANT".into(), "1".into()),
+    ];
     let gw = Gateway::start_with(options).await;
     let every_tenant_admin = token_with(TokenSpec { sub: "0", roles: &["admin"], db: TenantClaim::One("*".into()), ..Default::default() });
     let a = Some(every_tenant_admin.as_str());
@@ -214,6 +219,11 @@ async fn tenant_quotas_on_types_and_resources(store: Store) {
     let (status, body) = gw.send(Method::PUT, &format!("/{DB}/resources/r2"), a, Some(&json!({"title": "r2"}))).await;
     assert_eq!((status, body["error"].as_str()), (409, Some("quota_exceeded")), "{body}");
     assert_eq!(gw.send(Method::PUT, &format!("/{DB}/resources/r1"), a, Some(&json!({"title": "again"}))).await.0, 200);
+    let template = json!({"source": "{{ system }}"});
+    assert_eq!(gw.send(Method::PUT, &format!("/{DB}/templates/notify_inapp"), a, Some(&template)).await.0, 200);
+    let (status, body) = gw.send(Method::PUT, &format!("/{DB}/templates/notify_email"), a, Some(&template)).await;
+    assert_eq!((status, body["error"].as_str()), (409, Some("quota_exceeded")), "{body}");
+    assert_eq!(gw.send(Method::PUT, &format!("/{DB}/templates/notify_inapp"), a, Some(&template)).await.0, 200);
 }
 
 /// A group's members page (a group has no size limit of its own).

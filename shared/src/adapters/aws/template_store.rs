@@ -32,4 +32,8 @@ impl TemplateStore for DynamoTemplateStore {
         let item = self.table.get_item(partition(tenant), name).await?;
         Ok(item.and_then(|i| i.get("source").and_then(|v| v.as_s().ok()).cloned()))
     }
+
+    async fn count_templates(&self, tenant: &TenantId, at_most: usize) -> Result<usize, StoreError> {
+        self.table.count_partition(s(partition(tenant)), at_most).await
+    }
 }

@@ -30,4 +30,9 @@ impl TemplateStore for EmbeddedTemplateStore {
         let templates = self.templates.lock().map_err(|_| StoreError::Unavailable("template store lock poisoned".into()))?;
         Ok(templates.get(&(tenant.clone(), name.to_owned())).cloned())
     }
+
+    async fn count_templates(&self, tenant: &TenantId, at_most: usize) -> Result<usize, StoreError> {
+        let templates = self.templates.lock().map_err(|_| StoreError::Unavailable("template store lock poisoned".into()))?;
+        Ok(templates.keys().filter(|(t, _)| t == tenant).take(at_most).count())
+    }
 }

@@ -12,12 +12,12 @@ fn default_true() -> bool {
     true
 }
 
-/// A user as an application describes it (`PUT /{db}/users/{id}`): the
-/// whole user, replacing any earlier one.
-
 /// The most members one page of a group lists; 100 when the caller does not say.
 pub const MAX_MEMBERS_PAGE: usize = 1000;
 pub const DEFAULT_MEMBERS_PAGE: usize = 100;
+
+/// A user as an application describes it (`PUT /{db}/users/{id}`): the
+/// whole user, replacing any earlier one.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UserRequest {

@@ -155,7 +155,7 @@ mod tests {
             store.append(&tenant, &b, message(&body, 29 + 301)).await.unwrap();
         }
         assert_eq!(store.held(), (1, 3), "A is gone, B keeps its three");
-        assert_eq!(store.heads(&tenant, &[a.clone()]).await.unwrap(), [None]);
+        assert_eq!(store.heads(&tenant, std::slice::from_ref(&a)).await.unwrap(), [None]);
         // A channel created again starts afresh.
         assert!(store.append(&tenant, &a, message(&body, 400)).await.unwrap() >= 1);
         assert_eq!(store.held(), (2, 4));

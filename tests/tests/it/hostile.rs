@@ -374,7 +374,8 @@ mod finding_04_server_limits {
         assert!(took < Duration::from_secs(1), "a normal request took {took:?} beside 5,000 others");
         let loaded = rss_kib(pid);
         drop(held);
-        tokio::time::sleep(Duration::from_secs(2)).await;
+        // herald-local looks every second whether to hand memory back.
+        tokio::time::sleep(Duration::from_secs(3)).await;
         let after = rss_kib(pid);
         eprintln!("RSS: start {start} KiB, 5,000 connections {loaded} KiB, after {after} KiB");
         assert!(start > 0 && after <= 2 * start, "RSS start {start} KiB, after {after} KiB");

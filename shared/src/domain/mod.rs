@@ -3,6 +3,7 @@
 pub mod email;
 pub mod errors;
 pub mod ids;
+pub mod paging;
 pub mod time;
 
 pub use email::{EmailAddress, InvalidEmail};

@@ -276,3 +276,38 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for OptionalJsonBody<T>
         json_object(request).await?.map(parse).transpose().map(Self)
     }
 }
+
+/// Longest query string of a list route paged with [`PageQuery`].
+pub const MAX_PAGE_QUERY_BYTES: usize = 512;
+
+/// `?limit=N&cursor=C` of a list route (1 to `paging::MAX_PAGE`, default
+/// `paging::DEFAULT_PAGE`); any other parameter is refused.
+#[derive(Debug, Clone)]
+pub struct PageQuery {
+    pub limit: usize,
+    pub cursor: Option<String>,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for PageQuery {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        use crate::domain::paging::{DEFAULT_PAGE, MAX_PAGE};
+        let query = parts.uri.query().unwrap_or_default();
+        if query.len() > MAX_PAGE_QUERY_BYTES {
+            return Err(ApiError::BadRequest(format!("the query string exceeds {MAX_PAGE_QUERY_BYTES} bytes")));
+        }
+        let mut page = Self { limit: DEFAULT_PAGE, cursor: None };
+        for (name, value) in serde_urlencoded::from_str::<Vec<(String, String)>>(query).map_err(ApiError::bad_request)? {
+            match name.as_str() {
+                "limit" => {
+                    page.limit = value.parse().ok().filter(|n| (1..=MAX_PAGE).contains(n)).ok_or_else(|| ApiError::BadRequest(format!("limit is 1 to {MAX_PAGE}")))?
+                }
+                "cursor" if !value.is_empty() && value.len() <= 256 => page.cursor = Some(value),
+                "cursor" => return Err(ApiError::bad_request("cursor: not one this list gave")),
+                other => return Err(ApiError::BadRequest(format!("unknown query parameter '{other}'"))),
+            }
+        }
+        Ok(page)
+    }
+}

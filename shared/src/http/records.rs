@@ -7,7 +7,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-use super::extract::{AdminTenant, Found, Id, Ids, JsonBody};
+use super::extract::{AdminTenant, Found, Id, Ids, JsonBody, PageQuery};
 use super::{json_of, ApiError};
 use crate::domain::{RecordId, ResourceName};
 use crate::records::{Acl, Change, Record, RecordReport, ResourceRequest};
@@ -30,9 +30,9 @@ async fn get_resource(State(services): State<Services>, admin: AdminTenant, Id(F
     Ok(json_of(&services.records.resource(&admin.tenant, &name).await?))
 }
 
-async fn list_resources(State(services): State<Services>, admin: AdminTenant) -> Result<Json<Value>, ApiError> {
-    let resources = services.records.resources(&admin.tenant).await?;
-    Ok(Json(json!({ "resources": resources })))
+async fn list_resources(State(services): State<Services>, admin: AdminTenant, page: PageQuery) -> Result<Json<Value>, ApiError> {
+    let found = services.records.resources(&admin.tenant, page.cursor.as_deref(), page.limit).await?;
+    Ok(Json(json!({ "resources": found.items, "next_cursor": found.next })))
 }
 
 #[derive(Deserialize)]

@@ -4,7 +4,7 @@ use axum::routing::{get, put};
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
-use super::extract::{AdminTenant, Id, JsonBody};
+use super::extract::{AdminTenant, Id, JsonBody, PageQuery};
 use super::{json_of, ApiError};
 use crate::notifications::{TypeKey, TypeRequest};
 use crate::services::Services;
@@ -20,6 +20,7 @@ async fn put_type(State(services): State<Services>, admin: AdminTenant, Id(key):
     Ok(json_of(&services.types.put(&admin.tenant, key, request).await?))
 }
 
-async fn list_types(State(services): State<Services>, admin: AdminTenant) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!({ "types": services.types.list(&admin.tenant).await? })))
+async fn list_types(State(services): State<Services>, admin: AdminTenant, page: PageQuery) -> Result<Json<Value>, ApiError> {
+    let found = services.types.page(&admin.tenant, page.cursor.as_deref(), page.limit).await?;
+    Ok(Json(json!({ "types": found.items, "next_cursor": found.next })))
 }

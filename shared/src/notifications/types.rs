@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use super::model::{effective_types, Channel, NotificationType, StatusType, TypeKey};
 use super::type_store::TypeStore;
+use crate::domain::paging::{self, Page};
 use crate::domain::{StoreError, TenantId};
 
 /// Longest label of a type.
@@ -63,6 +64,11 @@ impl Types {
     /// Every type the tenant has: the defaults overridden by its own, by key.
     pub async fn list(&self, tenant: &TenantId) -> Result<Vec<NotificationType>, StoreError> {
         Ok(effective_types(self.store.tenant_types(tenant).await?))
+    }
+
+    /// A page of them, by key.
+    pub async fn page(&self, tenant: &TenantId, after: Option<&str>, limit: usize) -> Result<Page<NotificationType>, StoreError> {
+        Ok(paging::page(self.list(tenant).await?, |t| t.key.to_string(), after, limit))
     }
 
     /// The tenant's type `key` (its own, else a default), if there is one.

@@ -12,6 +12,7 @@ use super::model::{
     MAX_NOTIFY_TEMPLATE_BYTES, MAX_RESOURCE_TEXT_BYTES,
 };
 use super::store::RecordStore;
+use crate::domain::paging::{self, Page};
 use crate::domain::{Clock, RecordId, ResourceName, StoreError, TenantId, Timestamp, WriteError};
 
 pub const MAX_BATCH: usize = 100;
@@ -152,8 +153,9 @@ impl Records {
         Ok(resource)
     }
 
-    pub async fn resources(&self, tenant: &TenantId) -> Result<Vec<Resource>, StoreError> {
-        self.store.resources(tenant).await
+    /// A page of the tenant's resources (as many as its quota), by name.
+    pub async fn resources(&self, tenant: &TenantId, after: Option<&str>, limit: usize) -> Result<Page<Resource>, StoreError> {
+        Ok(paging::page(self.store.resources(tenant).await?, |r| r.name.to_string(), after, limit))
     }
 
     /// The record as last reported (a deleted one too).

@@ -52,6 +52,9 @@ fn values() -> HashMap<&'static str, u64> {
         ("directory::service::MAX_MEMBERS_PAGE", n(directory::service::MAX_MEMBERS_PAGE)),
         ("directory::service::DEFAULT_MEMBERS_PAGE", n(directory::service::DEFAULT_MEMBERS_PAGE)),
         ("http::directory::MAX_MEMBERS_QUERY_BYTES", n(http::directory::MAX_MEMBERS_QUERY_BYTES)),
+        ("domain::paging::MAX_PAGE", n(domain::paging::MAX_PAGE)),
+        ("domain::paging::DEFAULT_PAGE", n(domain::paging::DEFAULT_PAGE)),
+        ("http::extract::MAX_PAGE_QUERY_BYTES", n(http::extract::MAX_PAGE_QUERY_BYTES)),
         ("outbox::MAX_ERROR_BYTES", n(outbox::MAX_ERROR_BYTES)),
     ])
 }

@@ -4,7 +4,7 @@
 use herald::auth::TenantClaim;
 use herald_tests::*;
 use reqwest::Method;
-use serde_json::json;
+use serde_json::{json, Value};
 
 async fn gateway_with(env: &[(&str, &str)]) -> Gateway {
     let mut options = GatewayOptions::new(Store::Embedded);
@@ -219,6 +219,29 @@ async fn tenant_quotas_on_types_and_resources(store: Store) {
     let (status, body) = gw.send(Method::PUT, &format!("/{DB}/resources/r2"), a, Some(&json!({"title": "r2"}))).await;
     assert_eq!((status, body["error"].as_str()), (409, Some("quota_exceeded")), "{body}");
     assert_eq!(gw.send(Method::PUT, &format!("/{DB}/resources/r1"), a, Some(&json!({"title": "again"}))).await.0, 200);
+    // Both lists page (limit, cursor), every item once.
+    for (list, key, field) in [("types", "types", "key"), ("resources", "resources", "name")] {
+        let (_, whole) = gw.send(Method::GET, &format!("/{DB}/{list}?limit=100"), a, None).await;
+        let expected: Vec<Value> = whole[key].as_array().cloned().unwrap_or_default().iter().map(|t| t[field].clone()).collect();
+        assert!(expected.len() >= 2, "{whole}");
+        let (mut seen, mut cursor) = (Vec::new(), None::<String>);
+        loop {
+            let path = match &cursor {
+                Some(c) => format!("/{DB}/{list}?limit=1&cursor={c}"),
+                None => format!("/{DB}/{list}?limit=1"),
+            };
+            let (status, body) = gw.send(Method::GET, &path, a, None).await;
+            assert_eq!(status, 200, "{body}");
+            seen.extend(body[key].as_array().cloned().unwrap_or_default().iter().map(|t| t[field].clone()));
+            cursor = body["next_cursor"].as_str().map(str::to_owned);
+            if cursor.is_none() {
+                break;
+            }
+        }
+        assert_eq!(seen, expected, "{list}");
+        assert_eq!(gw.send(Method::GET, &format!("/{DB}/{list}?limit=101"), a, None).await.0, 400);
+        assert_eq!(gw.send(Method::GET, &format!("/{DB}/{list}?sort=x"), a, None).await.0, 400);
+    }
     let template = json!({"source": "{{ system }}"});
     assert_eq!(gw.send(Method::PUT, &format!("/{DB}/templates/notify_inapp"), a, Some(&template)).await.0, 200);
     let (status, body) = gw.send(Method::PUT, &format!("/{DB}/templates/notify_email"), a, Some(&template)).await;

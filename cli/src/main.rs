@@ -164,12 +164,28 @@ fn print(value: &Value) {
     println!("{}", serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string()));
 }
 
+/// Every type, following the list's pages: `{"types": [...]}`.
+async fn all_types(api: &Api) -> anyhow::Result<Value> {
+    let mut types = Vec::new();
+    let mut path = "/types?limit=100".to_owned();
+    // Bounded: the tenant's own types have a quota, the defaults are few.
+    for _ in 0..100 {
+        let page = api.call(Method::GET, &path, None).await?;
+        types.extend(page["types"].as_array().cloned().unwrap_or_default());
+        match page["next_cursor"].as_str() {
+            Some(cursor) => path = format!("/types?limit=100&cursor={cursor}"),
+            None => break,
+        }
+    }
+    Ok(serde_json::json!({ "types": types }))
+}
+
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let api = Api::new(&cli.url, &cli.db, cli.token.clone())?;
     match cli.command {
         Command::Notify(args) => print(&api.call(Method::POST, "/notifications", Some(&notify_body(*args)?)).await?),
         Command::Show { id } => print(&api.call(Method::GET, &format!("/notifications/{id}"), None).await?),
-        Command::Types => print(&api.call(Method::GET, "/types", None).await?),
+        Command::Types => print(&all_types(&api).await?),
         Command::Inbox(args) => {
             let mut query = format!("?state={}&limit={}", args.state, args.limit);
             for (name, value) in [("channel", args.channel), ("key", args.key)] {

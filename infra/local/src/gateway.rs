@@ -45,6 +45,10 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         config.jwt_secret = Some(secret);
     }
     let mail_dir = config.mail_dir.clone();
+    let token_lifetime = match config.tokens.max_lifetime_secs.min(30 * 86_400) {
+        secs if secs >= 86_400 => format!("{} days", secs / 86_400),
+        secs => format!("{} minutes", secs / 60),
+    };
     let cors = herald::http::cors_layer(&config.cors);
     let clock = Arc::new(ManualClock::new());
     let services = if args.aws {
@@ -59,7 +63,8 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             Router::new()
                 .route("/_local/tick", post(tick))
                 .route("/_local/clock", post(advance_clock))
-                .with_state(local.clone()),
+                .with_state(local.clone())
+                .layer(axum::middleware::from_fn(herald::http::edge::middleware)),
         )
         .layer(tower::util::option_layer(cors));
 
@@ -68,7 +73,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     // Tests read this line to find the port.
     println!("herald-local listening on http://{address} ({})", if args.aws { "aws" } else { "embedded" });
     if let Some((admin, user)) = dev_tokens {
-        println!("HERALD_JWT_SECRET was not set: using a generated one. Tokens valid 30 days, any tenant:");
+        println!("HERALD_JWT_SECRET was not set: using a generated one. Tokens valid {token_lifetime}, any tenant:");
         println!("  admin (sub 1): {admin}");
         println!("  user  (sub 2): {user}");
     }

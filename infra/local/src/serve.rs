@@ -5,13 +5,14 @@
 //! open at once; past that a connection gets a quick JSON 503 and is
 //! closed, never a hang. A long poll holds its connection only for its
 //! wait: once answered, the head timeout runs again.
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 
@@ -42,11 +43,14 @@ impl Limits {
 /// The most bytes of a request's head (request line and headers) hyper
 /// buffers; `http::limits` answers smaller excesses with JSON first.
 const MAX_HEAD_BYTES: usize = 64 * 1024;
+/// The most header fields hyper parses (past it, its own bare 431).
+const MAX_HEADER_FIELDS: usize = 256;
 
 /// Serves `app` on `listener` until `shutdown` resolves.
 pub async fn serve(listener: TcpListener, app: Router, limits: Limits, shutdown: impl std::future::Future<Output = ()>) {
     let permits = Arc::new(Semaphore::new(limits.max_connections));
-    tokio::spawn(return_freed_memory(permits.clone(), limits.max_connections));
+    let most_open = Arc::new(AtomicUsize::new(0));
+    tokio::spawn(return_freed_memory(permits.clone(), most_open.clone(), limits.max_connections));
     tokio::pin!(shutdown);
     loop {
         let accepted = tokio::select! {
@@ -66,6 +70,8 @@ pub async fn serve(listener: TcpListener, app: Router, limits: Limits, shutdown:
             tokio::spawn(refuse(stream));
             continue;
         };
+        // The peak between two looks of `return_freed_memory`, however short.
+        most_open.fetch_max(limits.max_connections - permits.available_permits(), Ordering::Relaxed);
         let service = TowerToHyperService::new(app.clone());
         tokio::spawn(async move {
             let _permit = permit;
@@ -73,6 +79,8 @@ pub async fn serve(listener: TcpListener, app: Router, limits: Limits, shutdown:
                 .timer(TokioTimer::new())
                 .header_read_timeout(limits.header_read)
                 .max_buf_size(MAX_HEAD_BYTES)
+                // Above Herald's own 64, so its JSON 431 answers first.
+                .max_headers(MAX_HEADER_FIELDS)
                 .serve_connection(TokioIo::new(stream), service);
             if let Err(e) = connection.await {
                 tracing::debug!(error = %e, "connection ended");
@@ -82,18 +90,22 @@ pub async fn serve(listener: TcpListener, app: Router, limits: Limits, shutdown:
 }
 
 /// glibc keeps what a burst of connections freed (their buffers, their
-/// tasks) in its arenas for later; once many of them have closed, hand it
-/// back to the system, so the process's memory comes back after a flood.
-async fn return_freed_memory(permits: Arc<Semaphore>, max_connections: usize) {
+/// tasks) in its arenas for later; each second in which at least 256
+/// connections have closed since the last look, hand it back to the system,
+/// so the process's memory comes back after a flood.
+async fn return_freed_memory(permits: Arc<Semaphore>, most_open: Arc<AtomicUsize>, max_connections: usize) {
+    const CLOSED_TO_TRIM: usize = 256;
     let mut every = tokio::time::interval(Duration::from_secs(1));
-    let mut most_open = 0;
+    let mut again = false;
     loop {
         every.tick().await;
         let open = max_connections - permits.available_permits();
-        most_open = most_open.max(open);
-        if most_open >= 256 && open <= most_open / 4 {
+        let closed = most_open.swap(open, Ordering::Relaxed).saturating_sub(open);
+        // Once more a second later: what the closing connections' tasks
+        // freed after the look is handed back too.
+        if closed >= CLOSED_TO_TRIM || again {
             trim();
-            most_open = open;
+            again = closed >= CLOSED_TO_TRIM;
         }
     }
 }
@@ -117,5 +129,14 @@ async fn refuse(mut stream: TcpStream) {
         "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\ncontent-length: {}\r\nretry-after: 1\r\nconnection: close\r\n\r\n{BODY}",
         BODY.len()
     );
-    let _ = tokio::time::timeout(Duration::from_secs(1), stream.write_all(answer.as_bytes())).await;
+    let _ = tokio::time::timeout(Duration::from_secs(1), async {
+        stream.write_all(answer.as_bytes()).await?;
+        stream.shutdown().await?;
+        // Read what the client sent before closing: closing with unread
+        // bytes would reset the connection, and the 503 could be lost.
+        let mut discard = [0u8; 4096];
+        while stream.read(&mut discard).await? > 0 {}
+        Ok::<(), std::io::Error>(())
+    })
+    .await;
 }

@@ -79,7 +79,8 @@ pub fn cors_layer(origins: &CorsOrigins) -> Option<CorsLayer> {
     let base = || {
         CorsLayer::new()
             .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE])
-            .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+            .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::HeaderName::from_static(edge::REQUEST_ID)])
+            .expose_headers([header::HeaderName::from_static(edge::REQUEST_ID)])
             .max_age(Duration::from_secs(600))
     };
     match origins {

@@ -49,6 +49,13 @@ impl OutboxSettings {
     }
 }
 
+/// What kind of failure `error` is ("mail refused: MessageRejected"), for
+/// the log: the provider's message may quote the recipient's address, which
+/// stays in the delivery's `last_error`, readable by the tenant's admins.
+fn error_kind(error: &str) -> String {
+    error.splitn(3, ':').take(2).collect::<Vec<_>>().join(":")
+}
+
 /// `error` cut to [`MAX_ERROR_BYTES`] on a character boundary.
 fn short(error: String) -> String {
     if error.len() <= MAX_ERROR_BYTES {
@@ -181,14 +188,14 @@ impl Outbox {
             }
             Attempt::Failed(error) if claimed.attempts >= self.settings.max_attempts => {
                 let error = short(error);
-                tracing::warn!(delivery = %key, attempt = claimed.attempts, error = %error, "delivery failed; no attempt left");
+                tracing::warn!(delivery = %key, attempt = claimed.attempts, error = error_kind(&error), "delivery failed; no attempt left");
                 self.finish(&claimed, DeliveryStatus::Failed, Some(error), None, None).await?;
                 Ok(Handled::Retry)
             }
             Attempt::Failed(error) => {
                 let error = short(error);
                 let delay = self.settings.retry_delay(claimed.attempts);
-                tracing::warn!(delivery = %key, attempt = claimed.attempts, max_attempts = self.settings.max_attempts, retry_in_secs = delay.as_secs(), error = %error, "delivery attempt failed; will retry");
+                tracing::warn!(delivery = %key, attempt = claimed.attempts, max_attempts = self.settings.max_attempts, retry_in_secs = delay.as_secs(), error = error_kind(&error), "delivery attempt failed; will retry");
                 let later = self.clock.now();
                 let queued = Delivery {
                     status: DeliveryStatus::Queued,
@@ -307,6 +314,12 @@ mod tests {
         assert_eq!(delays, [30, 60, 120, 240, 480, 900, 900]);
         assert_eq!(settings.retry_delay(u32::MAX), MAX_RETRY_DELAY);
         assert_eq!(OutboxSettings { retry_base: Duration::ZERO, ..settings }.retry_delay(3), Duration::ZERO);
+    }
+
+    #[test]
+    fn the_log_keeps_the_kind_of_error_not_its_message() {
+        assert_eq!(error_kind("mail refused: MessageRejected: Email address is not verified: a@b.example"), "mail refused: MessageRejected");
+        assert_eq!(error_kind("temporary mail failure"), "temporary mail failure");
     }
 
     #[test]

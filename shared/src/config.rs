@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use crate::auth::{TokenPolicy, MIN_SECRET_BYTES};
 use crate::bus::BusSettings;
+use crate::directory::DirectoryQuota;
 use crate::domain::EmailAddress;
 use crate::subscriptions::{EmailFormat, SubscriptionQuota};
 
@@ -83,6 +84,8 @@ impl CorsOrigins {
 pub const DEFAULT_MAX_TYPES_PER_TENANT: u64 = 200;
 pub const DEFAULT_MAX_RESOURCES_PER_TENANT: u64 = 200;
 pub const DEFAULT_MAX_TEMPLATES_PER_TENANT: u64 = 100;
+pub const DEFAULT_MAX_USERS_PER_TENANT: u64 = 10_000;
+pub const DEFAULT_MAX_COMPANIES_PER_TENANT: u64 = 10_000;
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -130,6 +133,8 @@ pub struct Config {
     pub max_templates_per_tenant: usize,
     /// `HERALD_MAX_SUBSCRIPTIONS_PER_SUBSCRIBER` (100).
     pub subscription_quota: SubscriptionQuota,
+    /// `HERALD_MAX_USERS_PER_TENANT` (10000), `HERALD_MAX_COMPANIES_PER_TENANT` (10000).
+    pub directory_quota: DirectoryQuota,
     /// `HERALD_EMAIL_FORMAT` (`html`): digests' email format for
     /// subscriptions that do not choose (`html` or `text`).
     pub email_format: EmailFormat,
@@ -202,6 +207,10 @@ impl Config {
             subscription_quota: SubscriptionQuota(
                 usize::try_from(number("HERALD_MAX_SUBSCRIPTIONS_PER_SUBSCRIBER", 100, 1, 10_000)?).unwrap_or(100),
             ),
+            directory_quota: DirectoryQuota {
+                users: usize::try_from(number("HERALD_MAX_USERS_PER_TENANT", DEFAULT_MAX_USERS_PER_TENANT, 1, 1_000_000)?).unwrap_or(10_000),
+                companies: usize::try_from(number("HERALD_MAX_COMPANIES_PER_TENANT", DEFAULT_MAX_COMPANIES_PER_TENANT, 1, 1_000_000)?).unwrap_or(10_000),
+            },
             outbox_retry_base: Duration::from_secs(number("HERALD_OUTBOX_RETRY_SECS", 30, 0, 3600)?),
             inbox_read_retention: Duration::from_secs(86_400 * number("HERALD_INBOX_READ_RETENTION_DAYS", 30, 1, 3650)?),
             system_name: lookup("HERALD_SYSTEM_NAME").filter(|s| !s.trim().is_empty() && s.len() <= 64).unwrap_or_else(|| "Herald".to_owned()),

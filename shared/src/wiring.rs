@@ -339,7 +339,7 @@ impl<B: Backend, R: Role> Wiring<B, R> {
             auth: Arc::new(Authenticator::hs256(secret.expose(), config.tokens.clone())),
             outbox: Outbox::new(adapters.notifications, inbox.clone(), bus.clone(), adapters.mailer, clock.clone(), outbox_settings),
             bus,
-            directory: Directory::new(adapters.directory.clone()),
+            directory: Directory::new(adapters.directory.clone(), config.directory_quota),
             types,
             inbox,
             outbox_consumer: adapters.consumer,

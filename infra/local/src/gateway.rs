@@ -3,7 +3,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{FromRef, State};
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use herald::config::Config;
 use herald::domain::{Clock, ManualClock, StoreError};
@@ -63,6 +63,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             Router::new()
                 .route("/_local/tick", post(tick))
                 .route("/_local/clock", post(advance_clock))
+                .route("/openapi.json", get(openapi))
                 .with_state(local.clone())
                 .layer(axum::middleware::from_fn(herald::http::edge::middleware)),
         )
@@ -122,6 +123,12 @@ async fn drain(local: &Local) -> Result<DrainReport, StoreError> {
 
 async fn run_jobs_once(local: &Local) -> Result<RunReport, StoreError> {
     events::run_all(&local.services, || drain(local)).await
+}
+
+/// `GET /openapi.json`: the API's contract (`docs/openapi.json`). Public,
+/// as the document in the repository is: it holds no tenant's data.
+async fn openapi() -> ([(axum::http::HeaderName, &'static str); 1], String) {
+    ([(axum::http::header::CONTENT_TYPE, "application/json")], herald::http::openapi::document_json())
 }
 
 /// `POST /_local/tick`: run every scheduled job once and drain the outbox.

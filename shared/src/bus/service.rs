@@ -37,7 +37,7 @@ impl BusError {
 
 /// A long poll as a Tryton client sends it (`POST /{db}/bus`). Unknown
 /// fields are ignored: clients may send more than Herald reads.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct PollRequest {
     #[serde(default)]
     pub last_message: Option<String>,
@@ -46,7 +46,7 @@ pub struct PollRequest {
 }
 
 /// A raw message for a channel (`POST /{db}/bus/publish`).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PublishRequest {
     pub channel: String,
@@ -58,7 +58,7 @@ pub struct PublishRequest {
 }
 
 /// Tryton's `notify(title, body, priority, user, client)` (`POST /{db}/notify`).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NotifyRequest {
     pub title: String,

@@ -5,5 +5,5 @@ pub mod service;
 pub mod store;
 
 pub use model::{Company, Contact, ContactMethod, User};
-pub use service::{CompanyRequest, Directory, DirectoryError, UserRequest};
+pub use service::{CompanyRequest, Directory, DirectoryError, DirectoryQuota, UserRequest};
 pub use store::DirectoryStore;

@@ -8,13 +8,13 @@ pub const MAX_CONTACTS_PER_USER: usize = 16;
 /// Longest login, company name, account type, locale or timezone.
 pub const MAX_DIRECTORY_TEXT_BYTES: usize = 256;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub enum ContactMethod {
     #[serde(rename = "EMAIL")]
     Email,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Contact {
     pub method: ContactMethod,
@@ -25,7 +25,7 @@ pub struct Contact {
 }
 
 /// A user as the directory keeps it (`PUT /{db}/users/{id}` body plus its id).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct User {
     pub id: UserId,
     pub login: String,
@@ -41,7 +41,7 @@ pub struct User {
     pub contacts: Vec<Contact>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Company {
     pub id: CompanyId,
     pub name: String,

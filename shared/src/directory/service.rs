@@ -18,7 +18,7 @@ pub const DEFAULT_MEMBERS_PAGE: usize = 100;
 
 /// A user as an application describes it (`PUT /{db}/users/{id}`): the
 /// whole user, replacing any earlier one.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UserRequest {
     pub login: String,
@@ -43,7 +43,7 @@ pub struct UserRequest {
 }
 
 /// A company as an application describes it (`PUT /{db}/companies/{id}`).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CompanyRequest {
     pub name: String,
@@ -63,6 +63,8 @@ pub enum DirectoryError {
     UnknownCompany(CompanyId),
     #[error("the signed-in user is not an active user of this tenant's directory")]
     NotActive,
+    #[error("{0}")]
+    QuotaExceeded(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -90,15 +92,24 @@ fn sorted_unique<T: Ord>(mut items: Vec<T>) -> Vec<T> {
     items
 }
 
+/// How many users and companies a tenant may have
+/// (`HERALD_MAX_USERS_PER_TENANT`, `HERALD_MAX_COMPANIES_PER_TENANT`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DirectoryQuota {
+    pub users: usize,
+    pub companies: usize,
+}
+
 /// The directory of each tenant: users, companies, group membership.
 #[derive(Clone)]
 pub struct Directory {
     store: Arc<dyn DirectoryStore>,
+    quota: DirectoryQuota,
 }
 
 impl Directory {
-    pub fn new(store: Arc<dyn DirectoryStore>) -> Self {
-        Self { store }
+    pub fn new(store: Arc<dyn DirectoryStore>, quota: DirectoryQuota) -> Self {
+        Self { store, quota }
     }
 
     /// Creates or replaces user `id`. Groups and companies are kept sorted
@@ -128,6 +139,9 @@ impl Directory {
             timezone: request.timezone,
             contacts,
         };
+        if self.store.get_user(tenant, &user.id).await?.is_none() && self.store.count_users(tenant, self.quota.users).await? >= self.quota.users {
+            return Err(DirectoryError::QuotaExceeded(format!("the tenant has {} users, the most it may have", self.quota.users)));
+        }
         self.store.put_user(tenant, &user).await?;
         Ok(user)
     }
@@ -153,6 +167,9 @@ impl Directory {
     pub async fn put_company(&self, tenant: &TenantId, id: CompanyId, request: CompanyRequest) -> Result<Company, DirectoryError> {
         text("name", &request.name)?;
         let company = Company { id, name: request.name, email: request.email, active: request.active };
+        if self.store.get_company(tenant, &company.id).await?.is_none() && self.store.count_companies(tenant, self.quota.companies).await? >= self.quota.companies {
+            return Err(DirectoryError::QuotaExceeded(format!("the tenant has {} companies, the most it may have", self.quota.companies)));
+        }
         self.store.put_company(tenant, &company).await?;
         Ok(company)
     }

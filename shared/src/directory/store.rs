@@ -20,5 +20,9 @@ pub trait DirectoryStore: Send + Sync {
     /// Employees of a company, by id.
     async fn company_members(&self, tenant: &TenantId, company: &CompanyId) -> Result<Vec<UserId>, StoreError>;
     async fn put_company(&self, tenant: &TenantId, company: &Company) -> Result<(), StoreError>;
+    /// How many users the tenant has, counting no further than `at_most`.
+    async fn count_users(&self, tenant: &TenantId, at_most: usize) -> Result<usize, StoreError>;
+    /// How many companies the tenant has, counting no further than `at_most`.
+    async fn count_companies(&self, tenant: &TenantId, at_most: usize) -> Result<usize, StoreError>;
     async fn get_company(&self, tenant: &TenantId, id: &CompanyId) -> Result<Option<Company>, StoreError>;
 }

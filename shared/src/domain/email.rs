@@ -11,6 +11,14 @@ pub struct InvalidEmail(String);
 #[serde(try_from = "String", into = "String")]
 pub struct EmailAddress(String);
 
+crate::domain::schema::text_schema!(
+    EmailAddress,
+    "an email address",
+    3,
+    EmailAddress::MAX_LEN,
+    r"^[^\s<>,;@]{1,64}@[^\s<>,;@.][^\s<>,;@]*\.[^\s<>,;@]*[^\s<>,;@.]$"
+);
+
 impl EmailAddress {
     pub const MAX_LEN: usize = 254;
 

@@ -76,6 +76,8 @@ macro_rules! id_type {
             }
         }
 
+        $crate::domain::schema::text_schema!($name, $what, 1, $max, "^[A-Za-z0-9_.@-]+$");
+
         impl AsRef<str> for $name {
             fn as_ref(&self) -> &str {
                 &self.0
@@ -147,6 +149,8 @@ macro_rules! hex_id {
                 &self.0
             }
         }
+
+        $crate::domain::schema::text_schema!($name, "32 lowercase hexadecimal characters", 32, 32, "^[0-9a-f]{32}$");
 
         impl TryFrom<String> for $name {
             type Error = InvalidHexId;

@@ -4,6 +4,7 @@ pub mod email;
 pub mod errors;
 pub mod ids;
 pub mod paging;
+pub mod schema;
 pub mod time;
 
 pub use email::{EmailAddress, InvalidEmail};

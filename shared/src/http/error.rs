@@ -89,6 +89,7 @@ impl From<DirectoryError> for ApiError {
         match e {
             DirectoryError::Invalid(m) => Self::BadRequest(m),
             DirectoryError::UnknownUser(_) | DirectoryError::UnknownCompany(_) | DirectoryError::NotActive => Self::NotFound(e.to_string()),
+            DirectoryError::QuotaExceeded(m) => Self::QuotaExceeded(m),
             DirectoryError::Store(e) => Self::Unavailable(e),
         }
     }

@@ -5,34 +5,59 @@
 //! (`{"days": n}`, default 7), `DELETE /{db}/inbox/{id}`.
 //! Only the caller's own items: anyone else's id is simply not found.
 use axum::extract::{RawQuery, State};
-use axum::routing::{get, post};
-use axum::{Json, Router};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::extract::{ActiveUser, Id, OptionalJsonBody};
+use super::openapi::{BodyRefusals, Deleted, InboxParams, Refusals, TenantPath, WriteRefusals};
 use super::ApiError;
 use crate::auth::Principal;
 use crate::domain::Timestamp;
 use crate::inbox::service::{DEFAULT_LIMIT, MAX_LIMIT};
-use crate::inbox::{inbox_json, InboxFilter, InboxId, ReadState};
+use crate::inbox::{InboxFilter, InboxId, InboxView, ReadState};
 use crate::notifications::{Channel, TypeKey};
 use crate::services::Services;
 
-pub fn routes(services: Services) -> Router {
-    Router::new()
-        .route("/{db}/inbox", get(list))
-        .route("/{db}/inbox/read-all", post(read_all))
-        .route("/{db}/inbox/{id}", get(show).delete(remove))
-        .route("/{db}/inbox/{id}/read", post(read))
-        .route("/{db}/inbox/{id}/postpone", post(postpone))
-        .with_state(services)
+pub(super) fn routes() -> OpenApiRouter<Services> {
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(read_all))
+        .routes(routes!(show, remove))
+        .routes(routes!(read))
+        .routes(routes!(postpone))
 }
+
+/// A page of the caller's inbox, newest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InboxPage {
+    pub items: Vec<InboxView>,
+    pub next_cursor: Option<InboxId>,
+}
+
+/// How many items were marked read.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Marked {
+    pub marked: usize,
+}
+
+const ID: &str = "The inbox item's id";
 
 /// Longest query string of `GET /{db}/inbox`.
 pub const MAX_INBOX_QUERY_BYTES: usize = 2048;
 
-async fn list(State(services): State<Services>, ActiveUser { tenant, principal: Principal { user, .. }, .. }: ActiveUser, RawQuery(query): RawQuery) -> Result<Json<Value>, ApiError> {
+/// The caller's inbox items.
+#[utoipa::path(
+    get,
+    path = "/{db}/inbox",
+    tag = "inbox",
+    params(TenantPath, InboxParams),
+    responses((status = 200, description = "A page of items", body = InboxPage), Refusals)
+)]
+async fn list(State(services): State<Services>, ActiveUser { tenant, principal: Principal { user, .. }, .. }: ActiveUser, RawQuery(query): RawQuery) -> Result<Json<InboxPage>, ApiError> {
     let query = query.unwrap_or_default();
     if query.len() > MAX_INBOX_QUERY_BYTES {
         return Err(ApiError::BadRequest(format!("the query string exceeds {MAX_INBOX_QUERY_BYTES} bytes")));
@@ -77,45 +102,85 @@ async fn list(State(services): State<Services>, ActiveUser { tenant, principal: 
         }
     }
     let page = services.inbox.list(&tenant, &user, &filter, cursor, limit).await?;
-    Ok(Json(json!({
-        "items": page.items.iter().map(inbox_json).collect::<Vec<_>>(),
-        "next_cursor": page.next,
-    })))
+    Ok(Json(InboxPage { items: page.items.iter().map(InboxView::from).collect(), next_cursor: page.next }))
 }
 
-async fn show(State(services): State<Services>, ActiveUser { tenant, principal: Principal { user, .. }, .. }: ActiveUser, Id(id): Id<InboxId>) -> Result<Json<Value>, ApiError> {
+/// Inbox item `id` of the caller.
+#[utoipa::path(
+    get,
+    path = "/{db}/inbox/{id}",
+    tag = "inbox",
+    params(TenantPath, ("id" = inline(InboxId), Path, description = ID)),
+    responses((status = 200, description = "The item", body = InboxView), Refusals)
+)]
+async fn show(State(services): State<Services>, ActiveUser { tenant, principal: Principal { user, .. }, .. }: ActiveUser, Id(id): Id<InboxId>) -> Result<Json<InboxView>, ApiError> {
     let item = services.inbox.get(&tenant, &user, &id).await?;
-    Ok(Json(inbox_json(&item)))
+    Ok(Json(InboxView::from(&item)))
 }
 
-async fn read(State(services): State<Services>, ActiveUser { tenant, principal: Principal { user, .. }, .. }: ActiveUser, Id(id): Id<InboxId>) -> Result<Json<Value>, ApiError> {
+/// Marks inbox item `id` read.
+#[utoipa::path(
+    post,
+    path = "/{db}/inbox/{id}/read",
+    tag = "inbox",
+    params(TenantPath, ("id" = inline(InboxId), Path, description = ID)),
+    responses((status = 200, description = "The item, read", body = InboxView), Refusals, WriteRefusals)
+)]
+async fn read(State(services): State<Services>, ActiveUser { tenant, principal: Principal { user, .. }, .. }: ActiveUser, Id(id): Id<InboxId>) -> Result<Json<InboxView>, ApiError> {
     let item = services.inbox.mark_read(&tenant, &user, &id).await?;
-    Ok(Json(inbox_json(&item)))
+    Ok(Json(InboxView::from(&item)))
 }
 
-async fn read_all(State(services): State<Services>, ActiveUser { tenant, principal: Principal { user, .. }, .. }: ActiveUser) -> Result<Json<Value>, ApiError> {
+/// Marks every unread item of the caller read.
+#[utoipa::path(
+    post,
+    path = "/{db}/inbox/read-all",
+    tag = "inbox",
+    params(TenantPath),
+    responses((status = 200, description = "How many were marked", body = Marked), Refusals, WriteRefusals)
+)]
+async fn read_all(State(services): State<Services>, ActiveUser { tenant, principal: Principal { user, .. }, .. }: ActiveUser) -> Result<Json<Marked>, ApiError> {
     let marked = services.inbox.mark_all_read(&tenant, &user).await?;
-    Ok(Json(json!({ "marked": marked })))
+    Ok(Json(Marked { marked }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct PostponeBody {
+    /// How many days later it shows as due again (7 if absent).
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 365)]
     days: Option<u32>,
 }
 
+/// Moves inbox item `id` later (an empty body: 7 days).
+#[utoipa::path(
+    post,
+    path = "/{db}/inbox/{id}/postpone",
+    tag = "inbox",
+    params(TenantPath, ("id" = inline(InboxId), Path, description = ID)),
+    request_body(content = Option<PostponeBody>, description = "Optional"),
+    responses((status = 200, description = "The item, postponed", body = InboxView), Refusals, BodyRefusals)
+)]
 async fn postpone(
     State(services): State<Services>,
     ActiveUser { tenant, principal: Principal { user, .. }, .. }: ActiveUser,
     Id(id): Id<InboxId>,
     OptionalJsonBody(request): OptionalJsonBody<PostponeBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<InboxView>, ApiError> {
     let item = services.inbox.postpone(&tenant, &user, &id, request.and_then(|r| r.days)).await?;
-    Ok(Json(inbox_json(&item)))
+    Ok(Json(InboxView::from(&item)))
 }
 
-async fn remove(State(services): State<Services>, ActiveUser { tenant, principal: Principal { user, .. }, .. }: ActiveUser, Id(id): Id<InboxId>) -> Result<Json<Value>, ApiError> {
+/// Removes inbox item `id`.
+#[utoipa::path(
+    delete,
+    path = "/{db}/inbox/{id}",
+    tag = "inbox",
+    params(TenantPath, ("id" = inline(InboxId), Path, description = ID)),
+    responses((status = 200, description = "Removed", body = Deleted), Refusals, WriteRefusals)
+)]
+async fn remove(State(services): State<Services>, ActiveUser { tenant, principal: Principal { user, .. }, .. }: ActiveUser, Id(id): Id<InboxId>) -> Result<Json<Deleted>, ApiError> {
     services.inbox.delete(&tenant, &user, &id).await?;
-    Ok(Json(json!({ "deleted": true })))
+    Ok(Json(Deleted { deleted: true }))
 }

@@ -8,6 +8,7 @@ pub mod extract;
 pub mod inbox;
 pub mod notifications;
 pub mod notify;
+pub mod openapi;
 pub mod records;
 mod strict_json;
 pub mod subscriptions;
@@ -17,19 +18,20 @@ pub mod types;
 use std::time::Duration;
 
 use axum::http::{header, HeaderValue, Method};
-use axum::{Json, Router};
+use axum::Router;
 use tower_http::cors::{AllowOrigin, CorsLayer};
-use serde::Serialize;
-use serde_json::Value;
+use utoipa_axum::router::OpenApiRouter;
 
 use crate::config::CorsOrigins;
 use crate::services::Services;
 
 pub use error::ApiError;
 
-/// A stored value as the answer shows it.
-fn json_of<T: Serialize>(value: &T) -> Json<Value> {
-    Json(serde_json::to_value(value).unwrap_or(Value::Null))
+/// Routes with their description; the state is given when served.
+type Routes = OpenApiRouter<Services>;
+
+fn serve(routes: Routes, services: Services) -> Router {
+    with_json_fallbacks(routes.with_state(services).split_for_parts().0)
 }
 
 /// Answers JSON for unknown routes and wrong methods too, and puts every
@@ -44,32 +46,32 @@ pub fn with_json_fallbacks(router: Router) -> Router {
 
 /// The bus function's router (`POST /{db}/bus`).
 pub fn bus_function(services: Services) -> Router {
-    with_json_fallbacks(bus::routes(services))
+    serve(bus::routes(), services)
 }
 
 /// The notify function's router: every way of sending (`POST /{db}/bus/publish`,
 /// `POST /{db}/notify`, `/{db}/notifications`).
 pub fn notify_function(services: Services) -> Router {
-    with_json_fallbacks(notify_routes(services))
+    serve(notify_routes(), services)
 }
 
-fn notify_routes(services: Services) -> Router {
-    notify::routes(services.clone()).merge(notifications::routes(services))
+fn notify_routes() -> Routes {
+    notify::routes().merge(notifications::routes())
 }
 
 /// The api function's router: directory, types, inbox, resources and
 /// records, subscriptions, templates.
 pub fn api_function(services: Services) -> Router {
-    with_json_fallbacks(api_routes(services))
+    serve(api_routes(), services)
 }
 
-fn api_routes(services: Services) -> Router {
-    directory::routes(services.clone())
-        .merge(types::routes(services.clone()))
-        .merge(inbox::routes(services.clone()))
-        .merge(records::routes(services.clone()))
-        .merge(subscriptions::routes(services.clone()))
-        .merge(templates::routes(services))
+fn api_routes() -> Routes {
+    directory::routes()
+        .merge(types::routes())
+        .merge(inbox::routes())
+        .merge(records::routes())
+        .merge(subscriptions::routes())
+        .merge(templates::routes())
 }
 
 /// The answers to browsers' CORS requests that `origins` allows. No origin
@@ -93,7 +95,12 @@ pub fn cors_layer(origins: &CorsOrigins) -> Option<CorsLayer> {
     }
 }
 
+/// Every route of every HTTP function, described.
+fn every_route() -> Routes {
+    bus::routes().merge(notify_routes()).merge(api_routes())
+}
+
 /// Every route of every HTTP function: what the local gateway serves.
 pub fn all_routes(services: Services) -> Router {
-    with_json_fallbacks(bus::routes(services.clone()).merge(notify_routes(services.clone())).merge(api_routes(services)))
+    serve(every_route(), services)
 }

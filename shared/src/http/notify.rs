@@ -2,28 +2,53 @@
 //! channel; `POST /{db}/notify` is Tryton's `notify(title, body, priority,
 //! user, client)`.
 use axum::extract::State;
-use axum::routing::post;
-use axum::{Json, Router};
-use serde_json::{json, Value};
+use axum::Json;
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::extract::{AdminTenant, JsonBody};
+use super::openapi::{BodyRefusals, Refusals, TenantPath};
 use super::ApiError;
 use crate::bus::{NotifyRequest, PublishRequest};
 use crate::services::Services;
 
-pub fn routes(services: Services) -> Router {
-    Router::new()
-        .route("/{db}/bus/publish", post(publish))
-        .route("/{db}/notify", post(notify))
-        .with_state(services)
+pub(super) fn routes() -> OpenApiRouter<Services> {
+    OpenApiRouter::new().routes(routes!(publish)).routes(routes!(notify))
 }
 
-async fn publish(State(services): State<Services>, admin: AdminTenant, JsonBody(request): JsonBody<PublishRequest>) -> Result<Json<Value>, ApiError> {
+/// Where a message went and its place on that channel.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Published {
+    pub channel: String,
+    pub sequence: u64,
+}
+
+/// Puts a raw message on a channel.
+#[utoipa::path(
+    post,
+    path = "/{db}/bus/publish",
+    tag = "bus",
+    params(TenantPath),
+    request_body = PublishRequest,
+    responses((status = 200, description = "Published", body = Published), Refusals, BodyRefusals)
+)]
+async fn publish(State(services): State<Services>, admin: AdminTenant, JsonBody(request): JsonBody<PublishRequest>) -> Result<Json<Published>, ApiError> {
     let published = services.bus.publish_named(&admin.tenant, &admin.principal.user, &request).await?;
-    Ok(Json(json!({ "channel": request.channel, "sequence": published.seq })))
+    Ok(Json(Published { channel: request.channel, sequence: published.seq }))
 }
 
-async fn notify(State(services): State<Services>, admin: AdminTenant, JsonBody(request): JsonBody<NotifyRequest>) -> Result<Json<Value>, ApiError> {
+/// Tryton's `notify`: a message for a user's open clients.
+#[utoipa::path(
+    post,
+    path = "/{db}/notify",
+    tag = "bus",
+    params(TenantPath),
+    request_body = NotifyRequest,
+    responses((status = 200, description = "Published", body = Published), Refusals, BodyRefusals)
+)]
+async fn notify(State(services): State<Services>, admin: AdminTenant, JsonBody(request): JsonBody<NotifyRequest>) -> Result<Json<Published>, ApiError> {
     let (channel, published) = services.bus.notify(&admin.tenant, &admin.principal.user, &request).await?;
-    Ok(Json(json!({ "channel": channel, "sequence": published.seq })))
+    Ok(Json(Published { channel, sequence: published.seq }))
 }

@@ -2,23 +2,26 @@
 //! (own; admins may pass `?subscriber=user:3|group:x|company:y`),
 //! `GET|PUT|DELETE /{db}/subscriptions/{id}`. Users manage their own;
 //! admins any.
+use std::collections::BTreeSet;
+
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
-use axum::routing::get;
-use axum::{Json, Router};
-use serde_json::{json, Value};
+use axum::Json;
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::extract::{Id, JsonBody, SignedIn};
+use super::openapi::{BodyRefusals, Conflicts, Deleted, Refusals, SubscriptionParams, TenantPath, WriteRefusals};
 use super::ApiError;
-use crate::domain::{CompanyId, GroupName, SubscriptionId, UserId};
+use crate::domain::{CompanyId, GroupName, ResourceName, SubscriptionId, UserId};
 use crate::services::Services;
-use crate::subscriptions::{Caller, Subscriber, Subscription, SubscriptionRequest, MAX_PAGE};
+use crate::subscriptions::{Caller, EmailFormat, Frequency, Method, NotifyOn, Subscriber, Subscription, SubscriptionRequest, MAX_PAGE};
 
-pub fn routes(services: Services) -> Router {
-    Router::new()
-        .route("/{db}/subscriptions", get(list).post(create))
-        .route("/{db}/subscriptions/{id}", get(show).put(replace).delete(remove))
-        .with_state(services)
+pub(super) fn routes() -> OpenApiRouter<Services> {
+    OpenApiRouter::new().routes(routes!(list, create)).routes(routes!(show, replace, remove))
 }
 
 impl SignedIn {
@@ -27,29 +30,74 @@ impl SignedIn {
     }
 }
 
-fn subscription_json(s: &Subscription) -> Value {
-    json!({
-        "id": s.id,
-        "subscriber": s.subscriber,
-        "resources": s.resources,
-        "filter": s.filter_source,
-        "filter_text": s.filter.to_string(),
-        "notify_on": s.notify_on,
-        "frequency": s.frequency,
-        "methods": s.methods,
-        "email_format": s.email_format,
-        "created_at": s.created_at.to_rfc3339(),
-        "last_check_time": s.last_check_time.to_rfc3339(),
-        "next_check_time": s.is_scheduled().then(|| s.next_check_time.to_rfc3339()),
-        "failures": s.failures,
-        "suspended": s.suspended,
-        "last_error": s.last_error,
-    })
+/// A subscription as the API shows it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SubscriptionView {
+    pub id: SubscriptionId,
+    pub subscriber: Subscriber,
+    pub resources: Vec<ResourceName>,
+    /// The filter as it was written (Eden's `[[selector, value], ...]`).
+    pub filter: Value,
+    /// The filter in words.
+    pub filter_text: String,
+    pub notify_on: BTreeSet<NotifyOn>,
+    pub frequency: Frequency,
+    pub methods: BTreeSet<Method>,
+    pub email_format: Option<EmailFormat>,
+    /// RFC 3339.
+    pub created_at: String,
+    /// RFC 3339: changes after it are not yet reported.
+    pub last_check_time: String,
+    /// RFC 3339; null when it is never checked (or suspended).
+    pub next_check_time: Option<String>,
+    pub failures: u32,
+    pub suspended: bool,
+    pub last_error: Option<String>,
 }
 
-async fn create(State(services): State<Services>, caller: SignedIn, JsonBody(request): JsonBody<SubscriptionRequest>) -> Result<(StatusCode, Json<Value>), ApiError> {
+impl From<Subscription> for SubscriptionView {
+    fn from(s: Subscription) -> Self {
+        Self {
+            filter_text: s.filter.to_string(),
+            next_check_time: s.is_scheduled().then(|| s.next_check_time.to_rfc3339()),
+            id: s.id,
+            subscriber: s.subscriber,
+            resources: s.resources,
+            filter: s.filter_source,
+            notify_on: s.notify_on,
+            frequency: s.frequency,
+            methods: s.methods,
+            email_format: s.email_format,
+            created_at: s.created_at.to_rfc3339(),
+            last_check_time: s.last_check_time.to_rfc3339(),
+            failures: s.failures,
+            suspended: s.suspended,
+            last_error: s.last_error,
+        }
+    }
+}
+
+/// A page of subscriptions, by id.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SubscriptionPage {
+    pub subscriptions: Vec<SubscriptionView>,
+    pub next_cursor: Option<SubscriptionId>,
+}
+
+const ID: &str = "The subscription's id";
+
+/// Subscribes the caller (or, for an admin, any `subscriber`).
+#[utoipa::path(
+    post,
+    path = "/{db}/subscriptions",
+    tag = "subscriptions",
+    params(TenantPath),
+    request_body = SubscriptionRequest,
+    responses((status = 201, description = "Created", body = SubscriptionView), Refusals, BodyRefusals, Conflicts)
+)]
+async fn create(State(services): State<Services>, caller: SignedIn, JsonBody(request): JsonBody<SubscriptionRequest>) -> Result<(StatusCode, Json<SubscriptionView>), ApiError> {
     let created = services.subscriptions.create(&caller.tenant, &caller.caller(), request).await?;
-    Ok((StatusCode::CREATED, Json(subscription_json(&created))))
+    Ok((StatusCode::CREATED, Json(created.into())))
 }
 
 /// `user:3`, `group:manager`, `company:acme`.
@@ -70,7 +118,15 @@ pub const DEFAULT_PAGE: usize = 50;
 /// Longest query string of `GET /{db}/subscriptions`.
 pub const MAX_SUBSCRIPTIONS_QUERY_BYTES: usize = 1024;
 
-async fn list(State(services): State<Services>, caller: SignedIn, RawQuery(query): RawQuery) -> Result<Json<Value>, ApiError> {
+/// The caller's subscriptions (an admin's: any `subscriber`'s).
+#[utoipa::path(
+    get,
+    path = "/{db}/subscriptions",
+    tag = "subscriptions",
+    params(TenantPath, SubscriptionParams),
+    responses((status = 200, description = "A page of subscriptions", body = SubscriptionPage), Refusals)
+)]
+async fn list(State(services): State<Services>, caller: SignedIn, RawQuery(query): RawQuery) -> Result<Json<SubscriptionPage>, ApiError> {
     let query = query.unwrap_or_default();
     if query.len() > MAX_SUBSCRIPTIONS_QUERY_BYTES {
         return Err(ApiError::bad_request("the query string is too long"));
@@ -87,28 +143,50 @@ async fn list(State(services): State<Services>, caller: SignedIn, RawQuery(query
         }
     }
     let page = services.subscriptions.list(&caller.tenant, &caller.caller(), subscriber, cursor.as_ref(), limit).await?;
-    Ok(Json(json!({
-        "subscriptions": page.subscriptions.iter().map(subscription_json).collect::<Vec<_>>(),
-        "next_cursor": page.next,
-    })))
+    Ok(Json(SubscriptionPage { subscriptions: page.subscriptions.into_iter().map(Into::into).collect(), next_cursor: page.next }))
 }
 
-async fn show(State(services): State<Services>, caller: SignedIn, Id(id): Id<SubscriptionId>) -> Result<Json<Value>, ApiError> {
+/// Subscription `id`, if it is the caller's (or the caller is an admin).
+#[utoipa::path(
+    get,
+    path = "/{db}/subscriptions/{id}",
+    tag = "subscriptions",
+    params(TenantPath, ("id" = inline(SubscriptionId), Path, description = ID)),
+    responses((status = 200, description = "The subscription", body = SubscriptionView), Refusals)
+)]
+async fn show(State(services): State<Services>, caller: SignedIn, Id(id): Id<SubscriptionId>) -> Result<Json<SubscriptionView>, ApiError> {
     let found = services.subscriptions.get(&caller.tenant, &caller.caller(), &id).await?;
-    Ok(Json(subscription_json(&found)))
+    Ok(Json(found.into()))
 }
 
+/// Replaces subscription `id`'s settings (and clears a suspension).
+#[utoipa::path(
+    put,
+    path = "/{db}/subscriptions/{id}",
+    tag = "subscriptions",
+    params(TenantPath, ("id" = inline(SubscriptionId), Path, description = ID)),
+    request_body = SubscriptionRequest,
+    responses((status = 200, description = "Replaced", body = SubscriptionView), Refusals, BodyRefusals)
+)]
 async fn replace(
     State(services): State<Services>,
     caller: SignedIn,
     Id(id): Id<SubscriptionId>,
     JsonBody(request): JsonBody<SubscriptionRequest>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<SubscriptionView>, ApiError> {
     let replaced = services.subscriptions.replace(&caller.tenant, &caller.caller(), &id, request).await?;
-    Ok(Json(subscription_json(&replaced)))
+    Ok(Json(replaced.into()))
 }
 
-async fn remove(State(services): State<Services>, caller: SignedIn, Id(id): Id<SubscriptionId>) -> Result<Json<Value>, ApiError> {
+/// Removes subscription `id`.
+#[utoipa::path(
+    delete,
+    path = "/{db}/subscriptions/{id}",
+    tag = "subscriptions",
+    params(TenantPath, ("id" = inline(SubscriptionId), Path, description = ID)),
+    responses((status = 200, description = "Removed", body = Deleted), Refusals, WriteRefusals)
+)]
+async fn remove(State(services): State<Services>, caller: SignedIn, Id(id): Id<SubscriptionId>) -> Result<Json<Deleted>, ApiError> {
     services.subscriptions.delete(&caller.tenant, &caller.caller(), &id).await?;
-    Ok(Json(json!({ "deleted": true })))
+    Ok(Json(Deleted { deleted: true }))
 }

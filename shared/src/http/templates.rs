@@ -2,30 +2,52 @@
 //! it must compile and render a sample digest), `GET /{db}/templates/{name}`
 //! (the tenant's own, else the bundled one).
 use axum::extract::State;
-use axum::routing::put;
-use axum::{Json, Router};
+use axum::Json;
 use serde::Deserialize;
-use serde_json::Value;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::extract::{AdminTenant, Id, JsonBody};
-use super::{json_of, ApiError};
+use super::openapi::{BodyRefusals, Conflicts, Refusals, TenantPath};
+use super::ApiError;
 use crate::services::Services;
+use crate::subscriptions::Template;
 
-pub fn routes(services: Services) -> Router {
-    Router::new().route("/{db}/templates/{name}", put(put_template).get(get_template)).with_state(services)
+pub(super) fn routes() -> OpenApiRouter<Services> {
+    OpenApiRouter::new().routes(routes!(put_template, get_template))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct PutTemplate {
+    /// A minijinja template.
     source: String,
 }
 
+/// Saves the tenant's own template `name`, once it compiles and renders a
+/// sample.
+#[utoipa::path(
+    put,
+    path = "/{db}/templates/{name}",
+    tag = "templates",
+    params(TenantPath, ("name" = String, Path, description = "A template name such as `notify_email_html`")),
+    request_body = PutTemplate,
+    responses((status = 200, description = "Saved", body = Template), Refusals, BodyRefusals, Conflicts)
+)]
 // The name is checked with the source, after the body is read.
-async fn put_template(State(services): State<Services>, admin: AdminTenant, Id(name): Id<String>, JsonBody(request): JsonBody<PutTemplate>) -> Result<Json<Value>, ApiError> {
-    Ok(json_of(&services.templates.put(&admin.tenant, &name, request.source).await?))
+async fn put_template(State(services): State<Services>, admin: AdminTenant, Id(name): Id<String>, JsonBody(request): JsonBody<PutTemplate>) -> Result<Json<Template>, ApiError> {
+    Ok(Json(services.templates.put(&admin.tenant, &name, request.source).await?))
 }
 
-async fn get_template(State(services): State<Services>, admin: AdminTenant, Id(name): Id<String>) -> Result<Json<Value>, ApiError> {
-    Ok(json_of(&services.templates.get(&admin.tenant, &name).await?))
+/// The tenant's own template `name`, else the bundled one.
+#[utoipa::path(
+    get,
+    path = "/{db}/templates/{name}",
+    tag = "templates",
+    params(TenantPath, ("name" = String, Path, description = "A template name such as `notify_email_html`")),
+    responses((status = 200, description = "The template", body = Template), Refusals)
+)]
+async fn get_template(State(services): State<Services>, admin: AdminTenant, Id(name): Id<String>) -> Result<Json<Template>, ApiError> {
+    Ok(Json(services.templates.get(&admin.tenant, &name).await?))
 }

@@ -8,4 +8,4 @@ pub mod view;
 pub use model::{InboxId, InboxItem};
 pub use service::{Inbox, InboxError, InboxFilter, InboxPage, ReadState};
 pub use store::InboxStore;
-pub use view::inbox_json;
+pub use view::{inbox_json, InboxView};

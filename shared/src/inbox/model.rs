@@ -37,6 +37,8 @@ impl InboxId {
     }
 }
 
+crate::domain::schema::text_schema!(InboxId, "an inbox item: <13-digit millis>-<notification id>-<revision>", 48, 57, "^[0-9]{13}-[0-9a-f]{32}-[0-9]{1,10}$");
+
 impl TryFrom<String> for InboxId {
     type Error = InvalidInboxId;
     fn try_from(value: String) -> Result<Self, Self::Error> {

@@ -15,7 +15,7 @@ use super::model::Channel;
 use crate::domain::{CompanyId, EmailAddress, StoreError, TenantId, Timestamp, UserId};
 
 /// Who a delivery is for: a user, or a company at its own address (email).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Recipient {
     User(UserId),
@@ -48,7 +48,7 @@ impl fmt::Display for DeliveryKey {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DeliveryStatus {
     Queued,

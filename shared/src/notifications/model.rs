@@ -18,7 +18,7 @@ pub use crate::domain::NotificationId;
 
 /// The application object a notification is about (`{"table", "id"}`); a
 /// new send with the same context and key replaces the notification.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Context {
     pub table: String,
@@ -39,7 +39,7 @@ impl Context {
 pub const MAX_RECIPIENT_ENTRIES: usize = 100;
 
 /// The `recipients` of a send request.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RecipientSpec {
     /// User ids, as strings or integers (Tryton's ids).
@@ -75,7 +75,7 @@ impl RecipientSpec {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum NotificationStatus {
     /// Waiting for its due time.
@@ -141,7 +141,7 @@ impl Notification {
 
 /// Where a notification is shown: by email, the bell (`message`), the banner
 /// (`header_message`) or a modal (`alert`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Channel {
     Email,
@@ -150,7 +150,7 @@ pub enum Channel {
     Alert,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum StatusType {
     Valid,
@@ -183,6 +183,8 @@ impl TypeKey {
     }
 }
 
+crate::domain::schema::text_schema!(TypeKey, "a notification type key", 1, 128, "^[a-z0-9_.:-]+$");
+
 impl TryFrom<String> for TypeKey {
     type Error = InvalidTypeKey;
     fn try_from(value: String) -> Result<Self, InvalidTypeKey> {
@@ -202,7 +204,7 @@ impl fmt::Display for TypeKey {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct NotificationType {
     pub key: TypeKey,
     pub label: String,

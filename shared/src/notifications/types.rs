@@ -15,7 +15,7 @@ use crate::domain::{StoreError, TenantId};
 pub const MAX_LABEL_BYTES: usize = 256;
 
 /// A type as a tenant defines it (`PUT /{db}/types/{key}`).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TypeRequest {
     pub label: String,

@@ -17,14 +17,14 @@ pub const MAX_FIELDS_BYTES: usize = 16 * 1024;
 pub const MAX_ACL_ENTRIES: usize = 64;
 
 /// A field shown in notifications, with its label.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NotifyField {
     pub name: String,
     pub label: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Resource {
     pub name: ResourceName,
     pub title: String,
@@ -46,7 +46,7 @@ impl Resource {
 
 /// Who may read a record: everyone (`public`), or the users, groups and
 /// companies named.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Acl {
     #[serde(default)]

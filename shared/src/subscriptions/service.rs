@@ -13,7 +13,7 @@ use crate::domain::{Clock, ResourceName, StoreError, SubscriptionId, TenantId, U
 use crate::records::RecordStore;
 
 /// A subscription as a caller asks for it (POST, or PUT to replace).
-#[derive(Debug, Clone, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SubscriptionRequest {
     #[serde(default)]

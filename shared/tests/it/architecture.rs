@@ -21,7 +21,7 @@ fn allowed() -> BTreeMap<&'static str, Vec<&'static str>> {
         ("inbox", vec!["domain", "notifications"]),
         ("subscriptions", vec!["domain", "directory", "records", "notifications"]),
         ("outbox", vec!["domain", "bus", "notifications", "inbox"]),
-        ("config", vec!["domain", "bus", "auth", "subscriptions"]),
+        ("config", vec!["domain", "bus", "auth", "directory", "subscriptions"]),
         ("services", with_capabilities(&["domain", "auth"])),
         ("adapters", with_capabilities(&["domain"])),
         ("http", with_capabilities(&["domain", "auth", "config", "services"])),

@@ -107,5 +107,32 @@ async fn concurrent_replacements_leave_consistent_indexes(store: Arc<dyn Directo
     }
 }
 
+/// Quotas count a tenant's users and companies: a replacement is no new
+/// one, a deletion frees one, another tenant's do not count.
+async fn counts_users_and_companies_per_tenant(store: Arc<dyn DirectoryStore>) {
+    let t = TenantId::parse(format!("count-{}", std::process::id())).unwrap();
+    let other = TenantId::parse(format!("count-other-{}", std::process::id())).unwrap();
+    assert_eq!(store.count_users(&t, 10).await.unwrap(), 0);
+    for id in ["1", "2", "3"] {
+        store.put_user(&t, &user(id, &["g"], &["acme"])).await.unwrap();
+    }
+    store.put_user(&t, &user("2", &[], &[])).await.unwrap();
+    store.put_user(&other, &user("9", &[], &[])).await.unwrap();
+    assert_eq!(store.count_users(&t, 10).await.unwrap(), 3);
+    assert_eq!(store.count_users(&t, 2).await.unwrap(), 2, "counting stops at at_most");
+    assert!(store.delete_user(&t, &uid("1")).await.unwrap());
+    assert_eq!(store.count_users(&t, 10).await.unwrap(), 2);
+    for id in ["acme", "globex", "acme"] {
+        let company = Company { id: CompanyId::parse(id).unwrap(), name: id.into(), email: None, active: true };
+        store.put_company(&t, &company).await.unwrap();
+    }
+    assert_eq!(store.count_companies(&t, 10).await.unwrap(), 2);
+    assert_eq!(store.count_companies(&other, 10).await.unwrap(), 0);
+}
 
-contract_on_both_stores!(users_round_trip_and_index_their_groups, companies_round_trip, concurrent_replacements_leave_consistent_indexes);
+contract_on_both_stores!(
+    users_round_trip_and_index_their_groups,
+    companies_round_trip,
+    concurrent_replacements_leave_consistent_indexes,
+    counts_users_and_companies_per_tenant
+);

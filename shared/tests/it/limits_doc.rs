@@ -38,6 +38,8 @@ fn values() -> HashMap<&'static str, u64> {
         ("subscriptions::SubscriptionQuota", n(subscriptions::SubscriptionQuota::default().0)),
         ("config::DEFAULT_MAX_TYPES_PER_TENANT", config::DEFAULT_MAX_TYPES_PER_TENANT),
         ("config::DEFAULT_MAX_RESOURCES_PER_TENANT", config::DEFAULT_MAX_RESOURCES_PER_TENANT),
+        ("config::DEFAULT_MAX_USERS_PER_TENANT", config::DEFAULT_MAX_USERS_PER_TENANT),
+        ("config::DEFAULT_MAX_COMPANIES_PER_TENANT", config::DEFAULT_MAX_COMPANIES_PER_TENANT),
         ("config::DEFAULT_MAX_TEMPLATES_PER_TENANT", config::DEFAULT_MAX_TEMPLATES_PER_TENANT),
         ("subscriptions::model::MAX_RESOURCES", n(subscriptions::model::MAX_RESOURCES)),
         ("subscriptions::filter::MAX_CONDITIONS", n(subscriptions::filter::MAX_CONDITIONS)),

@@ -10,6 +10,7 @@ mod bus_store_contract;
 mod directory_store_contract;
 mod limits_doc;
 mod notification_store_contract;
+mod openapi_doc;
 mod outbox_exactly_once;
 mod parsers;
 mod record_store_contract;

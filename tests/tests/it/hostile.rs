@@ -193,14 +193,16 @@ async fn finding_02_subscriptions_have_a_quota_and_pages(store: Store) {
     assert_eq!(gw.post(&format!("/{DB}/subscriptions"), Some(&ann), &subscribe).await.0, 201);
 }
 
-/// Quotas on what a tenant creates: its own types, its resources and its
-/// own templates.
+/// Quotas on what a tenant creates: its own types, its resources, its own
+/// templates, its users and its companies.
 async fn tenant_quotas_on_types_and_resources(store: Store) {
     let mut options = GatewayOptions::new(store);
     options.env = vec![
         ("HERALD_MAX_TYPES_PER_TENANT".into(), "3".into()),
         ("HERALD_MAX_RESOURCES_PER_TENANT".into(), "2".into()),
         ("HERALD_MAX_TEMPLATES_PER_TENANT".into(), "1".into()),
+        ("HERALD_MAX_USERS_PER_TENANT".into(), "2".into()),
+        ("HERALD_MAX_COMPANIES_PER_TENANT".into(), "1".into()),
     ];
     let gw = Gateway::start_with(options).await;
     let every_tenant_admin = token_with(TokenSpec { sub: "0", roles: &["admin"], db: TenantClaim::One("*".into()), ..Default::default() });
@@ -247,6 +249,20 @@ async fn tenant_quotas_on_types_and_resources(store: Store) {
     let (status, body) = gw.send(Method::PUT, &format!("/{DB}/templates/notify_email"), a, Some(&template)).await;
     assert_eq!((status, body["error"].as_str()), (409, Some("quota_exceeded")), "{body}");
     assert_eq!(gw.send(Method::PUT, &format!("/{DB}/templates/notify_inapp"), a, Some(&template)).await.0, 200);
+    let person = json!({"login": "someone"});
+    for id in ["u1", "u2"] {
+        assert_eq!(gw.send(Method::PUT, &format!("/{DB}/users/{id}"), a, Some(&person)).await.0, 200);
+    }
+    let (status, body) = gw.send(Method::PUT, &format!("/{DB}/users/u3"), a, Some(&person)).await;
+    assert_eq!((status, body["error"].as_str()), (409, Some("quota_exceeded")), "{body}");
+    assert_eq!(gw.send(Method::PUT, &format!("/{DB}/users/u2"), a, Some(&person)).await.0, 200, "replacing one is no new one");
+    assert_eq!(gw.send(Method::DELETE, &format!("/{DB}/users/u1"), a, None).await.0, 200);
+    assert_eq!(gw.send(Method::PUT, &format!("/{DB}/users/u3"), a, Some(&person)).await.0, 200, "a removal frees one");
+    let company = json!({"name": "Acme"});
+    assert_eq!(gw.send(Method::PUT, &format!("/{DB}/companies/acme"), a, Some(&company)).await.0, 200);
+    let (status, body) = gw.send(Method::PUT, &format!("/{DB}/companies/globex"), a, Some(&company)).await;
+    assert_eq!((status, body["error"].as_str()), (409, Some("quota_exceeded")), "{body}");
+    assert_eq!(gw.send(Method::PUT, "/other/companies/globex", a, Some(&company)).await.0, 200, "each tenant has its own quota");
 }
 
 /// A group's members page (a group has no size limit of its own).

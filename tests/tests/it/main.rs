@@ -8,6 +8,7 @@ mod api_transcript;
 mod bus_http;
 mod cli;
 mod concurrency;
+mod contract;
 mod digests_http;
 mod directory_http;
 mod hostile;

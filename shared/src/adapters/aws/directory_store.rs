@@ -1,7 +1,9 @@
 //! The directory on DynamoDB's data table (`pk` S, `sk` S). A user or company
 //! is one item (`sk` = `#`, its JSON in `doc`); each membership is an item in
-//! its group's or company's partition, so members are read with a `Query`.
-//! Writes keep both in step in one conditional transaction. See
+//! its group's or company's partition, so members are read with a `Query`;
+//! and every user (company) has an item in the tenant's `users`
+//! (`companies`) partition, so quotas count them with a `Query`.
+//! Writes keep them in step in one conditional transaction. See
 //! `docs/data-model.md`.
 use std::collections::BTreeSet;
 
@@ -34,11 +36,21 @@ fn company_members_pk(t: &TenantId, c: &CompanyId) -> String {
     format!("{t}#company-members#{c}")
 }
 
+fn tenant_users_pk(t: &TenantId) -> String {
+    format!("{t}#users")
+}
+fn tenant_companies_pk(t: &TenantId) -> String {
+    format!("{t}#companies")
+}
+
+/// The index partitions a user has an item in: its groups', its
+/// companies', and the tenant's list of users.
 fn memberships(t: &TenantId, user: &User) -> BTreeSet<String> {
     user.groups
         .iter()
         .map(|g| group_members_pk(t, g))
         .chain(user.companies.iter().map(|c| company_members_pk(t, c)))
+        .chain([tenant_users_pk(t)])
         .collect()
 }
 
@@ -169,11 +181,30 @@ impl DirectoryStore for DynamoDirectoryStore {
     }
 
     async fn put_company(&self, tenant: &TenantId, company: &Company) -> Result<(), StoreError> {
-        let item = Item::from([("pk".into(), s(company_pk(tenant, &company.id))), ("sk".into(), s(DOC_SK)), ("doc".into(), s(json_text(company)?))]);
-        self.table.put_any(item).await
+        let doc = Put::builder().table_name(&self.table.name).set_item(Some(Item::from([
+            ("pk".into(), s(company_pk(tenant, &company.id))),
+            ("sk".into(), s(DOC_SK)),
+            ("doc".into(), s(json_text(company)?)),
+        ])));
+        let listed = Put::builder().table_name(&self.table.name).item("pk", s(tenant_companies_pk(tenant))).item("sk", s(company.id.as_str()));
+        let items = vec![
+            TransactWriteItem::builder().put(built(doc.build())?).build(),
+            TransactWriteItem::builder().put(built(listed.build())?).build(),
+        ];
+        self.table.requests.add(1);
+        self.table.client.transact_write_items().set_transact_items(Some(items)).send().await.map_err(unavailable)?;
+        Ok(())
     }
 
     async fn get_company(&self, tenant: &TenantId, id: &CompanyId) -> Result<Option<Company>, StoreError> {
         Ok(self.get_doc(company_pk(tenant, id)).await?.map(|(_, c)| c))
+    }
+
+    async fn count_users(&self, tenant: &TenantId, at_most: usize) -> Result<usize, StoreError> {
+        self.table.count_partition(s(tenant_users_pk(tenant)), at_most).await
+    }
+
+    async fn count_companies(&self, tenant: &TenantId, at_most: usize) -> Result<usize, StoreError> {
+        self.table.count_partition(s(tenant_companies_pk(tenant)), at_most).await
     }
 }

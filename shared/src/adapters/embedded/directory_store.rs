@@ -104,4 +104,12 @@ impl DirectoryStore for EmbeddedDirectoryStore {
     async fn get_company(&self, tenant: &TenantId, id: &CompanyId) -> Result<Option<Company>, StoreError> {
         self.with(tenant, |t| t.companies.get(id).cloned())
     }
+
+    async fn count_users(&self, tenant: &TenantId, at_most: usize) -> Result<usize, StoreError> {
+        self.with(tenant, |t| t.users.len().min(at_most))
+    }
+
+    async fn count_companies(&self, tenant: &TenantId, at_most: usize) -> Result<usize, StoreError> {
+        self.with(tenant, |t| t.companies.len().min(at_most))
+    }
 }

@@ -1,0 +1,59 @@
+//! The contract: `docs/openapi.json` is the document the code generates,
+//! and the document describes every route the gateway serves. After an
+//! intended change of the API: `HERALD_WRITE_OPENAPI=1 cargo test -p herald
+//! openapi` rewrites the file; review its diff.
+use std::path::PathBuf;
+
+use herald::http::openapi;
+use serde_json::Value;
+
+fn committed_path() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs/openapi.json")
+}
+
+#[test]
+fn committed_document_is_the_generated_one() {
+    let generated = openapi::document_json();
+    if std::env::var_os("HERALD_WRITE_OPENAPI").is_some() {
+        std::fs::write(committed_path(), format!("{generated}\n")).expect("write docs/openapi.json");
+    }
+    let committed = std::fs::read_to_string(committed_path()).expect("docs/openapi.json exists");
+    assert!(
+        committed.trim_end() == generated,
+        "docs/openapi.json differs from the generated document: run HERALD_WRITE_OPENAPI=1 cargo test -p herald openapi"
+    );
+}
+
+#[test]
+fn document_is_openapi_3_1_with_every_route_and_resolvable_references() {
+    let document: Value = serde_json::from_str(&openapi::document_json()).expect("JSON");
+    assert_eq!(document["openapi"], "3.1.0");
+    let paths = document["paths"].as_object().expect("paths");
+    let operations: usize = paths.values().map(|item| item.as_object().map_or(0, |ops| ops.len())).sum();
+    // Every route of the routers (http/*.rs), each with its methods.
+    assert_eq!(paths.len(), 22, "{:?}", paths.keys().collect::<Vec<_>>());
+    assert_eq!(operations, 34);
+    let schemas = document["components"]["schemas"].as_object().expect("schemas");
+    let text = document.to_string();
+    for (kind, defined) in [("schemas", schemas), ("responses", document["components"]["responses"].as_object().expect("responses"))] {
+        for reference in text.split(&format!("\"$ref\":\"#/components/{kind}/")).skip(1) {
+            let name = reference.split('"').next().unwrap_or_default();
+            assert!(defined.contains_key(name), "unresolved $ref {kind}/{name}");
+        }
+    }
+    let mut ids: Vec<&str> = paths.values().flat_map(|item| item.as_object().into_iter().flat_map(|ops| ops.values())).filter_map(|op| op["operationId"].as_str()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), 34, "operation ids are unique");
+    let days = &document["components"]["schemas"]["PostponeBody"]["properties"]["days"];
+    assert_eq!(days["maximum"].as_u64(), Some(u64::from(herald::inbox::service::MAX_POSTPONE_DAYS)), "{days}");
+    for (path, item) in paths {
+        for (method, operation) in item.as_object().expect("operation") {
+            let responses = operation["responses"].as_object().expect("responses");
+            for status in ["400", "401", "403", "414", "431", "503"] {
+                assert!(responses.contains_key(status), "{method} {path} documents no {status}");
+            }
+            assert!(path.starts_with("/{db}/"), "{path}");
+        }
+    }
+}

@@ -54,6 +54,7 @@ pub struct PublishRequest {
     /// Owner of a `client:` channel (a number or a string); the publisher
     /// by default.
     #[serde(default)]
+    #[schema(schema_with = crate::domain::schema::optional_user_ref)]
     pub user: Option<Value>,
 }
 
@@ -68,6 +69,7 @@ pub struct NotifyRequest {
     pub priority: Option<i64>,
     /// The user notified (a number or a string); the publisher by default.
     #[serde(default)]
+    #[schema(schema_with = crate::domain::schema::optional_user_ref)]
     pub user: Option<Value>,
     #[serde(default)]
     pub client: Option<String>,

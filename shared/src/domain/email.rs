@@ -14,9 +14,9 @@ pub struct EmailAddress(String);
 crate::domain::schema::text_schema!(
     EmailAddress,
     "an email address",
-    3,
+    5,
     EmailAddress::MAX_LEN,
-    r"^[^\s<>,;@]{1,64}@[^\s<>,;@.][^\s<>,;@]*\.[^\s<>,;@]*[^\s<>,;@.]$"
+    r"^[^\s<>,;@\x00-\x1f\x7f-\x9f]{1,64}@[^\s<>,;@.\x00-\x1f\x7f-\x9f][^\s<>,;@\x00-\x1f\x7f-\x9f]*\.[^\s<>,;@\x00-\x1f\x7f-\x9f]*[^\s<>,;@.\x00-\x1f\x7f-\x9f]$"
 );
 
 impl EmailAddress {

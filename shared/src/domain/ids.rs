@@ -76,7 +76,7 @@ macro_rules! id_type {
             }
         }
 
-        $crate::domain::schema::text_schema!($name, $what, 1, $max, "^[A-Za-z0-9_.@-]+$");
+        $crate::domain::schema::text_schema!($name, $what, 1, $max, "^[A-Za-z0-9_.@-]*[A-Za-z0-9_@-][A-Za-z0-9_.@-]*$");
 
         impl AsRef<str> for $name {
             fn as_ref(&self) -> &str {

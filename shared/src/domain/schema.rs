@@ -26,3 +26,29 @@ macro_rules! text_schema {
     };
 }
 pub(crate) use text_schema;
+
+/// A user named by its id: text, or the integer Tryton sends.
+pub fn user_ref() -> Schema {
+    use utoipa::openapi::schema::OneOfBuilder;
+    OneOfBuilder::new()
+        .item(<super::UserId as utoipa::PartialSchema>::schema())
+        .item(ObjectBuilder::new().schema_type(Type::Integer))
+        .build()
+        .into()
+}
+
+/// A list of [`user_ref`]s.
+pub fn user_refs() -> Schema {
+    utoipa::openapi::schema::ArrayBuilder::new().items(RefOr::T(user_ref())).build().into()
+}
+
+/// A [`user_ref`], or null for the caller.
+pub fn optional_user_ref() -> Schema {
+    use utoipa::openapi::schema::OneOfBuilder;
+    OneOfBuilder::new()
+        .item(<super::UserId as utoipa::PartialSchema>::schema())
+        .item(ObjectBuilder::new().schema_type(Type::Integer))
+        .item(ObjectBuilder::new().schema_type(Type::Null))
+        .build()
+        .into()
+}

@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::extract::{AdminTenant, Id, JsonBody};
+use super::extract::{AdminTenant, Id, JsonBody, ListQuery, PageQuery};
 use super::openapi::{BodyRefusals, Conflicts, MemberParams, Refusals, TenantPath, WriteRefusals};
 use super::ApiError;
 use crate::directory::service::{DEFAULT_MEMBERS_PAGE, MAX_MEMBERS_PAGE};
@@ -111,18 +111,9 @@ pub const MAX_MEMBERS_QUERY_BYTES: usize = 512;
     responses((status = 200, description = "A page of members", body = Members), Refusals)
 )]
 async fn group_members(State(services): State<Services>, admin: AdminTenant, Id(group): Id<GroupName>, RawQuery(query): RawQuery) -> Result<Json<Members>, ApiError> {
-    let query = query.unwrap_or_default();
-    if query.len() > MAX_MEMBERS_QUERY_BYTES {
-        return Err(ApiError::BadRequest(format!("the query string exceeds {MAX_MEMBERS_QUERY_BYTES} bytes")));
-    }
-    let (mut cursor, mut limit) = (None, DEFAULT_MEMBERS_PAGE);
-    for (name, value) in serde_urlencoded::from_str::<Vec<(String, String)>>(&query).map_err(ApiError::bad_request)? {
-        match name.as_str() {
-            "cursor" => cursor = Some(UserId::parse(&value).map_err(|_| ApiError::bad_request("cursor: not one this list gave"))?),
-            "limit" => limit = value.parse().map_err(|_| ApiError::BadRequest(format!("limit is 1 to {MAX_MEMBERS_PAGE}")))?,
-            other => return Err(ApiError::BadRequest(format!("unknown query parameter '{other}'"))),
-        }
-    }
+    let list = ListQuery { max_bytes: MAX_MEMBERS_QUERY_BYTES, max_limit: MAX_MEMBERS_PAGE, default_limit: DEFAULT_MEMBERS_PAGE, extra: &[] };
+    let (page, _) = PageQuery::parse(&query.unwrap_or_default(), list)?;
+    let (cursor, limit) = (page.cursor_as(|c| UserId::parse(c))?, page.limit);
     let (members, next_cursor) = services.directory.group_members(&admin.tenant, &group, cursor.as_ref(), limit).await?;
     Ok(Json(Members { group, members, next_cursor }))
 }

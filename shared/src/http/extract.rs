@@ -26,10 +26,11 @@ pub const MAX_REQUEST_BYTES: usize = 64 * 1024;
 /// The longest a body may take to arrive, however slowly it trickles in.
 pub const BODY_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
-/// The path's parameters (percent-decoded), in order; axum's own 400 when
-/// one is not UTF-8.
+/// The path's parameters (percent-decoded), in order; a JSON 400 with
+/// axum's reason when one is not UTF-8.
 async fn path_params<S: Send + Sync>(parts: &mut Parts, state: &S) -> Result<Vec<(String, String)>, Response> {
-    let Path(params) = Path::<Vec<(String, String)>>::from_request_parts(parts, state).await.map_err(IntoResponse::into_response)?;
+    let Path(params) =
+        Path::<Vec<(String, String)>>::from_request_parts(parts, state).await.map_err(|rejection| ApiError::BadRequest(rejection.body_text()).into_response())?;
     Ok(params)
 }
 
@@ -280,34 +281,76 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for OptionalJsonBody<T>
 /// Longest query string of a list route paged with [`PageQuery`].
 pub const MAX_PAGE_QUERY_BYTES: usize = 512;
 
-/// `?limit=N&cursor=C` of a list route (1 to `paging::MAX_PAGE`, default
-/// `paging::DEFAULT_PAGE`); any other parameter is refused.
+/// `?limit=N&cursor=C` of a list route; any other parameter is refused
+/// unless the route names it. As an extractor: the bounds of
+/// [`ListQuery::DEFAULT`].
 #[derive(Debug, Clone)]
 pub struct PageQuery {
     pub limit: usize,
     pub cursor: Option<String>,
 }
 
+/// What a list route's query may hold.
+#[derive(Debug, Clone, Copy)]
+pub struct ListQuery<'a> {
+    /// Longest query string.
+    pub max_bytes: usize,
+    /// `limit` is 1 to this; `default_limit` when absent.
+    pub max_limit: usize,
+    pub default_limit: usize,
+    /// Further parameters the route reads itself.
+    pub extra: &'a [&'a str],
+}
+
+impl ListQuery<'_> {
+    /// Types and resources: 1 to `paging::MAX_PAGE`, `paging::DEFAULT_PAGE`.
+    pub const DEFAULT: ListQuery<'static> = ListQuery {
+        max_bytes: MAX_PAGE_QUERY_BYTES,
+        max_limit: crate::domain::paging::MAX_PAGE,
+        default_limit: crate::domain::paging::DEFAULT_PAGE,
+        extra: &[],
+    };
+}
+
+/// Longest cursor a list gives.
+const MAX_CURSOR_BYTES: usize = 256;
+
+impl PageQuery {
+    /// The page `query` asks for, and its `extra` parameters in order.
+    pub fn parse(query: &str, list: ListQuery<'_>) -> Result<(Self, Vec<(String, String)>), ApiError> {
+        if query.len() > list.max_bytes {
+            return Err(ApiError::BadRequest(format!("the query string exceeds {} bytes", list.max_bytes)));
+        }
+        let mut page = Self { limit: list.default_limit, cursor: None };
+        let mut extra = Vec::new();
+        for (name, value) in serde_urlencoded::from_str::<Vec<(String, String)>>(query).map_err(ApiError::bad_request)? {
+            match name.as_str() {
+                "limit" => {
+                    page.limit = value
+                        .parse()
+                        .ok()
+                        .filter(|n| (1..=list.max_limit).contains(n))
+                        .ok_or_else(|| ApiError::BadRequest(format!("limit is 1 to {}", list.max_limit)))?
+                }
+                "cursor" if !value.is_empty() && value.len() <= MAX_CURSOR_BYTES => page.cursor = Some(value),
+                "cursor" => return Err(ApiError::bad_request("cursor: not one this list gave")),
+                other if list.extra.contains(&other) => extra.push((name, value)),
+                other => return Err(ApiError::BadRequest(format!("unknown query parameter '{other}'"))),
+            }
+        }
+        Ok((page, extra))
+    }
+
+    /// The cursor as the id the list gave, or the refusal of any other.
+    pub fn cursor_as<T, E>(&self, parse: impl FnOnce(&str) -> Result<T, E>) -> Result<Option<T>, ApiError> {
+        self.cursor.as_deref().map(|c| parse(c).map_err(|_| ApiError::bad_request("cursor: not one this list gave"))).transpose()
+    }
+}
+
 impl<S: Send + Sync> FromRequestParts<S> for PageQuery {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
-        use crate::domain::paging::{DEFAULT_PAGE, MAX_PAGE};
-        let query = parts.uri.query().unwrap_or_default();
-        if query.len() > MAX_PAGE_QUERY_BYTES {
-            return Err(ApiError::BadRequest(format!("the query string exceeds {MAX_PAGE_QUERY_BYTES} bytes")));
-        }
-        let mut page = Self { limit: DEFAULT_PAGE, cursor: None };
-        for (name, value) in serde_urlencoded::from_str::<Vec<(String, String)>>(query).map_err(ApiError::bad_request)? {
-            match name.as_str() {
-                "limit" => {
-                    page.limit = value.parse().ok().filter(|n| (1..=MAX_PAGE).contains(n)).ok_or_else(|| ApiError::BadRequest(format!("limit is 1 to {MAX_PAGE}")))?
-                }
-                "cursor" if !value.is_empty() && value.len() <= 256 => page.cursor = Some(value),
-                "cursor" => return Err(ApiError::bad_request("cursor: not one this list gave")),
-                other => return Err(ApiError::BadRequest(format!("unknown query parameter '{other}'"))),
-            }
-        }
-        Ok(page)
+        Self::parse(parts.uri.query().unwrap_or_default(), ListQuery::DEFAULT).map(|(page, _)| page)
     }
 }

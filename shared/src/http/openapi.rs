@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
+use serde_json::{json, Value};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, Response, ResponseBuilder, Schema};
 use utoipa::{IntoParams, IntoResponses, Modify, OpenApi, ToSchema};
@@ -136,7 +137,7 @@ impl Modify for Security {
 struct Base;
 
 /// The document: every route of every HTTP function.
-pub fn document() -> utoipa::openapi::OpenApi {
+pub fn document() -> Value {
     let mut document = utoipa_axum::router::OpenApiRouter::<crate::services::Services>::with_openapi(Base::openapi()).merge(super::every_route()).into_openapi();
     document.info.version = env!("CARGO_PKG_VERSION").to_owned();
     // Handlers are named within their module (`list`, `show`): the tag,
@@ -147,12 +148,88 @@ pub fn document() -> utoipa::openapi::OpenApi {
             operation.operation_id = operation.operation_id.take().map(|id| format!("{tag}_{id}"));
         }
     }
+    let mut document = serde_json::to_value(document).unwrap_or(Value::Null);
+    constrain(&mut document);
     document
 }
 
 /// The document as herald-local serves it and `docs/openapi.json` holds it.
 pub fn document_json() -> String {
-    document().to_pretty_json().unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+    serde_json::to_string_pretty(&document()).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+}
+
+/// The limits the services check, from their constants, on the request
+/// fields they bound (attributes take only literals): (schema, property,
+/// keywords). Lengths are bytes in the services and characters in JSON
+/// Schema, so a text of multibyte characters may still be refused.
+pub fn field_limits() -> Vec<(&'static str, &'static str, Value)> {
+    use crate::bus::{channel, cursor, service as bus};
+    use crate::directory::model as directory;
+    use crate::notifications::{model as notifications, types};
+    use crate::records::{model as records, service as record_service};
+    use crate::subscriptions::{model as subscriptions, render};
+    // `\S`: not blank, as the services' `trim().is_empty()` checks.
+    let named = |max: usize| json!({"minLength": 1, "maxLength": max, "pattern": "\\S"});
+    let text = |min: usize, max: usize| json!({"minLength": min, "maxLength": max});
+    let without_hash = |max: usize| json!({"minLength": 1, "maxLength": max, "pattern": "^[^#]+$"});
+    let at_most = |max: usize| json!({"maxItems": max});
+    let mut limits = vec![
+        ("UserRequest", "login", named(directory::MAX_DIRECTORY_TEXT_BYTES)),
+        ("UserRequest", "account_type", named(directory::MAX_DIRECTORY_TEXT_BYTES)),
+        ("UserRequest", "locale", named(directory::MAX_DIRECTORY_TEXT_BYTES)),
+        ("UserRequest", "timezone", named(directory::MAX_DIRECTORY_TEXT_BYTES)),
+        ("UserRequest", "groups", at_most(directory::MAX_GROUPS_PER_USER)),
+        ("UserRequest", "companies", at_most(directory::MAX_COMPANIES_PER_USER)),
+        ("UserRequest", "contacts", at_most(directory::MAX_CONTACTS_PER_USER)),
+        ("CompanyRequest", "name", named(directory::MAX_DIRECTORY_TEXT_BYTES)),
+        ("TypeRequest", "label", named(types::MAX_LABEL_BYTES)),
+        ("ResourceRequest", "title", named(records::MAX_RESOURCE_TEXT_BYTES)),
+        ("ResourceRequest", "notify_fields", at_most(records::MAX_NOTIFY_FIELDS)),
+        ("ResourceRequest", "notify_template", json!({"minLength": 1, "maxLength": records::MAX_NOTIFY_TEMPLATE_BYTES, "pattern": "^[a-z0-9_]+$"})),
+        ("NotifyField", "name", text(1, records::MAX_NOTIFY_FIELD_NAME_BYTES)),
+        ("NotifyField", "label", text(0, records::MAX_NOTIFY_FIELD_LABEL_BYTES)),
+        ("Acl", "users", at_most(records::MAX_ACL_ENTRIES)),
+        ("Acl", "groups", at_most(records::MAX_ACL_ENTRIES)),
+        ("Acl", "companies", at_most(records::MAX_ACL_ENTRIES)),
+        ("BatchBody", "records", at_most(record_service::MAX_BATCH)),
+        ("SubscriptionRequest", "resources", json!({"minItems": 1, "maxItems": subscriptions::MAX_RESOURCES})),
+        ("PutTemplate", "source", text(0, render::MAX_TEMPLATE_BYTES)),
+        ("PollRequest", "channels", at_most(channel::MAX_CHANNELS)),
+        ("PollRequest", "last_message", text(0, cursor::MAX_CURSOR_LEN)),
+        ("PublishRequest", "channel", text(1, channel::MAX_CHANNEL_BYTES)),
+        ("NotifyRequest", "title", named(bus::MAX_NOTIFY_TITLE_BYTES)),
+        ("NotifyRequest", "body", text(0, bus::MAX_NOTIFY_BODY_BYTES)),
+        ("NotifyRequest", "client", text(1, bus::MAX_CLIENT_ID_BYTES)),
+        ("NotifyRequest", "priority", json!({"minimum": 0, "maximum": 3})),
+        ("SendBody", "title", named(notifications::MAX_TITLE_BYTES)),
+        ("SendBody", "body", text(0, notifications::MAX_BODY_BYTES)),
+        ("SendBody", "body_html", text(0, notifications::MAX_BODY_BYTES)),
+        ("SendBody", "idempotency_key", without_hash(notifications::MAX_IDEMPOTENCY_KEY_BYTES)),
+        ("Context", "table", without_hash(notifications::MAX_CONTEXT_BYTES)),
+        ("Context", "id", without_hash(notifications::MAX_CONTEXT_BYTES)),
+        ("RecipientSpec", "account_type", text(1, 64)),
+    ];
+    for list in ["users", "groups", "companies", "followers_of", "fallback_groups"] {
+        limits.push(("RecipientSpec", list, at_most(notifications::MAX_RECIPIENT_ENTRIES)));
+    }
+    for url in ["notify_subject", "page_url", "item_url"] {
+        limits.push(("ResourceRequest", url, text(0, records::MAX_RESOURCE_TEXT_BYTES)));
+    }
+    limits
+}
+
+/// Puts [`field_limits`] into the document's schemas; the (schema,
+/// property) pairs it did not find.
+pub fn constrain(document: &mut Value) -> Vec<String> {
+    let mut missing = Vec::new();
+    for (schema, property, keywords) in field_limits() {
+        let target = document.pointer_mut(&format!("/components/schemas/{schema}/properties/{property}")).and_then(Value::as_object_mut);
+        match (target, keywords) {
+            (Some(target), Value::Object(keywords)) => target.extend(keywords),
+            _ => missing.push(format!("{schema}.{property}")),
+        }
+    }
+    missing
 }
 
 fn limit(max: usize, default: usize) -> utoipa::openapi::Object {

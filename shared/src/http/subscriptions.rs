@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::extract::{Id, JsonBody, SignedIn};
+use super::extract::{Id, JsonBody, ListQuery, PageQuery, SignedIn};
 use super::openapi::{BodyRefusals, Conflicts, Deleted, Refusals, SubscriptionParams, TenantPath, WriteRefusals};
 use super::ApiError;
 use crate::domain::{CompanyId, GroupName, ResourceName, SubscriptionId, UserId};
@@ -127,21 +127,14 @@ pub const MAX_SUBSCRIPTIONS_QUERY_BYTES: usize = 1024;
     responses((status = 200, description = "A page of subscriptions", body = SubscriptionPage), Refusals)
 )]
 async fn list(State(services): State<Services>, caller: SignedIn, RawQuery(query): RawQuery) -> Result<Json<SubscriptionPage>, ApiError> {
-    let query = query.unwrap_or_default();
-    if query.len() > MAX_SUBSCRIPTIONS_QUERY_BYTES {
-        return Err(ApiError::bad_request("the query string is too long"));
+    let list = ListQuery { max_bytes: MAX_SUBSCRIPTIONS_QUERY_BYTES, max_limit: MAX_PAGE, default_limit: DEFAULT_PAGE, extra: &["subscriber"] };
+    let (page, extra) = PageQuery::parse(&query.unwrap_or_default(), list)?;
+    let mut subscriber = None;
+    for (_, value) in extra {
+        subscriber = Some(parse_subscriber(&value)?);
     }
-    let (mut subscriber, mut cursor, mut limit) = (None, None, DEFAULT_PAGE);
-    for (name, value) in serde_urlencoded::from_str::<Vec<(String, String)>>(&query).map_err(ApiError::bad_request)? {
-        match name.as_str() {
-            "subscriber" => subscriber = Some(parse_subscriber(&value)?),
-            "cursor" => cursor = Some(SubscriptionId::parse(&value).map_err(|_| ApiError::bad_request("cursor: not one this list gave"))?),
-            "limit" => {
-                limit = value.parse().ok().filter(|n| (1..=MAX_PAGE).contains(n)).ok_or_else(|| ApiError::BadRequest(format!("limit is 1 to {MAX_PAGE}")))?
-            }
-            other => return Err(ApiError::BadRequest(format!("unknown query parameter '{other}'"))),
-        }
-    }
+    let cursor = page.cursor_as(|c| SubscriptionId::parse(c))?;
+    let limit = page.limit;
     let page = services.subscriptions.list(&caller.tenant, &caller.caller(), subscriber, cursor.as_ref(), limit).await?;
     Ok(Json(SubscriptionPage { subscriptions: page.subscriptions.into_iter().map(Into::into).collect(), next_cursor: page.next }))
 }

@@ -44,6 +44,7 @@ pub const MAX_RECIPIENT_ENTRIES: usize = 100;
 pub struct RecipientSpec {
     /// User ids, as strings or integers (Tryton's ids).
     #[serde(default, deserialize_with = "user_ids")]
+    #[schema(schema_with = crate::domain::schema::user_refs)]
     pub users: Vec<UserId>,
     #[serde(default)]
     pub groups: Vec<GroupName>,
@@ -51,6 +52,7 @@ pub struct RecipientSpec {
     pub companies: Vec<CompanyId>,
     /// Users whose follower (référent) is to be notified.
     #[serde(default, deserialize_with = "user_ids")]
+    #[schema(schema_with = crate::domain::schema::user_refs)]
     pub followers_of: Vec<UserId>,
     /// Groups notified for a user of `followers_of` without an active follower.
     #[serde(default)]

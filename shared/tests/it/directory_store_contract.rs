@@ -128,6 +128,21 @@ async fn counts_users_and_companies_per_tenant(store: Arc<dyn DirectoryStore>) {
     }
     assert_eq!(store.count_companies(&t, 10).await.unwrap(), 2);
     assert_eq!(store.count_companies(&other, 10).await.unwrap(), 0);
+    // Concurrent replacements of one company all succeed; one of them is kept.
+    let tasks: Vec<_> = (0..6)
+        .map(|n| {
+            let (store, t) = (store.clone(), t.clone());
+            tokio::spawn(async move {
+                let company = Company { id: CompanyId::parse("acme").unwrap(), name: format!("Acme {n}"), email: None, active: true };
+                store.put_company(&t, &company).await
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap().unwrap();
+    }
+    assert!(store.get_company(&t, &CompanyId::parse("acme").unwrap()).await.unwrap().unwrap().name.starts_with("Acme "));
+    assert_eq!(store.count_companies(&t, 10).await.unwrap(), 2);
 }
 
 contract_on_both_stores!(

@@ -45,6 +45,8 @@ fn document_is_openapi_3_1_with_every_route_and_resolvable_references() {
     ids.sort_unstable();
     ids.dedup();
     assert_eq!(ids.len(), 34, "operation ids are unique");
+    let mut limited = document.clone();
+    assert_eq!(openapi::constrain(&mut limited), Vec::<String>::new(), "every field limit names a property of the document");
     let days = &document["components"]["schemas"]["PostponeBody"]["properties"]["days"];
     assert_eq!(days["maximum"].as_u64(), Some(u64::from(herald::inbox::service::MAX_POSTPONE_DAYS)), "{days}");
     for (path, item) in paths {

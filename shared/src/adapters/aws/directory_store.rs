@@ -191,9 +191,17 @@ impl DirectoryStore for DynamoDirectoryStore {
             TransactWriteItem::builder().put(built(doc.build())?).build(),
             TransactWriteItem::builder().put(built(listed.build())?).build(),
         ];
-        self.table.requests.add(1);
-        self.table.client.transact_write_items().set_transact_items(Some(items)).send().await.map_err(unavailable)?;
-        Ok(())
+        // Two puts of the same company at once cancel one transaction;
+        // both are whole replacements, so the retry may simply win.
+        for _ in 0..MAX_ATTEMPTS {
+            self.table.requests.add(1);
+            match self.table.client.transact_write_items().set_transact_items(Some(items.clone())).send().await {
+                Ok(_) => return Ok(()),
+                Err(e) if e.as_service_error().is_some_and(|s| s.is_transaction_canceled_exception()) => continue,
+                Err(e) => return Err(unavailable(e)),
+            }
+        }
+        Err(StoreError::Contention)
     }
 
     async fn get_company(&self, tenant: &TenantId, id: &CompanyId) -> Result<Option<Company>, StoreError> {

@@ -129,6 +129,8 @@ impl Table {
             let out = self
                 .partition_query(&pk)
                 .select(aws_sdk_dynamodb::types::Select::Count)
+                // A quota counts what a delete just freed.
+                .consistent_read(true)
                 .limit(i32::try_from(at_most - count).unwrap_or(100))
                 .set_exclusive_start_key(start.take())
                 .send()

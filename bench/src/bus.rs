@@ -39,6 +39,74 @@ struct Args {
     /// Seconds of idle polling measured on DynamoDB.
     #[arg(long, default_value_t = 10)]
     idle_secs: u64,
+    /// Polls waiting on another tenant's channels while the publish rate
+    /// is measured again (issue 11, finding 12).
+    #[arg(long, default_value_t = 1000)]
+    waiting: usize,
+    /// Seconds each publish rate is measured.
+    #[arg(long, default_value_t = 5)]
+    publish_secs: u64,
+}
+
+/// Publishes per second by 8 concurrent publishers on one channel, while
+/// `waiting` polls wait on channels of another tenant that nothing is
+/// published to. A publish should wake only its own channel's polls.
+/// Fails if a waiting poll answered during the measurement (it did not
+/// wait: it failed, or the gateway refused it), as the rate would then
+/// measure that load.
+async fn publish_rate(gw: &Gateway, waiting: usize, secs: u64) -> anyhow::Result<f64> {
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    use std::sync::Arc;
+    let (measuring, answered) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicU64::new(0)));
+    let quiet = token_with(TokenSpec { sub: "9", db: herald::auth::TenantClaim::One("quiet".into()), ..Default::default() });
+    let mut waiters = tokio::task::JoinSet::new();
+    for _ in 0..waiting {
+        let (url, http, token, measuring, answered) = (gw.url.clone(), gw.http.clone(), quiet.clone(), measuring.clone(), answered.clone());
+        waiters.spawn(async move {
+            loop {
+                let _ = http.post(format!("{url}/quiet/bus")).bearer_auth(&token).json(&json!({"last_message": null, "channels": []})).send().await;
+                if measuring.load(Ordering::Relaxed) {
+                    answered.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        });
+    }
+    // Let every poll reach the gateway and wait (20 s, longer than the measurement).
+    tokio::time::sleep(Duration::from_millis(if waiting > 0 { 2000 } else { 100 })).await;
+    measuring.store(true, Ordering::Relaxed);
+    let admin = admin_token();
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    let started = Instant::now();
+    let mut publishers = tokio::task::JoinSet::new();
+    for p in 0..8 {
+        let (url, http, admin) = (gw.url.clone(), gw.http.clone(), admin.clone());
+        publishers.spawn(async move {
+            let mut sent = 0u64;
+            while Instant::now() < deadline {
+                let status = http
+                    .post(format!("{url}/{DB}/bus/publish"))
+                    .bearer_auth(&admin)
+                    .json(&json!({"channel": format!("chat:rate-{p}"), "message": {"n": sent}}))
+                    .send()
+                    .await?
+                    .status();
+                anyhow::ensure!(status.is_success(), "publish answered {status}");
+                sent += 1;
+            }
+            Ok::<_, anyhow::Error>(sent)
+        });
+    }
+    let mut sent = 0;
+    while let Some(result) = publishers.join_next().await {
+        sent += result??;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    measuring.store(false, Ordering::Relaxed);
+    waiters.shutdown().await;
+    let answered = answered.load(Ordering::Relaxed);
+    anyhow::ensure!(answered == 0, "{answered} of the {waiting} waiting polls answered while the rate was measured");
+    anyhow::ensure!(sent > 0, "nothing was published");
+    Ok(sent as f64 / elapsed)
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -165,6 +233,9 @@ async fn main() -> anyhow::Result<()> {
     let delivered = rounds.iter().map(|(_, delivered)| *delivered).min().unwrap_or(0);
     eprintln!("idle DynamoDB cost: {} s…", args.idle_secs);
     let idle = idle_cost(args.idle_secs).await?;
+    eprintln!("publish rate, alone and beside {} waiting polls: {} s each…", args.waiting, args.publish_secs);
+    let alone = publish_rate(&gw, 0, args.publish_secs).await?;
+    let beside = publish_rate(&gw, args.waiting, args.publish_secs).await?;
 
     let report = json!({
         "store": "embedded",
@@ -173,9 +244,11 @@ async fn main() -> anyhow::Result<()> {
         "throughput": {"pollers": args.pollers, "messages": args.messages, "delivered": delivered,
                        "expected": args.pollers * args.messages, "deliveries_per_sec": per_sec, "rounds": rates},
         "idle_poll_dynamodb": idle.map(|(rps, channels)| json!({"requests_per_sec": rps, "channels": channels})),
+        "publish_rate": {"alone_per_sec": alone, "waiting": args.waiting, "secs": args.publish_secs, "beside_waiting_per_sec": beside, "ratio": beside / alone},
     });
     println!("publish→receive latency, one long-polling client: p50 {:.2} ms, p99 {:.2} ms", p50.as_secs_f64() * 1e3, p99.as_secs_f64() * 1e3);
     println!("deliveries to {} concurrent pollers: {per_sec:.0}/s, median of {rates:.0?} ({delivered} of {})", args.pollers, args.pollers * args.messages);
+    println!("publishes: {alone:.0}/s alone, {beside:.0}/s beside {} polls waiting on another tenant ({:.2}x)", args.waiting, beside / alone);
     match idle {
         Some((rps, channels)) => println!("idle poll on DynamoDB: {rps:.2} requests/s for {channels} channels"),
         None => println!("idle poll on DynamoDB: skipped (AWS_ENDPOINT_URL not set)"),

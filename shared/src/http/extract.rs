@@ -27,10 +27,16 @@ pub const MAX_REQUEST_BYTES: usize = 64 * 1024;
 pub const BODY_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// The path's parameters (percent-decoded), in order; a JSON 400 with
-/// axum's reason when one is not UTF-8.
+/// axum's reason when one is not UTF-8. axum's other rejections are its
+/// own 500s for a route written wrong, which no request can reach.
 async fn path_params<S: Send + Sync>(parts: &mut Parts, state: &S) -> Result<Vec<(String, String)>, Response> {
-    let Path(params) =
-        Path::<Vec<(String, String)>>::from_request_parts(parts, state).await.map_err(|rejection| ApiError::BadRequest(rejection.body_text()).into_response())?;
+    let Path(params) = Path::<Vec<(String, String)>>::from_request_parts(parts, state).await.map_err(|rejection| {
+        if rejection.status().is_client_error() {
+            ApiError::BadRequest(rejection.body_text()).into_response()
+        } else {
+            rejection.into_response()
+        }
+    })?;
     Ok(params)
 }
 

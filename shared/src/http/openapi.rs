@@ -167,7 +167,7 @@ pub fn field_limits() -> Vec<(&'static str, &'static str, Value)> {
     use crate::directory::model as directory;
     use crate::notifications::{model as notifications, types};
     use crate::records::{model as records, service as record_service};
-    use crate::subscriptions::{model as subscriptions, render};
+    use crate::subscriptions::render;
     // `\S`: not blank, as the services' `trim().is_empty()` checks.
     let named = |max: usize| json!({"minLength": 1, "maxLength": max, "pattern": "\\S"});
     let text = |min: usize, max: usize| json!({"minLength": min, "maxLength": max});
@@ -192,7 +192,11 @@ pub fn field_limits() -> Vec<(&'static str, &'static str, Value)> {
         ("Acl", "groups", at_most(records::MAX_ACL_ENTRIES)),
         ("Acl", "companies", at_most(records::MAX_ACL_ENTRIES)),
         ("BatchBody", "records", at_most(record_service::MAX_BATCH)),
-        ("SubscriptionRequest", "resources", json!({"minItems": 1, "maxItems": subscriptions::MAX_RESOURCES})),
+        // At most `subscriptions::MAX_RESOURCES` once duplicates are dropped,
+        // so no `maxItems`.
+        ("SubscriptionRequest", "resources", json!({"minItems": 1})),
+        // A u32: utoipa says int32.
+        ("Contact", "priority", json!({"format": "int64", "minimum": 0, "maximum": u32::MAX})),
         ("PutTemplate", "source", text(0, render::MAX_TEMPLATE_BYTES)),
         ("PollRequest", "channels", at_most(channel::MAX_CHANNELS)),
         ("PollRequest", "last_message", text(0, cursor::MAX_CURSOR_LEN)),

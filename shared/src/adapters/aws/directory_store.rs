@@ -8,6 +8,7 @@
 use std::collections::BTreeSet;
 
 use async_trait::async_trait;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem};
 use serde::de::DeserializeOwned;
 
@@ -52,6 +53,16 @@ fn memberships(t: &TenantId, user: &User) -> BTreeSet<String> {
         .chain(user.companies.iter().map(|c| company_members_pk(t, c)))
         .chain([tenant_users_pk(t)])
         .collect()
+}
+
+/// A transaction cancelled only because another one wrote the same item.
+fn conflicted<R>(error: &aws_sdk_dynamodb::error::SdkError<TransactWriteItemsError, R>) -> bool {
+    match error.as_service_error() {
+        Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) => {
+            cancelled.cancellation_reasons().iter().any(|reason| reason.code() == Some("TransactionConflict"))
+        }
+        _ => false,
+    }
 }
 
 impl DynamoDirectoryStore {
@@ -191,13 +202,14 @@ impl DirectoryStore for DynamoDirectoryStore {
             TransactWriteItem::builder().put(built(doc.build())?).build(),
             TransactWriteItem::builder().put(built(listed.build())?).build(),
         ];
-        // Two puts of the same company at once cancel one transaction;
-        // both are whole replacements, so the retry may simply win.
+        // Two puts of the same company at once cancel one transaction
+        // (`TransactionConflict`); both are whole replacements, so the
+        // retry may simply win. Any other cancellation is an error.
         for _ in 0..MAX_ATTEMPTS {
             self.table.requests.add(1);
             match self.table.client.transact_write_items().set_transact_items(Some(items.clone())).send().await {
                 Ok(_) => return Ok(()),
-                Err(e) if e.as_service_error().is_some_and(|s| s.is_transaction_canceled_exception()) => continue,
+                Err(e) if conflicted(&e) => continue,
                 Err(e) => return Err(unavailable(e)),
             }
         }

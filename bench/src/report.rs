@@ -490,5 +490,10 @@ mod tests {
         let document = render(&results, &peers, &targets(&results, &peers), false).expect("renders");
         assert!(!document.contains("Smoke run"));
         assert!(document.contains("| Herald, embedded store | 0.60 / 1.2 ms | 0.10× | — / — / 1,800 (9.0×) | 0 / 3 / 5 |"), "{document}");
+
+        let bus = json!({"publish_rate": {"alone_per_sec": 2100.0, "waiting": 2000, "secs": 5, "beside_waiting_per_sec": 1491.0, "ratio": 0.71}});
+        let results = json!({"machine": {"cores": 2}, "benches": {"bus": bus}, "peers": {}});
+        let document = render(&results, &[], &targets(&results, &[]), false).expect("renders");
+        assert!(document.contains("**2,100/s alone, 1,491/s beside them (0.71x)**"), "{document}");
     }
 }

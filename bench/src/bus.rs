@@ -60,8 +60,11 @@ async fn publish_rate(gw: &Gateway, waiting: usize, secs: u64) -> anyhow::Result
     let (measuring, answered) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicU64::new(0)));
     let quiet = token_with(TokenSpec { sub: "9", db: herald::auth::TenantClaim::One("quiet".into()), ..Default::default() });
     let mut waiters = tokio::task::JoinSet::new();
+    // Their own connection pool: the publishers' is then the one a lone
+    // publisher has, and the figure is the gateway's, not the client's.
+    let waiting_http = reqwest::Client::builder().timeout(Duration::from_secs(60)).build()?;
     for _ in 0..waiting {
-        let (url, http, token, measuring, answered) = (gw.url.clone(), gw.http.clone(), quiet.clone(), measuring.clone(), answered.clone());
+        let (url, http, token, measuring, answered) = (gw.url.clone(), waiting_http.clone(), quiet.clone(), measuring.clone(), answered.clone());
         waiters.spawn(async move {
             loop {
                 let _ = http.post(format!("{url}/quiet/bus")).bearer_auth(&token).json(&json!({"last_message": null, "channels": []})).send().await;
@@ -217,7 +220,11 @@ async fn idle_cost(secs: u64) -> anyhow::Result<Option<(f64, usize)>> {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let gw = Gateway::start_with(GatewayOptions { wait_secs: 20, ..GatewayOptions::new(Store::Embedded) }).await;
+    // As deployed: the tests' gateway looks at the store every 100 ms
+    // besides being woken, herald-local by default every 500 ms.
+    let mut options = GatewayOptions { wait_secs: 20, ..GatewayOptions::new(Store::Embedded) };
+    options.env.push(("HERALD_BUS_POLL_MS".into(), "500".into()));
+    let gw = Gateway::start_with(options).await;
     eprintln!("latency: {} samples…", args.samples);
     let (p50, p99) = latency(&gw, args.samples).await?;
     let mut rounds = Vec::new();

@@ -236,7 +236,7 @@ pub fn constrain(document: &mut Value) -> Vec<String> {
     missing
 }
 
-fn limit(max: usize, default: usize) -> utoipa::openapi::Object {
+pub(super) fn limit(max: usize, default: usize) -> utoipa::openapi::Object {
     utoipa::openapi::ObjectBuilder::new()
         .schema_type(utoipa::openapi::schema::Type::Integer)
         .minimum(Some(1))
@@ -247,10 +247,6 @@ fn limit(max: usize, default: usize) -> utoipa::openapi::Object {
 
 fn page_limit() -> utoipa::openapi::Object {
     limit(crate::domain::paging::MAX_PAGE, crate::domain::paging::DEFAULT_PAGE)
-}
-
-fn subscriptions_limit() -> utoipa::openapi::Object {
-    limit(crate::subscriptions::MAX_PAGE, super::subscriptions::DEFAULT_PAGE)
 }
 
 fn members_limit() -> utoipa::openapi::Object {
@@ -278,21 +274,6 @@ pub struct PageParams {
     /// The `next_cursor` of the page before.
     #[param(min_length = 1, max_length = 256)]
     cursor: Option<String>,
-}
-
-/// `?subscriber&limit&cursor` of `GET /{db}/subscriptions`.
-#[derive(IntoParams)]
-#[into_params(parameter_in = Query)]
-#[allow(dead_code)]
-pub struct SubscriptionParams {
-    /// Whose subscriptions (admins only; a user lists their own):
-    /// `user:<id>`, `group:<name>` or `company:<id>`.
-    #[param(pattern = "^(user|group|company):[A-Za-z0-9_.@-]{1,128}$")]
-    subscriber: Option<String>,
-    #[param(schema_with = subscriptions_limit)]
-    limit: Option<usize>,
-    #[param(inline)]
-    cursor: Option<crate::domain::SubscriptionId>,
 }
 
 /// `?limit&cursor` of a group's members.

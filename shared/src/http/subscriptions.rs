@@ -9,12 +9,12 @@ use axum::http::StatusCode;
 use axum::Json;
 use serde::Serialize;
 use serde_json::Value;
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::extract::{Id, JsonBody, ListQuery, PageQuery, SignedIn};
-use super::openapi::{BodyRefusals, Conflicts, Deleted, Refusals, SubscriptionParams, TenantPath, WriteRefusals};
+use super::openapi::{limit, BodyRefusals, Conflicts, Deleted, Refusals, TenantPath, WriteRefusals};
 use super::ApiError;
 use crate::domain::{CompanyId, GroupName, ResourceName, SubscriptionId, UserId};
 use crate::services::Services;
@@ -114,6 +114,25 @@ fn parse_subscriber(text: &str) -> Result<Subscriber, ApiError> {
 
 /// Subscriptions a page holds when the caller does not say.
 pub const DEFAULT_PAGE: usize = 50;
+
+fn page_limit() -> utoipa::openapi::Object {
+    limit(MAX_PAGE, DEFAULT_PAGE)
+}
+
+/// `?subscriber&limit&cursor` of `GET /{db}/subscriptions`.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct SubscriptionParams {
+    /// Whose subscriptions (admins only; a user lists their own):
+    /// `user:<id>`, `group:<name>` or `company:<id>`.
+    #[param(pattern = "^(user|group|company):[A-Za-z0-9_.@-]{1,128}$")]
+    subscriber: Option<String>,
+    #[param(schema_with = page_limit)]
+    limit: Option<usize>,
+    #[param(inline)]
+    cursor: Option<SubscriptionId>,
+}
 
 /// Longest query string of `GET /{db}/subscriptions`.
 pub const MAX_SUBSCRIPTIONS_QUERY_BYTES: usize = 1024;

@@ -60,6 +60,7 @@ import secrets
 import selectors
 import signal
 import statistics
+import shutil
 import subprocess
 import sys
 import threading
@@ -559,7 +560,8 @@ class TrytondServer:
 
 class HeraldServer:
     def __init__(self, args):
-        # herald: the embedded store; herald-dynamodb: herald-local --aws on the
+        # herald: the durable embedded store on a fresh data directory;
+        # herald-memory: --memory; herald-dynamodb: herald-local --aws on the
         # DynamoDB endpoint of the environment (scripts/bench: moto, an emulator).
         self.kind = args.kind
         self.proc = None
@@ -571,8 +573,15 @@ class HeraldServer:
                 sys.exit(f'{binary} is missing: cargo build -q --bin herald-local')
             mail = os.path.join(PEERS, 'herald-mail')
             os.makedirs(mail, exist_ok=True)
-            store = ['--aws'] if self.kind == 'herald-dynamodb' else []
-            if store and not os.environ.get('AWS_ENDPOINT_URL'):
+            if self.kind == 'herald-dynamodb':
+                store = ['--aws']
+            elif self.kind == 'herald-memory':
+                store = ['--memory']
+            else:
+                data = os.path.join(PEERS, 'herald-data')
+                shutil.rmtree(data, ignore_errors=True)
+                store = ['--data-dir', data]
+            if self.kind == 'herald-dynamodb' and not os.environ.get('AWS_ENDPOINT_URL'):
                 sys.exit('herald-dynamodb needs AWS_ENDPOINT_URL (a moto server: scripts/bench starts one)')
             self.proc = subprocess.Popen([binary, '--port', '0', '--mail-dir', mail, *store],
                 stdout=subprocess.PIPE, stderr=open(os.path.join(PEERS, 'herald-local.log'), 'ab'),
@@ -606,7 +615,7 @@ class HeraldServer:
         self.run = secrets.token_hex(3)
         self.publisher = HeraldPublisher(self.base_url, admin, self.uid)
         self.server_info = {'base_url': self.base_url, 'started_here': bool(self.proc),
-            'store': 'dynamodb (moto, an emulator)' if self.kind == 'herald-dynamodb' else 'embedded',
+            'store': {'herald-dynamodb': 'dynamodb (moto, an emulator)', 'herald-memory': 'embedded, in memory'}.get(self.kind, 'embedded, durable (SQLite)'),
             'tenant_prefix': f'{self.db}-{self.run}'}
 
     def phase(self, index):
@@ -812,7 +821,7 @@ def table(results):
 def main():
     parser = argparse.ArgumentParser(description='Tryton bus comparison with the real desktop client',
         formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
-    parser.add_argument('kind', choices=['trytond-single', 'trytond-workers', 'herald', 'herald-dynamodb'])
+    parser.add_argument('kind', choices=['trytond-single', 'trytond-workers', 'herald', 'herald-memory', 'herald-dynamodb'])
     parser.add_argument('--workers', type=int, default=4, help='trytond-workers: gunicorn workers (4)')
     parser.add_argument('--threads', type=int, default=100, help='trytond-workers: threads per worker (100)')
     parser.add_argument('--db', default=None, help="database/tenant (trytond: bench; herald: demo)")

@@ -46,6 +46,50 @@ struct Args {
     /// Seconds each publish rate is measured.
     #[arg(long, default_value_t = 5)]
     publish_secs: u64,
+    /// Messages retained for the disk-size measure.
+    #[arg(long, default_value_t = 20_000)]
+    disk_messages: usize,
+}
+
+/// The size of a compact copy of the database (`herald-local backup`).
+async fn backup_size(dir: &std::path::Path, name: &str) -> anyhow::Result<u64> {
+    let file = dir.with_extension(format!("{name}.db"));
+    let _ = std::fs::remove_file(&file);
+    let out = tokio::process::Command::new(herald_tests::local_gateway_binary()).arg("--data-dir").arg(dir).arg("backup").arg(&file).output().await?;
+    anyhow::ensure!(out.status.success(), "backup failed: {}", String::from_utf8_lossy(&out.stderr));
+    Ok(std::fs::metadata(&file)?.len())
+}
+
+/// Bytes on disk per message kept, for messages the size of a Tryton
+/// notification, on a fresh gateway: the live files' growth (database and
+/// its write-ahead log, which is reused, not shrunk, after checkpoints) and
+/// a compact copy's.
+async fn disk_bytes_per_message(messages: usize) -> anyhow::Result<(f64, f64)> {
+    let dir = herald_tests::fresh_dir("bench-data");
+    let gw = Gateway::start_with(GatewayOptions { data_dir: Some(dir.clone()), ..GatewayOptions::new(Store::Embedded) }).await;
+    let size = || ["herald.db", "herald.db-wal"].iter().map(|f| std::fs::metadata(dir.join(f)).map(|m| m.len()).unwrap_or(0)).sum::<u64>();
+    let before = size();
+    let compact_before = backup_size(&dir, "before").await?;
+    let admin = admin_token();
+    let (url, http) = (gw.url.clone(), gw.http.clone());
+    let mut publishers = tokio::task::JoinSet::new();
+    for p in 0..8 {
+        let (url, http, admin) = (url.clone(), http.clone(), admin.clone());
+        publishers.spawn(async move {
+            for i in (p..messages).step_by(8) {
+                let body = json!({"title": format!("Invoice INV-{i:05} posted"), "body": "Customer: Example SA, amount 1,234.00 EUR", "priority": 1, "user": 2 + i % 50});
+                let reply = http.post(format!("{url}/{DB}/notify")).bearer_auth(&admin).json(&body).send().await?;
+                anyhow::ensure!(reply.status().as_u16() == 200, "notify answered {}", reply.status());
+            }
+            Ok(())
+        });
+    }
+    while let Some(done) = publishers.join_next().await {
+        done??;
+    }
+    let live = size().saturating_sub(before) as f64 / messages as f64;
+    let compact = backup_size(&dir, "after").await?.saturating_sub(compact_before) as f64 / messages as f64;
+    Ok((live, compact))
 }
 
 /// Publishes per second by 8 concurrent publishers on one channel, while
@@ -222,22 +266,42 @@ async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     // As deployed: the tests' gateway looks at the store every 100 ms
     // besides being woken, herald-local by default every 500 ms.
-    let mut options = GatewayOptions { wait_secs: 20, ..GatewayOptions::new(Store::Embedded) };
-    options.env.push(("HERALD_BUS_POLL_MS".into(), "500".into()));
-    let gw = Gateway::start_with(options).await;
-    eprintln!("latency: {} samples…", args.samples);
-    let (p50, p99) = latency(&gw, args.samples).await?;
-    let mut rounds = Vec::new();
-    for round in 1..=args.rounds.max(1) {
-        eprintln!("throughput, round {round} of {}: {} pollers × {} messages…", args.rounds.max(1), args.pollers, args.messages);
-        rounds.push(throughput(&gw, &format!("chat:bench-{round}"), args.pollers, args.messages).await?);
+    let options = |memory: bool| {
+        let mut options = GatewayOptions { wait_secs: 20, memory, ..GatewayOptions::new(Store::Embedded) };
+        options.env.push(("HERALD_BUS_POLL_MS".into(), "500".into()));
+        options
+    };
+    // The durable store (herald-local's default) first, then --memory: the
+    // same measures in the same run.
+    let mut stores = serde_json::Map::new();
+    for (name, memory) in [("durable", false), ("memory", true)] {
+        let gw = Gateway::start_with(options(memory)).await;
+        eprintln!("{name}: latency, {} samples…", args.samples);
+        let (p50, p99) = latency(&gw, args.samples).await?;
+        let mut rounds = Vec::new();
+        for round in 1..=args.rounds.max(1) {
+            eprintln!("{name}: throughput, round {round} of {}: {} pollers × {} messages…", args.rounds.max(1), args.pollers, args.messages);
+            rounds.push(throughput(&gw, &format!("chat:bench-{round}"), args.pollers, args.messages).await?);
+        }
+        // Rates in run order; the median of them; the fewest deliveries of any round.
+        let rates: Vec<f64> = rounds.iter().map(|(rate, _)| *rate).collect();
+        let mut sorted = rates.clone();
+        sorted.sort_by(f64::total_cmp);
+        let per_sec = sorted[sorted.len() / 2];
+        let delivered = rounds.iter().map(|(_, delivered)| *delivered).min().unwrap_or(0);
+        println!("{name}: publish→receive latency, one long-polling client: p50 {:.2} ms, p99 {:.2} ms", p50.as_secs_f64() * 1e3, p99.as_secs_f64() * 1e3);
+        println!("{name}: deliveries to {} concurrent pollers: {per_sec:.0}/s, median of {rates:.0?} ({delivered} of {})", args.pollers, args.pollers * args.messages);
+        stores.insert(name.into(), json!({
+            "latency_ms": {"p50": p50.as_secs_f64() * 1e3, "p99": p99.as_secs_f64() * 1e3, "samples": args.samples},
+            "throughput": {"pollers": args.pollers, "messages": args.messages, "delivered": delivered,
+                           "expected": args.pollers * args.messages, "deliveries_per_sec": per_sec, "rounds": rates},
+        }));
     }
-    // Rates in run order; the median of them; the fewest deliveries of any round.
-    let rates: Vec<f64> = rounds.iter().map(|(rate, _)| *rate).collect();
-    let mut sorted = rates.clone();
-    sorted.sort_by(f64::total_cmp);
-    let per_sec = sorted[sorted.len() / 2];
-    let delivered = rounds.iter().map(|(_, delivered)| *delivered).min().unwrap_or(0);
+    eprintln!("disk bytes per retained message: {} messages…", args.disk_messages);
+    let disk = disk_bytes_per_message(args.disk_messages).await?;
+    let (live, compact) = disk;
+    println!("durable: {live:.0} bytes on disk per retained message ({compact:.0} in a compact copy; {} messages of a Tryton notification's size)", args.disk_messages);
+    let gw = Gateway::start_with(options(false)).await;
     eprintln!("idle DynamoDB cost: {} s…", args.idle_secs);
     let idle = idle_cost(args.idle_secs).await?;
     eprintln!("publish rate, alone and beside {} waiting polls: {} s each…", args.waiting, args.publish_secs);
@@ -245,16 +309,15 @@ async fn main() -> anyhow::Result<()> {
     let beside = publish_rate(&gw, args.waiting, args.publish_secs).await?;
 
     let report = json!({
-        "store": "embedded",
+        "store": "embedded, durable (SQLite in a data directory)",
         "gateway_binary": herald_tests::local_gateway_binary(),
-        "latency_ms": {"p50": p50.as_secs_f64() * 1e3, "p99": p99.as_secs_f64() * 1e3, "samples": args.samples},
-        "throughput": {"pollers": args.pollers, "messages": args.messages, "delivered": delivered,
-                       "expected": args.pollers * args.messages, "deliveries_per_sec": per_sec, "rounds": rates},
+        "latency_ms": stores["durable"]["latency_ms"],
+        "throughput": stores["durable"]["throughput"],
+        "stores": stores,
+        "disk_bytes_per_message": {"live": live, "compact": compact, "messages": args.disk_messages},
         "idle_poll_dynamodb": idle.map(|(rps, channels)| json!({"requests_per_sec": rps, "channels": channels})),
         "publish_rate": {"alone_per_sec": alone, "waiting": args.waiting, "secs": args.publish_secs, "beside_waiting_per_sec": beside, "ratio": beside / alone},
     });
-    println!("publish→receive latency, one long-polling client: p50 {:.2} ms, p99 {:.2} ms", p50.as_secs_f64() * 1e3, p99.as_secs_f64() * 1e3);
-    println!("deliveries to {} concurrent pollers: {per_sec:.0}/s, median of {rates:.0?} ({delivered} of {})", args.pollers, args.pollers * args.messages);
     println!("publishes: {alone:.0}/s alone, {beside:.0}/s beside {} polls waiting on another tenant ({:.2}x)", args.waiting, beside / alone);
     match idle {
         Some((rps, channels)) => println!("idle poll on DynamoDB: {rps:.2} requests/s for {channels} channels"),

@@ -28,7 +28,7 @@ use herald::outbox::{Email, MailError, Mailer};
 use herald::services::Services;
 use herald::wiring::{Aws, Backend, Embedded, LocalGateway, Wiring};
 use serde_json::json;
-use setup::config;
+use setup::{config, durable};
 
 #[derive(Parser)]
 #[command(about = "Notification fan-out, outbox throughput and DynamoDB requests per delivered message")]
@@ -89,8 +89,24 @@ async fn parts<B: Backend>(wiring: Wiring<B, LocalGateway>, recipients: usize) -
     Ok(Parts { tenant, services, requests })
 }
 
-fn embedded() -> anyhow::Result<Wiring<Embedded, LocalGateway>> {
-    Ok(Wiring::new(config(None)?, Embedded, LocalGateway))
+fn embedded(store: &Embedded) -> anyhow::Result<Wiring<Embedded, LocalGateway>> {
+    Ok(Wiring::new(config(None)?, store.clone(), LocalGateway))
+}
+
+/// Fan-out and drain on one embedded store, in-app and email (each on a
+/// store of its own from `store`).
+async fn embedded_figures(store: impl Fn(&str) -> anyhow::Result<Embedded>, args: &Args) -> anyhow::Result<serde_json::Value> {
+    let inapp = parts(embedded(&store("in-app")?)?, args.recipients).await?;
+    let inapp_fanout = fan_out(&inapp, Channel::Message, args.notifications).await?;
+    let (inapp_delivered, inapp_rate) = drain(&inapp).await?;
+    let email = parts(embedded(&store("email")?)?, args.recipients).await?;
+    let email_fanout = fan_out(&email, Channel::Email, args.notifications).await?;
+    let (email_delivered, email_rate) = drain(&email).await?;
+    Ok(json!({
+        "fan_out_notifications_per_sec": {"in_app": inapp_fanout, "email": email_fanout},
+        "outbox_deliveries_per_sec": {"in_app": inapp_rate, "email": email_rate},
+        "delivered": {"in_app": inapp_delivered, "email": email_delivered},
+    }))
 }
 
 fn request(channel: Channel, n: usize) -> anyhow::Result<SendRequest> {
@@ -148,13 +164,10 @@ async fn dynamodb_costs(channel: Channel, recipients: usize) -> anyhow::Result<C
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    eprintln!("fan-out: {} notifications × {} recipients, embedded…", args.notifications, args.recipients);
-    let inapp = parts(embedded()?, args.recipients).await?;
-    let inapp_fanout = fan_out(&inapp, Channel::Message, args.notifications).await?;
-    let (inapp_delivered, inapp_rate) = drain(&inapp).await?;
-    let email = parts(embedded()?, args.recipients).await?;
-    let email_fanout = fan_out(&email, Channel::Email, args.notifications).await?;
-    let (email_delivered, email_rate) = drain(&email).await?;
+    eprintln!("fan-out: {} notifications × {} recipients, embedded in memory…", args.notifications, args.recipients);
+    let memory = embedded_figures(|_| Ok(Embedded::memory()), &args).await?;
+    eprintln!("fan-out: {} notifications × {} recipients, embedded on disk…", args.notifications, args.recipients);
+    let on_disk = embedded_figures(|name| durable(&format!("notifications-{name}")), &args).await?;
 
     let costs = if std::env::var_os("AWS_ENDPOINT_URL").is_some() {
         eprintln!("DynamoDB requests per delivered message: {} recipients on moto…", args.dynamodb_recipients);
@@ -163,9 +176,17 @@ async fn main() -> anyhow::Result<()> {
         None
     };
 
-    println!("fan-out to {} recipients (embedded): {inapp_fanout:.1} notifications/s in-app, {email_fanout:.1}/s email ({:.0} and {:.0} recipients/s)",
-        args.recipients, inapp_fanout * args.recipients as f64, email_fanout * args.recipients as f64);
-    println!("outbox (embedded): {inapp_rate:.0} in-app deliveries/s ({inapp_delivered}), {email_rate:.0} email deliveries/s ({email_delivered})");
+    for (name, figures) in [("in memory", &memory), ("on disk", &on_disk)] {
+        let (fan_out, outbox) = (&figures["fan_out_notifications_per_sec"], &figures["outbox_deliveries_per_sec"]);
+        println!(
+            "embedded {name}: fan-out to {} recipients {:.1} notifications/s in-app, {:.1}/s email; outbox {:.0} in-app deliveries/s, {:.0} email/s",
+            args.recipients,
+            fan_out["in_app"].as_f64().unwrap_or(0.0),
+            fan_out["email"].as_f64().unwrap_or(0.0),
+            outbox["in_app"].as_f64().unwrap_or(0.0),
+            outbox["email"].as_f64().unwrap_or(0.0)
+        );
+    }
     match &costs {
         Some((inapp, email)) => println!(
             "DynamoDB requests per delivered message: in-app {:.2} to publish + {:.2} to deliver; email {:.2} + {:.2}",
@@ -176,9 +197,10 @@ async fn main() -> anyhow::Result<()> {
     let report = json!({
         "recipients": args.recipients,
         "notifications": args.notifications,
-        "fan_out_notifications_per_sec": {"in_app": inapp_fanout, "email": email_fanout},
-        "outbox_deliveries_per_sec": {"in_app": inapp_rate, "email": email_rate},
-        "delivered": {"in_app": inapp_delivered, "email": email_delivered},
+        "fan_out_notifications_per_sec": memory["fan_out_notifications_per_sec"],
+        "outbox_deliveries_per_sec": memory["outbox_deliveries_per_sec"],
+        "delivered": memory["delivered"],
+        "durable": on_disk,
         "dynamodb_requests_per_delivered_message": costs.map(|(i, e)| json!({
             "recipients": args.dynamodb_recipients,
             "in_app": {"publish": i.publish, "deliver": i.deliver},

@@ -39,10 +39,11 @@ struct Args {
 const BENCHES: [&str; 4] = ["bus", "notifications", "subscriptions", "coldstart"];
 
 /// The peer comparison's runs: file stem under `peers/` → label.
-const SERVERS: [(&str, &str); 4] = [
+const SERVERS: [(&str, &str); 5] = [
     ("trytond-single", "trytond, one process"),
     ("trytond-workers", "trytond, gunicorn 4 workers"),
-    ("herald", "Herald, embedded store"),
+    ("herald", "Herald, durable embedded store (SQLite, synced commits)"),
+    ("herald-memory", "Herald, embedded store in memory (--memory)"),
     ("herald-dynamodb", "Herald, DynamoDB (moto, an emulator)"),
 ];
 const CLIENTS: [(&str, &str); 2] = [("", "python"), ("-rust", "compiled")];
@@ -308,22 +309,37 @@ fn targets(results: &Value, peers: &[PeerTable]) -> Vec<Target> {
         largest.map(|(name, mb)| (format!("{mb:.1} MB ({name})"), mb < 10.0)),
     ));
 
-    let check = &results["benches"]["subscriptions"]["embedded"];
-    let full_size = check["subscriptions"].as_u64() == Some(10_000) && check["records"].as_u64() == Some(100_000);
-    let size = match (full_size, check["subscriptions"].as_u64(), check["records"].as_u64()) {
-        (false, Some(subscriptions), Some(records)) => format!(" (this run: {subscriptions} subscriptions, {records} records)"),
-        _ => String::new(),
-    };
-    let mut check_target = Target::new(
-        format!("one subscription check, 10k subscriptions / 100k records / 1% changed, embedded{size}"),
-        "< 2 s and < 64 MiB",
-        check["wall_secs"].as_f64().zip(check["rss_growth_mib"].as_f64()).map(|(secs, mib)| (format!("{secs:.2} s, +{mib:.0} MiB"), secs < 2.0 && mib < 64.0)),
-    );
-    if !full_size {
-        // A smaller run says nothing about the target.
-        check_target.verdict = "not measured";
+    for (store, label) in [("embedded", "embedded in memory"), ("durable", "durable embedded store")] {
+        let check = &results["benches"]["subscriptions"][store];
+        let full_size = check["subscriptions"].as_u64() == Some(10_000) && check["records"].as_u64() == Some(100_000);
+        let size = match (full_size, check["subscriptions"].as_u64(), check["records"].as_u64()) {
+            (false, Some(subscriptions), Some(records)) => format!(" (this run: {subscriptions} subscriptions, {records} records)"),
+            _ => String::new(),
+        };
+        let mut check_target = Target::new(
+            format!("one subscription check, 10k subscriptions / 100k records / 1% changed, {label}{size}"),
+            "< 2 s and < 64 MiB",
+            check["wall_secs"].as_f64().zip(check["rss_growth_mib"].as_f64()).map(|(secs, mib)| (format!("{secs:.2} s, +{mib:.0} MiB"), secs < 2.0 && mib < 64.0)),
+        );
+        if !full_size {
+            // A smaller run says nothing about the target.
+            check_target.verdict = "not measured";
+        }
+        targets.push(check_target);
     }
-    targets.push(check_target);
+    // Issue 12: the durable store keeps the bus fast.
+    let durable = &results["benches"]["bus"]["stores"]["durable"];
+    targets.push(Target::new(
+        "bus publish→receive p50, durable embedded store (bus-bench)",
+        "≤ 2 ms",
+        durable["latency_ms"]["p50"].as_f64().map(|ms| (format!("{ms:.2} ms"), ms <= 2.0)),
+    ));
+    let compiled = herald("compiled");
+    targets.push(Target::new(
+        "bus deliveries per second to 100 pollers, durable embedded store (compiled client)",
+        "≥ 5,000/s",
+        compiled.as_ref().and_then(|row| throughput_at(row, 100)).map(|per_s| (format!("{}/s", count(per_s.into())), per_s >= 5_000.0)),
+    ));
     let sizes = results["benches"]["subscriptions"]["dynamodb"].as_array().cloned().unwrap_or_default();
     let requests: Vec<u64> = sizes.iter().filter_map(|size| size["requests"].as_u64()).collect();
     targets.push(Target::new(
@@ -482,18 +498,44 @@ mod tests {
         let results = json!({"run": {}, "machine": {}, "benches": {}, "peers": {}});
         let document = render(&results, &[], &targets(&results, &[]), true).expect("renders");
         assert!(document.contains("**Smoke run**"));
-        assert!(document.contains("0 met, 0 missed, 8 not measured (1 informative, not counted)"), "{document}");
+        assert!(document.contains("0 met, 0 missed, 11 not measured (1 informative, not counted)"), "{document}");
         assert!(!document.contains("undefined"));
 
         let peers = peer_tables(&json!({"trytond-single": run(6.0, 200.0), "herald": run(0.6, 1_800.0)}));
         let results = json!({"machine": {"cores": 2}, "benches": {}, "peers": {}});
         let document = render(&results, &peers, &targets(&results, &peers), false).expect("renders");
         assert!(!document.contains("Smoke run"));
-        assert!(document.contains("| Herald, embedded store | 0.60 / 1.2 ms | 0.10× | — / — / 1,800 (9.0×) | 0 / 3 / 5 |"), "{document}");
+        assert!(document.contains("| Herald, durable embedded store (SQLite, synced commits) | 0.60 / 1.2 ms | 0.10× | — / — / 1,800 (9.0×) | 0 / 3 / 5 |"), "{document}");
 
         let bus = json!({"publish_rate": {"alone_per_sec": 2100.0, "waiting": 2000, "secs": 5, "beside_waiting_per_sec": 1491.0, "ratio": 0.71}});
         let results = json!({"machine": {"cores": 2}, "benches": {"bus": bus}, "peers": {}});
         let document = render(&results, &[], &targets(&results, &[]), false).expect("renders");
         assert!(document.contains("**2,100/s alone, 1,491/s beside them (0.71x)**"), "{document}");
+    }
+
+    #[test]
+    fn the_durable_store_lines_render_and_are_judged() {
+        let store = |p50: f64, per_s: f64| json!({"latency_ms": {"p50": p50, "p99": 2.0, "samples": 300},
+            "throughput": {"pollers": 100, "messages": 200, "delivered": 20000, "expected": 20000, "deliveries_per_sec": per_s}});
+        let bus = json!({"stores": {"durable": store(1.25, 9000.0), "memory": store(0.4, 20000.0)},
+            "disk_bytes_per_message": {"live": 612.0, "compact": 401.0, "messages": 20000}});
+        let figures = |rate: f64| json!({"fan_out_notifications_per_sec": {"in_app": rate, "email": rate}, "outbox_deliveries_per_sec": {"in_app": 900.0, "email": 800.0}});
+        let mut notifications = figures(5.0);
+        notifications["recipients"] = json!(1000);
+        notifications["durable"] = figures(2.0);
+        let check = |secs: f64| json!({"subscriptions": 10000, "records": 100000, "wall_secs": secs, "rss_growth_mib": 10.0, "peak_rss_mib": 100.0, "digests": 3});
+        let subscriptions = json!({"embedded": check(1.0), "durable": check(2.5)});
+        let results = json!({"machine": {"cores": 2}, "benches": {"bus": bus, "notifications": notifications, "subscriptions": subscriptions}, "peers": {}});
+        let judged = targets(&results, &[]);
+        let document = render(&results, &[], &judged, false).expect("renders");
+        for line in ["publish→receive latency, durable store", "**p50 1.25 ms", "deliveries per second, memory store", "**20,000 deliveries/s**",
+            "**612 bytes live, 401 bytes compact**", "in-app 2 notifications/s (2,000 recipients/s)", "**2.50 s**, 3 digests"] {
+            assert!(document.contains(line), "{line} missing:\n{document}");
+        }
+        let verdict = |name: &str| judged.iter().find(|t| t.name.contains(name)).map(|t| t.verdict);
+        assert_eq!(verdict("p50, durable"), Some("met"));
+        assert_eq!(verdict("durable embedded store (compiled"), Some("not measured"), "no peers run");
+        assert_eq!(verdict("1% changed, durable"), Some("missed"), "2.5 s");
+        assert_eq!(verdict("1% changed, embedded in memory"), Some("met"));
     }
 }

@@ -11,3 +11,13 @@ pub fn config(tables: Option<String>) -> anyhow::Result<Config> {
         _ => None,
     })?)
 }
+
+/// The embedded store on a fresh data directory under
+/// `target/bench/data/`, synced as `herald-local` runs by default: what the
+/// "durable" lines measure, beside `Embedded::memory()`.
+#[allow(dead_code)] // not every bench binary that includes this module uses it
+pub fn durable(name: &str) -> anyhow::Result<herald::wiring::Embedded> {
+    let dir = std::path::PathBuf::from("target/bench/data").join(format!("{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(herald::wiring::Embedded::open(&herald::adapters::embedded::Location::Directory(dir), herald::adapters::embedded::Durability::Full)?)
+}

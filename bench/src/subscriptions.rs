@@ -26,7 +26,7 @@ use herald::services::Services;
 use herald::subscriptions::{Caller, SubscriptionRequest};
 use herald::wiring::{Aws, Backend, Embedded, LocalGateway, Wiring};
 use serde_json::json;
-use setup::config;
+use setup::{config, durable};
 
 #[derive(Parser)]
 #[command(about = "One subscription check: wall time, memory, DynamoDB requests")]
@@ -124,11 +124,11 @@ async fn world<B: Backend>(wiring: Wiring<B, LocalGateway>, users: usize, due: u
     Ok(World { tenant, clock, services, requests })
 }
 
-async fn embedded_run(args: &Args) -> anyhow::Result<serde_json::Value> {
+async fn embedded_run(args: &Args, store: Embedded, name: &str) -> anyhow::Result<serde_json::Value> {
     let subscriptions = args.users * args.per_user;
     let changed = ((args.records as f64) * args.changed_percent / 100.0).round() as usize;
-    eprintln!("embedded: {subscriptions} subscriptions, {} records, {changed} changed…", args.records);
-    let w = world(Wiring::new(config(None)?, Embedded, LocalGateway), args.users, subscriptions, 0, args.records, changed).await?;
+    eprintln!("embedded {name}: {subscriptions} subscriptions, {} records, {changed} changed…", args.records);
+    let w = world(Wiring::new(config(None)?, store, LocalGateway), args.users, subscriptions, 0, args.records, changed).await?;
     let (rss_before, _) = memory_mib();
     let start = Instant::now();
     let report = w.services.checker.run().await?;
@@ -136,7 +136,7 @@ async fn embedded_run(args: &Args) -> anyhow::Result<serde_json::Value> {
     let (rss_after, peak) = memory_mib();
     let _ = (&w.tenant, &w.clock);
     println!(
-        "check (embedded): {subscriptions} due subscriptions, {} records, {changed} changed: {:.2} s, {} digests, RSS +{:.0} MiB during the check (peak {:.0} MiB)",
+        "check (embedded {name}): {subscriptions} due subscriptions, {} records, {changed} changed: {:.2} s, {} digests, RSS +{:.0} MiB during the check (peak {:.0} MiB)",
         args.records, secs, report.digests, rss_after - rss_before, peak
     );
     Ok(json!({"subscriptions": subscriptions, "records": args.records, "changed": changed, "wall_secs": secs, "digests": report.digests,
@@ -162,7 +162,8 @@ async fn dynamodb_run(due: usize, idle: usize, records: usize, changed: usize) -
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let embedded = embedded_run(&args).await?;
+    let embedded = embedded_run(&args, Embedded::memory(), "in memory").await?;
+    let on_disk = embedded_run(&args, durable("subscriptions")?, "on disk").await?;
     let dynamodb = if std::env::var_os("AWS_ENDPOINT_URL").is_some() {
         eprintln!("DynamoDB requests per check on moto, two sizes…");
         Some(json!([dynamodb_run(50, 0, 300, 10).await?, dynamodb_run(50, 150, 1200, 10).await?]))
@@ -171,6 +172,6 @@ async fn main() -> anyhow::Result<()> {
         None
     };
     std::fs::create_dir_all("target/bench")?;
-    std::fs::write("target/bench/subscriptions.json", serde_json::to_string_pretty(&json!({"embedded": embedded, "dynamodb": dynamodb}))?)?;
+    std::fs::write("target/bench/subscriptions.json", serde_json::to_string_pretty(&json!({"embedded": embedded, "durable": on_disk, "dynamodb": dynamodb}))?)?;
     Ok(())
 }

@@ -142,8 +142,13 @@ struct TokenArgs {
     /// Hours until it expires.
     #[arg(long, default_value_t = 24)]
     hours: u64,
-    #[arg(long, env = "HERALD_JWT_SECRET", hide_env_values = true)]
-    secret: String,
+    /// The gateway's secret (`HERALD_JWT_SECRET`).
+    #[arg(long, env = "HERALD_JWT_SECRET", hide_env_values = true, required_unless_present = "data_dir")]
+    secret: Option<String>,
+    /// Or the data directory of a herald-local that generated its secret
+    /// (its `secret` file).
+    #[arg(long, conflicts_with = "secret")]
+    data_dir: Option<std::path::PathBuf>,
     /// `iss`, for a service with HERALD_TOKEN_ISSUER set.
     #[arg(long, env = "HERALD_TOKEN_ISSUER")]
     issuer: Option<String>,
@@ -274,5 +279,10 @@ fn token(args: TokenArgs) -> anyhow::Result<String> {
         issuer: args.issuer,
         audience: args.audience,
     };
-    Ok(issue(args.secret.as_bytes(), &request)?)
+    let secret = match (&args.secret, &args.data_dir) {
+        (_, Some(dir)) => herald::config::Secret::read_from(dir).map_err(|e| anyhow::anyhow!("no secret in the data directory {}: {e}", dir.display()))?,
+        (Some(secret), None) => herald::config::Secret::new(secret.clone()),
+        (None, None) => anyhow::bail!("give --secret (HERALD_JWT_SECRET) or --data-dir"),
+    };
+    Ok(issue(secret.expose(), &request)?)
 }

@@ -30,6 +30,46 @@ impl Secret {
     }
 }
 
+/// The file of a data directory that keeps its generated token secret.
+pub const SECRET_FILE: &str = "secret";
+
+impl Secret {
+    /// The secret kept in the data directory `dir`, made (32 random bytes,
+    /// hex, file mode 0600) the first time: so tokens outlive restarts.
+    pub fn kept_in(dir: &std::path::Path) -> std::io::Result<Self> {
+        match Self::read_from(dir) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            other => return other,
+        }
+        std::fs::create_dir_all(dir)?;
+        let value: String = rand::random::<[u8; 32]>().iter().map(|b| format!("{b:02x}")).collect();
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        match options.open(dir.join(SECRET_FILE)) {
+            Ok(mut file) => {
+                std::io::Write::write_all(&mut file, value.as_bytes())?;
+                file.sync_all()?;
+                Ok(Self(value))
+            }
+            // Another process made it first: theirs stands.
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Self::read_from(dir),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The secret kept in the data directory `dir` (`herald token
+    /// --data-dir`); an error if there is none or it is too short.
+    pub fn read_from(dir: &std::path::Path) -> std::io::Result<Self> {
+        let value = std::fs::read_to_string(dir.join(SECRET_FILE))?.trim().to_owned();
+        if value.len() < 16 {
+            return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, format!("{} holds no secret of 16 bytes or more", dir.join(SECRET_FILE).display())));
+        }
+        Ok(Self(value))
+    }
+}
+
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Secret(***)")

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use crate::auth::Authenticator;
 use crate::bus::Bus;
 use crate::directory::Directory;
-use crate::domain::Clock;
+use crate::domain::{Clock, StoreHealth};
 use crate::inbox::Inbox;
 use crate::notifications::{Notifier, Types};
 use crate::outbox::{Outbox, QueueConsumer};
@@ -32,4 +32,6 @@ pub struct Services {
     /// The subscription check (digests).
     pub checker: Checker,
     pub clock: Arc<dyn Clock>,
+    /// Whether the store answers (`GET /health`).
+    pub health: Arc<dyn StoreHealth>,
 }

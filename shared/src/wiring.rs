@@ -16,15 +16,15 @@ use crate::adapters::aws::{
     DynamoSubscriptionStore, DynamoTemplateStore, DynamoTypeStore, RequestCount, SdkClient, SdkConfig, SesMailer, SqsQueue, Table,
 };
 use crate::adapters::embedded::{
-    EmbeddedBusStore, EmbeddedDirectoryStore, EmbeddedInboxStore, EmbeddedNotificationStore, EmbeddedQueue, EmbeddedRecordStore,
-    EmbeddedSubscriptionStore, EmbeddedTemplateStore, EmbeddedTypeStore, FileMailer,
+    Database, Durability, EmbeddedBusStore, EmbeddedDirectoryStore, EmbeddedInboxStore, EmbeddedNotificationStore, EmbeddedQueue,
+    EmbeddedRecordStore, EmbeddedSubscriptionStore, EmbeddedTemplateStore, EmbeddedTypeStore, FileMailer, Location, OpenError,
 };
 use crate::adapters::unwired::Unwired;
 use crate::auth::Authenticator;
 use crate::bus::{Bus, BusStore};
 use crate::config::{Config, ConfigError};
 use crate::directory::{Directory, DirectoryStore};
-use crate::domain::{Clock, StoreError, SystemClock};
+use crate::domain::{Clock, StoreError, StoreHealth, SystemClock};
 use crate::inbox::{Inbox, InboxStore};
 use crate::notifications::{NotificationStore, Notifier, NotifierSettings, OutboxQueue, TypeStore, Types};
 use crate::outbox::{Mailer, Outbox, OutboxSettings, QueueConsumer, DELIVERY_LEASE};
@@ -38,6 +38,8 @@ pub enum StartError {
     Config(#[from] ConfigError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Open(#[from] OpenError),
 }
 
 /// Every port the services need, whichever adapters implement them. Tests
@@ -55,6 +57,8 @@ pub struct Adapters {
     pub records: Arc<dyn RecordStore>,
     pub subscriptions: Arc<dyn SubscriptionStore>,
     pub templates: Arc<dyn TemplateStore>,
+    /// Whether the store answers (`GET /health`).
+    pub health: Arc<dyn StoreHealth>,
     /// Requests the DynamoDB stores sent, all together (benchmarks count
     /// the cost of an operation with it); zero on the embedded backend.
     pub dynamodb_requests: RequestCount,
@@ -96,20 +100,49 @@ pub struct AwsSetup {
 /// Where the state lives: [`Embedded`] or [`Aws`].
 pub trait Backend: Send + Sync {
     /// The ports on this backend, with the outbox ports `role` wires.
-    fn adapters<R: Role>(&self, config: &Config, role: &R) -> impl Future<Output = Result<Adapters, StartError>> + Send;
+    fn adapters<R: Role>(&self, config: &Config, role: &R, clock: &Arc<dyn Clock>) -> impl Future<Output = Result<Adapters, StartError>> + Send;
 }
 
 /// What the process does, which decides the outbox ports it wires.
 pub trait Role: Send + Sync {
     /// The outbox ports on the embedded backend.
-    fn embedded_outbox(&self, config: &Config) -> OutboxPorts;
+    fn embedded_outbox(&self, embedded: &EmbeddedSetup) -> OutboxPorts;
     /// The outbox ports on AWS (SDK clients are built on first use).
     fn aws_outbox(&self, aws: &AwsSetup) -> impl Future<Output = Result<OutboxPorts, StartError>> + Send;
 }
 
-/// In-process state, emails as `.eml` files in the configured mail folder.
-#[derive(Debug, Clone, Copy)]
-pub struct Embedded;
+/// In-process state in the embedded database (a data directory, or
+/// memory), emails as `.eml` files in the configured mail folder.
+#[derive(Clone)]
+pub struct Embedded {
+    db: Arc<Database>,
+}
+
+impl Embedded {
+    /// A fresh database in memory, gone with the process (tests,
+    /// `herald-local --memory`).
+    pub fn memory() -> Self {
+        Self { db: Database::in_memory() }
+    }
+
+    /// The database at `location`, opened (created, migrated) and, in a
+    /// directory, locked for this process.
+    pub fn open(location: &Location, durability: Durability) -> Result<Self, OpenError> {
+        Ok(Self { db: Database::open(location, durability)? })
+    }
+
+    /// The database, for the local gateway's sweeper and backups.
+    pub fn database(&self) -> &Arc<Database> {
+        &self.db
+    }
+}
+
+/// What a role sets up on the embedded backend from.
+pub struct EmbeddedSetup<'a> {
+    pub config: &'a Config,
+    pub db: &'a Arc<Database>,
+    pub clock: &'a Arc<dyn Clock>,
+}
 
 /// DynamoDB, SQS and SES v2 through the SDK configuration of the
 /// environment (`AWS_ENDPOINT_URL` for moto).
@@ -117,27 +150,29 @@ pub struct Embedded;
 pub struct Aws;
 
 impl Backend for Embedded {
-    async fn adapters<R: Role>(&self, config: &Config, role: &R) -> Result<Adapters, StartError> {
-        let outbox = role.embedded_outbox(config);
+    async fn adapters<R: Role>(&self, config: &Config, role: &R, clock: &Arc<dyn Clock>) -> Result<Adapters, StartError> {
+        let db = &self.db;
+        let outbox = role.embedded_outbox(&EmbeddedSetup { config, db, clock });
         Ok(Adapters {
-            bus: Arc::new(EmbeddedBusStore::new()),
-            directory: Arc::new(EmbeddedDirectoryStore::new()),
-            types: Arc::new(EmbeddedTypeStore::new()),
-            notifications: Arc::new(EmbeddedNotificationStore::new()),
-            inbox: Arc::new(EmbeddedInboxStore::new()),
+            bus: Arc::new(EmbeddedBusStore::new(db.clone())),
+            directory: Arc::new(EmbeddedDirectoryStore::new(db.clone())),
+            types: Arc::new(EmbeddedTypeStore::new(db.clone())),
+            notifications: Arc::new(EmbeddedNotificationStore::new(db.clone())),
+            inbox: Arc::new(EmbeddedInboxStore::new(db.clone())),
             queue: outbox.queue,
             consumer: outbox.consumer,
             mailer: outbox.mailer,
-            records: Arc::new(EmbeddedRecordStore::new()),
-            subscriptions: Arc::new(EmbeddedSubscriptionStore::new()),
-            templates: Arc::new(EmbeddedTemplateStore::new()),
+            records: Arc::new(EmbeddedRecordStore::new(db.clone())),
+            subscriptions: Arc::new(EmbeddedSubscriptionStore::new(db.clone())),
+            templates: Arc::new(EmbeddedTemplateStore::new(db.clone())),
+            health: db.clone(),
             dynamodb_requests: RequestCount::default(),
         })
     }
 }
 
 impl Backend for Aws {
-    async fn adapters<R: Role>(&self, config: &Config, role: &R) -> Result<Adapters, StartError> {
+    async fn adapters<R: Role>(&self, config: &Config, role: &R, _clock: &Arc<dyn Clock>) -> Result<Adapters, StartError> {
         let sdk = aws::load_config().await;
         // Built on first use: a cold start that needs no AWS call makes none
         // of the clients (see adapters/aws/sdk_client.rs).
@@ -157,7 +192,8 @@ impl Backend for Aws {
             mailer: outbox.mailer,
             records: Arc::new(DynamoRecordStore::new(data.clone())),
             subscriptions: Arc::new(DynamoSubscriptionStore::new(data.clone())),
-            templates: Arc::new(DynamoTemplateStore::new(data)),
+            templates: Arc::new(DynamoTemplateStore::new(data.clone())),
+            health: Arc::new(data),
             dynamodb_requests: requests,
         })
     }
@@ -194,8 +230,8 @@ pub struct CheckFunction;
 #[derive(Debug, Clone, Copy)]
 pub struct OutboxFunction;
 
-fn embedded_queue(config: &Config) -> Arc<EmbeddedQueue> {
-    Arc::new(EmbeddedQueue::new(config.outbox_max_attempts))
+fn embedded_queue(embedded: &EmbeddedSetup) -> Arc<EmbeddedQueue> {
+    Arc::new(EmbeddedQueue::new(embedded.db.clone(), embedded.clock.clone(), embedded.config.outbox_max_attempts))
 }
 
 fn file_mailer(config: &Config) -> Arc<dyn Mailer> {
@@ -213,9 +249,9 @@ fn configured_queue(aws: &AwsSetup) -> Result<Arc<dyn OutboxQueue>, StartError> 
 }
 
 impl Role for LocalGateway {
-    fn embedded_outbox(&self, config: &Config) -> OutboxPorts {
-        let queue = embedded_queue(config);
-        OutboxPorts { queue: queue.clone(), consumer: queue, mailer: file_mailer(config) }
+    fn embedded_outbox(&self, embedded: &EmbeddedSetup) -> OutboxPorts {
+        let queue = embedded_queue(embedded);
+        OutboxPorts { queue: queue.clone(), consumer: queue, mailer: file_mailer(embedded.config) }
     }
 
     async fn aws_outbox(&self, aws: &AwsSetup) -> Result<OutboxPorts, StartError> {
@@ -234,7 +270,7 @@ impl Role for LocalGateway {
 }
 
 impl Role for BusFunction {
-    fn embedded_outbox(&self, _: &Config) -> OutboxPorts {
+    fn embedded_outbox(&self, _: &EmbeddedSetup) -> OutboxPorts {
         OutboxPorts::unwired()
     }
 
@@ -244,8 +280,8 @@ impl Role for BusFunction {
 }
 
 impl Role for ApiFunction {
-    fn embedded_outbox(&self, config: &Config) -> OutboxPorts {
-        BusFunction.embedded_outbox(config)
+    fn embedded_outbox(&self, embedded: &EmbeddedSetup) -> OutboxPorts {
+        BusFunction.embedded_outbox(embedded)
     }
 
     async fn aws_outbox(&self, aws: &AwsSetup) -> Result<OutboxPorts, StartError> {
@@ -254,8 +290,8 @@ impl Role for ApiFunction {
 }
 
 impl Role for NotifyFunction {
-    fn embedded_outbox(&self, config: &Config) -> OutboxPorts {
-        OutboxPorts::queueing(embedded_queue(config))
+    fn embedded_outbox(&self, embedded: &EmbeddedSetup) -> OutboxPorts {
+        OutboxPorts::queueing(embedded_queue(embedded))
     }
 
     async fn aws_outbox(&self, aws: &AwsSetup) -> Result<OutboxPorts, StartError> {
@@ -264,8 +300,8 @@ impl Role for NotifyFunction {
 }
 
 impl Role for CheckFunction {
-    fn embedded_outbox(&self, config: &Config) -> OutboxPorts {
-        NotifyFunction.embedded_outbox(config)
+    fn embedded_outbox(&self, embedded: &EmbeddedSetup) -> OutboxPorts {
+        NotifyFunction.embedded_outbox(embedded)
     }
 
     async fn aws_outbox(&self, aws: &AwsSetup) -> Result<OutboxPorts, StartError> {
@@ -274,8 +310,8 @@ impl Role for CheckFunction {
 }
 
 impl Role for OutboxFunction {
-    fn embedded_outbox(&self, config: &Config) -> OutboxPorts {
-        OutboxPorts::mailing(file_mailer(config))
+    fn embedded_outbox(&self, embedded: &EmbeddedSetup) -> OutboxPorts {
+        OutboxPorts::mailing(file_mailer(embedded.config))
     }
 
     /// SES, and the queue only to delay a failed send's retry
@@ -309,7 +345,7 @@ impl<B: Backend, R: Role> Wiring<B, R> {
     /// The ports, to use as they are ([`Wiring::build`]) or to replace some
     /// of first ([`Wiring::services`]).
     pub async fn adapters(&self) -> Result<Adapters, StartError> {
-        self.backend.adapters(&self.config, &self.role).await
+        self.backend.adapters(&self.config, &self.role, &self.clock).await
     }
 
     /// The services over `adapters`.
@@ -348,6 +384,7 @@ impl<B: Backend, R: Role> Wiring<B, R> {
             templates: Templates::new(adapters.templates.clone(), config.max_templates_per_tenant),
             checker: Checker::new(adapters.subscriptions, adapters.records, adapters.directory, adapters.templates, notifier.clone(), clock.clone(), checker_settings),
             notifier,
+            health: adapters.health,
             clock: clock.clone(),
         })
     }

@@ -37,6 +37,8 @@ pub struct Gateway {
     pub mail_dir: PathBuf,
     /// The data table (`--aws`); the outbox queue is `{data_table}-outbox`.
     pub data_table: Option<String>,
+    /// The data directory (embedded).
+    pub data_dir: Option<PathBuf>,
 }
 
 pub struct GatewayOptions {
@@ -48,12 +50,28 @@ pub struct GatewayOptions {
     pub env: Vec<(String, String)>,
     /// Where the gateway's log (standard error) goes; inherited when `None`.
     pub log_file: Option<PathBuf>,
+    /// The data directory (embedded): a fresh one when `None`; name one to
+    /// start a gateway again on the state of one stopped.
+    pub data_dir: Option<PathBuf>,
+    /// Where the embedded mailer writes: a fresh folder when `None`.
+    pub mail_dir: Option<PathBuf>,
+    /// No `HERALD_JWT_SECRET`: the gateway makes (or finds) its own.
+    pub generated_secret: bool,
+    /// `--memory`: the embedded store in memory, no data directory.
+    pub memory: bool,
 }
 
 impl GatewayOptions {
     pub fn new(store: Store) -> Self {
-        Self { store, wait_secs: 2, bus_table: None, env: Vec::new(), log_file: None }
+        Self { store, wait_secs: 2, bus_table: None, env: Vec::new(), log_file: None, data_dir: None, mail_dir: None, generated_secret: false, memory: false }
     }
+}
+
+/// A new, empty folder under `target/` (data directories, mail folders).
+pub fn fresh_dir(kind: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target").join(kind).join(uuid_like());
+    std::fs::create_dir_all(&dir).expect("create a test folder");
+    dir
 }
 
 /// The sender every test gateway uses (`HERALD_EMAIL_FROM`).
@@ -100,10 +118,21 @@ impl Gateway {
             data_table = Some(format!("{table}-data"));
             command.arg("--aws").env("HERALD_DATA_TABLE", data_table.clone().unwrap_or_default()).env("HERALD_BUS_TABLE", table);
         }
-        let mail_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/test-mail").join(uuid_like());
+        let mut data_dir = None;
+        if options.store == Store::Embedded && options.memory {
+            command.arg("--memory");
+        } else if options.store == Store::Embedded {
+            let dir = options.data_dir.clone().unwrap_or_else(|| fresh_dir("test-data"));
+            command.arg("--data-dir").arg(&dir);
+            data_dir = Some(dir);
+        }
+        let mail_dir = options.mail_dir.clone().unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/test-mail").join(uuid_like()));
         command.env("HERALD_MAIL_DIR", &mail_dir);
         for (name, value) in &options.env {
             command.env(name, value);
+        }
+        if options.generated_secret {
+            command.env_remove("HERALD_JWT_SECRET");
         }
         if let Some(path) = &options.log_file {
             command.stderr(std::fs::File::create(path).expect("log file"));
@@ -125,11 +154,17 @@ impl Gateway {
         // Keep draining stdout so the child never blocks on a full pipe.
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
         let http = reqwest::Client::builder().timeout(Duration::from_secs(60)).build().expect("client");
-        Self { child, url, http, mail_dir, data_table }
+        Self { child, url, http, mail_dir, data_table, data_dir }
     }
 
     pub fn pid(&self) -> Option<u32> {
         self.child.id()
+    }
+
+    /// `kill -9`: the process ends at once, mid-write or not.
+    pub async fn kill_hard(mut self) {
+        self.child.start_kill().expect("send SIGKILL");
+        self.child.wait().await.expect("wait for herald-local");
     }
 
     pub async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> (u16, Value) {

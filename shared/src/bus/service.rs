@@ -380,11 +380,16 @@ mod tests {
     use crate::domain::SystemClock;
 
     /// The embedded store, counting the looks of each tenant's polls.
-    #[derive(Default)]
     struct CountingStore {
         inner: EmbeddedBusStore,
         looks: std::sync::Mutex<std::collections::HashMap<TenantId, usize>>,
         appends: AtomicUsize,
+    }
+
+    impl Default for CountingStore {
+        fn default() -> Self {
+            Self { inner: EmbeddedBusStore::new(crate::adapters::embedded::Database::in_memory()), looks: Default::default(), appends: Default::default() }
+        }
     }
 
     #[async_trait]

@@ -98,7 +98,7 @@ mod tests {
     }
 
     async fn directory() -> (EmbeddedDirectoryStore, TenantId) {
-        let store = EmbeddedDirectoryStore::new();
+        let store = EmbeddedDirectoryStore::new(crate::adapters::embedded::Database::in_memory());
         let t = TenantId::parse("demo").unwrap();
         for u in [
             user("1", &["manager"], &["acme"], Some("3"), true, "entrepreneur"),

@@ -5,6 +5,9 @@ use crate::domain::EmailAddress;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Email {
+    /// Names this email among all Herald sends: its delivery and address.
+    /// A mailer that can (`Mailer::idempotent`) sends one email per key.
+    pub key: String,
     pub from: EmailAddress,
     pub to: EmailAddress,
     pub subject: String,
@@ -30,4 +33,10 @@ pub enum MailError {
 pub trait Mailer: Send + Sync {
     /// Sends one email; the provider's message id.
     async fn send(&self, email: &Email) -> Result<String, MailError>;
+
+    /// Whether sending the same email (`Email::key`) twice sends it once:
+    /// then a send interrupted before its record can safely be redone.
+    fn idempotent(&self) -> bool {
+        false
+    }
 }

@@ -6,7 +6,9 @@
 //! attempts run out (failed; the queue moves the message to its DLQ). An
 //! email found `sending` after its lease ran out was interrupted between
 //! the send and its record: it is marked failed, never sent again, because
-//! the first send may have gone out ("no duplicate email, ever").
+//! the first send may have gone out ("no duplicate email, ever"), unless the
+//! mailer's sends are idempotent (`Mailer::idempotent`: the local `.eml`
+//! mailer), when it is redone.
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -144,13 +146,19 @@ impl Outbox {
         match delivery.status {
             DeliveryStatus::Sent | DeliveryStatus::Invalid | DeliveryStatus::Suppressed => return Ok(Handled::Done),
             DeliveryStatus::Failed => return Ok(Handled::Retry),
-            DeliveryStatus::Sending if delivery.lease_until.is_some_and(|l| l > now) => return Ok(Handled::Retry),
-            DeliveryStatus::Sending if delivery.channel == Channel::Email => {
+            // Someone holds it (or held it before a crash): look again when
+            // the lease ends, not at once.
+            DeliveryStatus::Sending if delivery.lease_until.is_some_and(|l| l > now) => {
+                let left = delivery.lease_until.map_or(0, |l| l.as_millis() - now.as_millis());
+                return Ok(Handled::RetryAfter(Duration::from_millis(u64::try_from(left).unwrap_or(0))));
+            }
+            DeliveryStatus::Sending if delivery.channel == Channel::Email && !self.mailer.idempotent() => {
                 let error = "interrupted while sending: not sent again, as the first send may have gone out";
                 self.finish(&delivery, DeliveryStatus::Failed, Some(error.into()), None, None).await?;
                 return Ok(Handled::Retry);
             }
-            // In-app items are idempotent: an interrupted one is redone.
+            // In-app items are idempotent, and so are emails of a mailer that
+            // sends one per key: an interrupted one is redone.
             DeliveryStatus::Sending | DeliveryStatus::Queued => {}
         }
         let notification = self.store.get(&key.tenant, &key.notification).await?;
@@ -247,6 +255,7 @@ impl Outbox {
         let mut refusals = Vec::new();
         for address in &delivery.addresses {
             let email = Email {
+                key: format!("{}/{address}", delivery.key),
                 from: self.settings.sender.clone(),
                 to: address.clone(),
                 subject: notification.title.clone(),

@@ -5,4 +5,4 @@ pub mod store;
 
 pub use model::{Acl, NotifyField, Record, Resource};
 pub use service::{Change, RecordError, RecordReport, Records, ResourceRequest};
-pub use store::RecordStore;
+pub use store::{RecordStore, CHANGE_LOG_RETENTION};

@@ -6,6 +6,11 @@ use async_trait::async_trait;
 use super::model::{Record, Resource};
 use crate::domain::{RecordId, ResourceName, StoreError, TenantId, Timestamp, WriteError};
 
+/// Change-log entries are kept this long: past the longest digest period
+/// (a week) with room for a check that failed for a while. Both adapters
+/// expire them then (DynamoDB's TTL, the embedded sweeper).
+pub const CHANGE_LOG_RETENTION: std::time::Duration = std::time::Duration::from_secs(35 * 86_400);
+
 #[async_trait]
 pub trait RecordStore: Send + Sync {
     async fn put_resource(&self, tenant: &TenantId, resource: &Resource) -> Result<(), StoreError>;

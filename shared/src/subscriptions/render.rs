@@ -342,7 +342,7 @@ mod tests {
 
     #[tokio::test]
     async fn lookup_prefers_the_tenant_then_bundled_then_fallback_and_escapes_html() {
-        let store = crate::adapters::embedded::EmbeddedTemplateStore::new();
+        let store = crate::adapters::embedded::EmbeddedTemplateStore::new(crate::adapters::embedded::Database::in_memory());
         let tenant = TenantId::parse("demo").unwrap();
         let mut context = sample_context();
         context.system = "<Acme & co>".into();
@@ -363,7 +363,7 @@ mod tests {
     /// compiled earlier in the same check run.
     #[tokio::test]
     async fn a_tenant_template_cannot_reach_another_tenants() {
-        let store = crate::adapters::embedded::EmbeddedTemplateStore::new();
+        let store = crate::adapters::embedded::EmbeddedTemplateStore::new(crate::adapters::embedded::Database::in_memory());
         let (demo, evil) = (TenantId::parse("demo").unwrap(), TenantId::parse("evil").unwrap());
         store.put_template(&demo, "notify_inapp", "demo's secret").await.unwrap();
         let names = lookup_names("notify", Method::Inapp, EmailFormat::Text);

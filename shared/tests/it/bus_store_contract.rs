@@ -15,8 +15,8 @@ async fn dynamo() -> Arc<dyn BusStore> {
     Arc::new(DynamoBusStore::new(common::bus_table("bus-contract").await))
 }
 
-fn embedded() -> Arc<dyn BusStore> {
-    Arc::new(EmbeddedBusStore::new())
+fn embedded(db: Arc<herald::adapters::embedded::Database>) -> Arc<dyn BusStore> {
+    Arc::new(EmbeddedBusStore::new(db))
 }
 
 fn tenant(name: &str) -> TenantId {

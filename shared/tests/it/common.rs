@@ -1,6 +1,9 @@
 //! Shared by the suites: tables on the moto server that `scripts/test`
 //! started.
+use std::sync::Arc;
+
 use herald::adapters::aws::{load_config, tables, DynamoClient, Table};
+use herald::adapters::embedded::{Database, Durability, Location};
 
 /// A fresh name with `prefix`, for tables (and queues) on moto.
 pub fn fresh_name(prefix: &str) -> String {
@@ -29,13 +32,29 @@ pub async fn bus_table(prefix: &str) -> Table {
     Table::new(client, name)
 }
 
-/// Runs each contract case against both adapter sets, as separate tests:
-/// the embedded store (`embedded()`) and DynamoDB on moto (`dynamo()`).
-/// `case: n` hands the case element `n` of a tuple of stores.
+/// A fresh embedded database in memory.
+pub fn memory_db() -> Arc<Database> {
+    Database::in_memory()
+}
+
+/// A fresh embedded database in a new data directory (WAL, synced
+/// commits, read connections beside the writer: as `herald-local` runs).
+pub fn durable_db() -> Arc<Database> {
+    let dir = std::env::temp_dir().join("herald-store-tests").join(uuid::Uuid::new_v4().to_string());
+    Database::open(&Location::Directory(dir), Durability::Full).expect("open a data directory")
+}
+
+/// Runs each contract case against every adapter set, as separate tests:
+/// the embedded store in memory and in a data directory (`embedded(db)`)
+/// and DynamoDB on moto (`dynamo()`). `case: n` hands the case element `n`
+/// of a tuple of stores.
 macro_rules! contract_on_both_stores {
     ($($case:ident $(: $pick:tt)?),* $(,)?) => {
         mod embedded_store {
-            $(#[tokio::test] async fn $case() { super::$case(super::embedded()$(.$pick)?).await; })*
+            $(#[tokio::test] async fn $case() { super::$case(super::embedded($crate::common::memory_db())$(.$pick)?).await; })*
+        }
+        mod durable_store {
+            $(#[tokio::test] async fn $case() { super::$case(super::embedded($crate::common::durable_db())$(.$pick)?).await; })*
         }
         mod dynamodb_store {
             $(#[tokio::test] async fn $case() { super::$case(super::dynamo().await$(.$pick)?).await; })*

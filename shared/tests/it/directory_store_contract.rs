@@ -12,8 +12,8 @@ async fn dynamo() -> Arc<dyn DirectoryStore> {
     Arc::new(DynamoDirectoryStore::new(common::data_table("data-contract").await))
 }
 
-fn embedded() -> Arc<dyn DirectoryStore> {
-    Arc::new(EmbeddedDirectoryStore::new())
+fn embedded(db: Arc<herald::adapters::embedded::Database>) -> Arc<dyn DirectoryStore> {
+    Arc::new(EmbeddedDirectoryStore::new(db))
 }
 
 fn tenant() -> TenantId {

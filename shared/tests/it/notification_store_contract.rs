@@ -19,8 +19,8 @@ async fn dynamo() -> (Arc<dyn NotificationStore>, Arc<dyn InboxStore>) {
     (Arc::new(DynamoNotificationStore::new(table.clone())), Arc::new(DynamoInboxStore::new(table)))
 }
 
-fn embedded() -> (Arc<dyn NotificationStore>, Arc<dyn InboxStore>) {
-    (Arc::new(EmbeddedNotificationStore::new()), Arc::new(EmbeddedInboxStore::new()))
+fn embedded(db: Arc<herald::adapters::embedded::Database>) -> (Arc<dyn NotificationStore>, Arc<dyn InboxStore>) {
+    (Arc::new(EmbeddedNotificationStore::new(db.clone())), Arc::new(EmbeddedInboxStore::new(db)))
 }
 
 fn tenant(t: &str) -> TenantId {

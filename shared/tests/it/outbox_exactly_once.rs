@@ -29,23 +29,35 @@ const MAX_ATTEMPTS: u32 = 3;
 /// How the mailer answers a send to an address, once its script is used up.
 type MailRule = fn(&str) -> Result<(), MailError>;
 
-/// Records every send; answers from a script first (then succeeds).
+/// Records every send; answers from a script first (then succeeds). When
+/// `idempotent`, a second send of one key sends nothing, as the `.eml`
+/// mailer does.
 #[derive(Default)]
 struct ScriptedMailer {
     sent: Mutex<Vec<String>>,
     script: Mutex<VecDeque<Result<(), MailError>>>,
     always: Mutex<Option<MailRule>>,
+    idempotent: AtomicBool,
+    keys: Mutex<std::collections::HashSet<String>>,
 }
 
 #[async_trait]
 impl Mailer for ScriptedMailer {
     async fn send(&self, email: &Email) -> Result<String, MailError> {
+        if self.idempotent() && self.keys.lock().unwrap().contains(&email.key) {
+            return Ok(format!("msg-{}", email.key));
+        }
         let scripted = self.script.lock().unwrap().pop_front();
         let rule = *self.always.lock().unwrap();
         let outcome = scripted.unwrap_or_else(|| rule.map_or(Ok(()), |f| f(email.to.as_str())));
         outcome?;
+        self.keys.lock().unwrap().insert(email.key.clone());
         self.sent.lock().unwrap().push(email.to.to_string());
         Ok(format!("msg-{}", self.sent.lock().unwrap().len()))
+    }
+
+    fn idempotent(&self) -> bool {
+        self.idempotent.load(Ordering::SeqCst)
     }
 }
 
@@ -108,7 +120,7 @@ enum DeadLetters {
 impl DeadLetters {
     async fn count(&self) -> usize {
         match self {
-            Self::Embedded(q) => q.dead_letters().len(),
+            Self::Embedded(q) => q.dead_letters().await.unwrap().len(),
             Self::Sqs(client, url) => {
                 let mut n = 0;
                 loop {
@@ -140,10 +152,11 @@ fn config(tables: Option<&str>) -> Config {
 
 async fn embedded() -> Harness {
     let clock = Arc::new(ManualClock::new());
-    let wiring = Wiring::new(config(None), Embedded, LocalGateway).with_clock(clock.clone());
+    let embedded = Embedded::memory();
+    let wiring = Wiring::new(config(None), embedded.clone(), LocalGateway).with_clock(clock.clone());
     let mut adapters = wiring.adapters().await.unwrap();
     // The test's own queue, to count its dead letters.
-    let queue = Arc::new(EmbeddedQueue::new(MAX_ATTEMPTS));
+    let queue = Arc::new(EmbeddedQueue::new(embedded.database().clone(), clock.clone(), MAX_ATTEMPTS));
     (adapters.queue, adapters.consumer) = (queue.clone(), queue.clone());
     harness(&wiring, clock, adapters, DeadLetters::Embedded(queue)).await
 }
@@ -244,8 +257,10 @@ async fn crash_between_send_and_mark_sent_sends_no_second_email(h: Harness) {
     h.store.armed.store(true, Ordering::SeqCst);
     assert_eq!(h.services.outbox.handle_message(&body).await, herald::outbox::Handled::Retry, "the crash leaves it to retry");
     assert_eq!(h.sent(), ["two@a.example"]);
-    // Redelivered while the lease holds, then after it ran out.
-    assert_eq!(h.services.outbox.handle_message(&body).await, herald::outbox::Handled::Retry);
+    // Redelivered while the lease holds (looked at again when it ends),
+    // then after it ran out.
+    let handled = h.services.outbox.handle_message(&body).await;
+    assert!(matches!(handled, herald::outbox::Handled::RetryAfter(d) if d > Duration::from_secs(50) && d <= Duration::from_secs(60)), "{handled:?}");
     h.clock.advance(Duration::from_secs(61));
     h.services.outbox.handle_message(&body).await;
     h.services.outbox.handle_message(&body).await;
@@ -253,6 +268,24 @@ async fn crash_between_send_and_mark_sent_sends_no_second_email(h: Harness) {
     let d = &h.deliveries(&n).await[0];
     assert_eq!(d.status, DeliveryStatus::Failed);
     assert!(d.last_error.as_deref().unwrap_or_default().contains("interrupted"), "{d:?}");
+}
+
+/// The same crash with a mailer whose sends are idempotent (the local
+/// `.eml` mailer): once the lease ran out the send is redone, and the
+/// recipient has the one email, marked sent.
+async fn crash_between_send_and_mark_sent_is_redone_once_by_an_idempotent_mailer(h: Harness) {
+    h.mailer.idempotent.store(true, Ordering::SeqCst);
+    let (n, _) = h.services.notifier.send(&h.tenant, request(&["2"], Channel::Email, None)).await.unwrap();
+    let key = h.deliveries(&n).await[0].key.clone();
+    let body = serde_json::to_string(&key).unwrap();
+    h.store.armed.store(true, Ordering::SeqCst);
+    assert_eq!(h.services.outbox.handle_message(&body).await, herald::outbox::Handled::Retry, "the crash leaves it to retry");
+    h.clock.advance(Duration::from_secs(61));
+    assert_eq!(h.services.outbox.handle_message(&body).await, herald::outbox::Handled::Done);
+    h.services.outbox.handle_message(&body).await;
+    assert_eq!(h.sent(), ["two@a.example"], "one email");
+    let d = &h.deliveries(&n).await[0];
+    assert_eq!((d.status, d.delivered_to.as_deref()), (DeliveryStatus::Sent, Some("two@a.example")), "{d:?}");
 }
 
 async fn concurrent_ticks_publish_once(h: Harness) {
@@ -330,6 +363,7 @@ macro_rules! on_both {
 on_both!(
     redelivered_message_sends_no_second_email,
     crash_between_send_and_mark_sent_sends_no_second_email,
+    crash_between_send_and_mark_sent_is_redone_once_by_an_idempotent_mailer,
     concurrent_ticks_publish_once,
     permanent_failure_fails_after_max_attempts_and_dead_letters,
     transient_failures_retry_then_send,

@@ -40,7 +40,7 @@ fn router() -> (tokio::runtime::Runtime, axum::Router) {
         _ => None,
     })
     .expect("config");
-    let services = runtime.block_on(Wiring::new(config, Embedded, LocalGateway).with_clock(Arc::new(ManualClock::new())).build()).expect("services");
+    let services = runtime.block_on(Wiring::new(config, Embedded::memory(), LocalGateway).with_clock(Arc::new(ManualClock::new())).build()).expect("services");
     (runtime, herald::http::all_routes(services))
 }
 

@@ -14,8 +14,8 @@ async fn dynamo() -> Arc<dyn RecordStore> {
     Arc::new(DynamoRecordStore::new(common::data_table("records-contract").await))
 }
 
-fn embedded() -> Arc<dyn RecordStore> {
-    Arc::new(EmbeddedRecordStore::new())
+fn embedded(db: Arc<herald::adapters::embedded::Database>) -> Arc<dyn RecordStore> {
+    Arc::new(EmbeddedRecordStore::new(db))
 }
 
 fn tenant() -> TenantId {

@@ -139,7 +139,7 @@ async fn harness(moto: bool) -> Harness {
         let adapters = wiring.adapters().await.unwrap();
         with_adapters(&wiring, clock, adapters).await
     } else {
-        let wiring = Wiring::new(config(None), Embedded, LocalGateway).with_clock(clock.clone());
+        let wiring = Wiring::new(config(None), Embedded::memory(), LocalGateway).with_clock(clock.clone());
         let adapters = wiring.adapters().await.unwrap();
         with_adapters(&wiring, clock, adapters).await
     }

@@ -12,8 +12,8 @@ async fn dynamo() -> Arc<dyn TypeStore> {
     Arc::new(DynamoTypeStore::new(common::data_table("types-contract").await))
 }
 
-fn embedded() -> Arc<dyn TypeStore> {
-    Arc::new(EmbeddedTypeStore::new())
+fn embedded(db: Arc<herald::adapters::embedded::Database>) -> Arc<dyn TypeStore> {
+    Arc::new(EmbeddedTypeStore::new(db))
 }
 
 fn kind(key: &str, label: &str) -> NotificationType {

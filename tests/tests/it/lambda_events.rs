@@ -29,7 +29,7 @@ async fn services() -> Services {
         _ => environment.get(name).cloned(),
     })
     .expect("config");
-    Wiring::new(config, Embedded, LocalGateway).with_clock(Arc::new(ManualClock::new())).build().await.expect("services")
+    Wiring::new(config, Embedded::memory(), LocalGateway).with_clock(Arc::new(ManualClock::new())).build().await.expect("services")
 }
 
 fn event(name: &str) -> lambda_http::Request {
@@ -83,7 +83,7 @@ async fn notification_fixtures_through_check_outbox_and_inbox() {
     let clock = Arc::new(ManualClock::new());
     let environment = fixture_environment();
     let config = Config::from_lookup(|name| environment.get(name).cloned()).expect("config");
-    let services = Wiring::new(config, Embedded, LocalGateway).with_clock(clock.clone()).build().await.expect("services");
+    let services = Wiring::new(config, Embedded::memory(), LocalGateway).with_clock(clock.clone()).build().await.expect("services");
     let user: herald::directory::UserRequest = serde_json::from_value(serde_json::json!({
         "login": "eve", "email": null, "active": true, "groups": [], "companies": [], "follower": null,
         "account_type": null, "locale": null, "timezone": null, "contacts": []

@@ -11,6 +11,7 @@ mod concurrency;
 mod contract;
 mod digests_http;
 mod directory_http;
+mod durable;
 mod hostile;
 mod lambda_events;
 mod lambda_wiring;

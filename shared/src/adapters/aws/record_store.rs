@@ -9,9 +9,6 @@ use super::table::{Expect, Table};
 use crate::domain::{RecordId, ResourceName, StoreError, TenantId, Timestamp, WriteError};
 use crate::records::{Record, RecordStore, Resource};
 
-/// Change-log entries are kept this long: past the longest digest period
-/// (a week) with room for a check that failed for a while.
-const CHANGE_LOG_DAYS: i64 = 35;
 
 #[derive(Clone)]
 pub struct DynamoRecordStore {
@@ -60,7 +57,7 @@ impl RecordStore for DynamoRecordStore {
 
     async fn save_record(&self, tenant: &TenantId, record: &Record, expected: Option<u64>) -> Result<(), WriteError> {
         let main = document(record_pk(tenant, &record.resource, &record.id), DOC_SK.into(), record, record.version, None)?;
-        let expires = Timestamp::from_millis(record.modified_on.as_millis() + CHANGE_LOG_DAYS * 86_400_000);
+        let expires = record.modified_on.plus(crate::records::CHANGE_LOG_RETENTION);
         let sk = format!("{}#{}#{:020}", ms(record.modified_on), record.id, record.version);
         let entry = document(changes_pk(tenant, &record.resource), sk, record, record.version, Some(expires))?;
         let expect = Expect::absent_or(expected);

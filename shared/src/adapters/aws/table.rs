@@ -87,6 +87,12 @@ impl Table {
         Ok(out.item)
     }
 
+    /// The table answers a strongly consistent read (of an item no one
+    /// writes): what `GET /health` asks on AWS.
+    pub(crate) async fn check(&self) -> Result<(), StoreError> {
+        self.get_item("health#".into(), "#").await.map(|_| ())
+    }
+
     /// At most `limit` items of one partition whose sort key is after
     /// `after`, in sort key order (one `Query`, or a few when DynamoDB's own
     /// pages are smaller).
@@ -204,5 +210,12 @@ impl Table {
             }
         }
         Ok(due)
+    }
+}
+
+#[async_trait::async_trait]
+impl crate::domain::StoreHealth for Table {
+    async fn check(&self) -> Result<(), StoreError> {
+        Table::check(self).await
     }
 }

@@ -1,163 +1,127 @@
-use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::sync::Mutex;
+use std::sync::Arc;
 
 use async_trait::async_trait;
+use rusqlite::{params, OptionalExtension as _};
 
+use super::db::{self, Database};
 use crate::bus::store::NewMessage;
 use crate::bus::{BusStore, ChannelKey, Seq, StoredMessage};
 use crate::domain::{StoreError, TenantId, Timestamp};
 
-#[derive(Default)]
-struct ChannelLog {
-    head: Option<Seq>,
-    messages: BTreeMap<Seq, StoredMessage>,
-}
-
-/// Every channel's messages, and when each expires in publishing order, so
-/// that a publish on any channel frees what expired on quiet ones too.
-#[derive(Default)]
-struct Channels {
-    logs: HashMap<(TenantId, ChannelKey), ChannelLog>,
-    expiries: VecDeque<(Timestamp, TenantId, ChannelKey, Seq)>,
-}
-
-/// The most expired messages one publish frees: each publish adds one, so
-/// this keeps up with any rate while bounding the work of a single call.
-const MAX_FREED_PER_APPEND: usize = 1024;
-
-impl Channels {
-    /// Drops expired messages of every channel, oldest first, and channels
-    /// left with none (a channel created again starts above its old
-    /// sequences: `NewMessage::first_seq`).
-    fn free_expired(&mut self, now: Timestamp) {
-        for _ in 0..MAX_FREED_PER_APPEND {
-            match self.expiries.front() {
-                Some((expires_at, ..)) if *expires_at <= now => {}
-                _ => break,
-            }
-            let Some((_, tenant, channel, seq)) = self.expiries.pop_front() else { break };
-            let key = (tenant, channel);
-            if let Some(log) = self.logs.get_mut(&key) {
-                log.messages.remove(&seq);
-                if log.messages.is_empty() {
-                    self.logs.remove(&key);
-                }
-            }
-        }
-    }
-}
-
-/// The bus in memory. One lock makes every append atomic; expired messages
-/// of every channel are dropped as new ones arrive on any, so memory stays
-/// bounded by what the retention keeps.
-#[derive(Default)]
+/// The bus: a head per channel and its messages. An append reads the head
+/// and writes head and message in one transaction of the single writer, so
+/// sequences are contiguous whatever the number of publishers. Expired
+/// messages, and channels whose last message expired, are deleted by the
+/// sweeper (`Database::sweep`).
 pub struct EmbeddedBusStore {
-    channels: Mutex<Channels>,
+    db: Arc<Database>,
 }
 
 impl EmbeddedBusStore {
-    pub fn new() -> Self {
-        Self::default()
+    pub fn new(db: Arc<Database>) -> Self {
+        Self { db }
     }
+}
 
-    /// The channels and messages held now (tests of the retention).
-    pub fn held(&self) -> (usize, usize) {
-        self.lock().map_or((0, 0), |c| (c.logs.len(), c.logs.values().map(|log| log.messages.len()).sum()))
-    }
-
-    fn lock(&self) -> Result<std::sync::MutexGuard<'_, Channels>, StoreError> {
-        self.channels.lock().map_err(|_| StoreError::Unavailable("bus store lock poisoned".into()))
-    }
+fn seq(value: i64) -> rusqlite::Result<Seq> {
+    Seq::try_from(value).map_err(db::corrupt)
 }
 
 #[async_trait]
 impl BusStore for EmbeddedBusStore {
     async fn append(&self, tenant: &TenantId, channel: &ChannelKey, message: NewMessage<'_>) -> Result<Seq, StoreError> {
-        let mut channels = self.lock()?;
-        channels.free_expired(message.published_at);
-        channels.expiries.push_back((message.expires_at, tenant.clone(), channel.clone(), 0));
-        let log = channels.logs.entry((tenant.clone(), channel.clone())).or_default();
-        let seq = match log.head {
-            Some(head) => head + 1,
-            None => message.first_seq,
-        };
-        log.head = Some(seq);
-        let now = message.published_at;
-        while let Some(entry) = log.messages.first_entry() {
-            if entry.get().expires_at > now {
-                break;
-            }
-            entry.remove();
-        }
-        log.messages.insert(
-            seq,
-            StoredMessage {
-                seq,
-                published_at: message.published_at,
-                expires_at: message.expires_at,
-                body: message.body.clone(),
-            },
-        );
-        if let Some(expiry) = channels.expiries.back_mut() {
-            expiry.3 = seq;
-        }
-        Ok(seq)
+        let (tenant, channel) = (tenant.to_string(), channel.as_str().to_owned());
+        let body = serde_json::to_string(message.body).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let (published_at, expires_at, first_seq) = (message.published_at.as_millis(), message.expires_at.as_millis(), db::int(message.first_seq));
+        self.db
+            .write(move |conn| {
+                let head: Option<i64> =
+                    conn.prepare_cached("SELECT head FROM bus_channels WHERE tenant = ?1 AND channel = ?2")?.query_row(params![tenant, channel], |row| row.get(0)).optional()?;
+                let next = head.map_or(first_seq, |head| head.saturating_add(1));
+                conn.prepare_cached(
+                    "INSERT INTO bus_channels (tenant, channel, head, expires_at) VALUES (?1, ?2, ?3, ?4) \
+                     ON CONFLICT (tenant, channel) DO UPDATE SET head = excluded.head, expires_at = max(expires_at, excluded.expires_at)",
+                )?
+                .execute(params![tenant, channel, next, expires_at])?;
+                conn.prepare_cached("INSERT INTO bus_messages (tenant, channel, seq, published_at, expires_at, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?
+                    .execute(params![tenant, channel, next, published_at, expires_at, body])?;
+                seq(next)
+            })
+            .await
     }
 
-    async fn heads(&self, tenant: &TenantId, keys: &[ChannelKey]) -> Result<Vec<Option<Seq>>, StoreError> {
-        let channels = self.lock()?;
-        Ok(keys
-            .iter()
-            .map(|k| channels.logs.get(&(tenant.clone(), k.clone())).and_then(|log| log.head))
-            .collect())
+    async fn heads(&self, tenant: &TenantId, channels: &[ChannelKey]) -> Result<Vec<Option<Seq>>, StoreError> {
+        let tenant = tenant.to_string();
+        let channels: Vec<String> = channels.iter().map(|c| c.as_str().to_owned()).collect();
+        self.db
+            .read(move |conn| {
+                let mut statement = conn.prepare_cached("SELECT head FROM bus_channels WHERE tenant = ?1 AND channel = ?2")?;
+                channels
+                    .iter()
+                    .map(|channel| statement.query_row(params![tenant, channel], |row| row.get::<_, i64>(0)).optional()?.map(seq).transpose())
+                    .collect()
+            })
+            .await
     }
 
     async fn first_after(&self, tenant: &TenantId, channel: &ChannelKey, after: Seq, now: Timestamp, published_after: Option<Timestamp>) -> Result<Option<StoredMessage>, StoreError> {
-        let channels = self.lock()?;
-        let Some(log) = channels.logs.get(&(tenant.clone(), channel.clone())) else {
-            return Ok(None);
-        };
-        Ok(log
-            .messages
-            .range(after.saturating_add(1)..)
-            .map(|(_, m)| m)
-            .find(|m| m.expires_at > now && published_after.is_none_or(|t| m.published_at >= t))
-            .cloned())
+        let (tenant, channel) = (tenant.to_string(), channel.as_str().to_owned());
+        let published_after = published_after.map_or(i64::MIN, Timestamp::as_millis);
+        self.db
+            .read(move |conn| {
+                let found = conn
+                    .prepare_cached(
+                        "SELECT seq, published_at, expires_at, body FROM bus_messages \
+                         WHERE tenant = ?1 AND channel = ?2 AND seq > ?3 AND expires_at > ?4 AND published_at >= ?5 ORDER BY seq LIMIT 1",
+                    )?
+                    .query_row(params![tenant, channel, db::int(after), now.as_millis(), published_after], |row| {
+                        Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?, row.get::<_, i64>(2)?, row.get::<_, String>(3)?))
+                    })
+                    .optional()?;
+                found
+                    .map(|(at, published_at, expires_at, body)| {
+                        Ok(StoredMessage {
+                            seq: seq(at)?,
+                            published_at: Timestamp::from_millis(published_at),
+                            expires_at: Timestamp::from_millis(expires_at),
+                            body: db::from_json(&body)?,
+                        })
+                    })
+                    .transpose()
+            })
+            .await
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::Map;
     use crate::domain::UserId;
+    use serde_json::Map;
 
     fn message(body: &Map<String, serde_json::Value>, at_secs: i64) -> NewMessage<'_> {
         let published_at = Timestamp::from_millis(at_secs * 1000);
         NewMessage { body, published_at, expires_at: Timestamp::from_millis((at_secs + 300) * 1000), first_seq: 1 }
     }
 
-    /// Finding 6 of issue 11: expired messages were dropped only when their
-    /// own channel got a new one, so quiet channels held memory for ever.
+    /// Expired messages of quiet channels are deleted by the sweeper, and
+    /// a channel created again starts afresh.
     #[tokio::test]
-    async fn a_publish_anywhere_frees_what_expired_on_quiet_channels() {
-        let store = EmbeddedBusStore::new();
+    async fn the_sweeper_deletes_what_expired_on_quiet_channels() {
+        let db = Database::in_memory();
+        let store = EmbeddedBusStore::new(db.clone());
         let tenant = TenantId::parse("demo").unwrap();
         let (a, b) = (ChannelKey::user(&UserId::parse("1").unwrap()), ChannelKey::user(&UserId::parse("2").unwrap()));
         let body = Map::new();
         for n in 0..3000 {
             store.append(&tenant, &a, message(&body, n / 100)).await.unwrap();
         }
-        assert_eq!(store.held(), (1, 3000));
-        // 301 s after the last one: every message of A has expired. Each
-        // publish frees a bounded number; a few publishes free them all.
-        for _ in 0..3 {
-            store.append(&tenant, &b, message(&body, 29 + 301)).await.unwrap();
-        }
-        assert_eq!(store.held(), (1, 3), "A is gone, B keeps its three");
-        assert_eq!(store.heads(&tenant, std::slice::from_ref(&a)).await.unwrap(), [None]);
-        // A channel created again starts afresh.
-        assert!(store.append(&tenant, &a, message(&body, 400)).await.unwrap() >= 1);
-        assert_eq!(store.held(), (2, 4));
+        store.append(&tenant, &b, message(&body, 320)).await.unwrap();
+        // 301 s after A's last message: all of A has expired, B has not.
+        let report = db.sweep(Timestamp::from_millis((29 + 301) * 1000)).await.unwrap();
+        assert_eq!((report.bus_messages, report.bus_channels), (3000, 1), "{report:?}");
+        assert_eq!(store.heads(&tenant, &[a.clone(), b.clone()]).await.unwrap(), [None, Some(1)]);
+        assert_eq!(db.sweep(Timestamp::from_millis(330_000)).await.unwrap().total(), 0, "nothing left to sweep");
+        assert_eq!(store.append(&tenant, &a, message(&body, 400)).await.unwrap(), 1, "A starts afresh");
     }
 }

@@ -1,115 +1,106 @@
-use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::Mutex;
+use std::sync::Arc;
 
 use async_trait::async_trait;
+use rusqlite::{params, Connection};
 
+use super::db::{self, Database};
 use crate::directory::{Company, DirectoryStore, User};
 use crate::domain::{CompanyId, GroupName, StoreError, TenantId, UserId};
 
-#[derive(Default)]
-struct Tenant {
-    users: BTreeMap<UserId, User>,
-    companies: BTreeMap<CompanyId, Company>,
-    groups: BTreeMap<GroupName, BTreeSet<UserId>>,
-    employees: BTreeMap<CompanyId, BTreeSet<UserId>>,
-}
-
-impl Tenant {
-    fn unlink(&mut self, user: &User) {
-        for g in &user.groups {
-            if let Some(members) = self.groups.get_mut(g) {
-                members.remove(&user.id);
-            }
-        }
-        for c in &user.companies {
-            if let Some(members) = self.employees.get_mut(c) {
-                members.remove(&user.id);
-            }
-        }
-    }
-}
-
-/// The directory in memory, under one lock.
-#[derive(Default)]
+/// Users, companies, and the group and company membership indexes, kept in
+/// step in one transaction.
 pub struct EmbeddedDirectoryStore {
-    tenants: Mutex<HashMap<TenantId, Tenant>>,
+    db: Arc<Database>,
 }
 
 impl EmbeddedDirectoryStore {
-    pub fn new() -> Self {
-        Self::default()
+    pub fn new(db: Arc<Database>) -> Self {
+        Self { db }
     }
+}
 
-    fn with<R>(&self, tenant: &TenantId, f: impl FnOnce(&mut Tenant) -> R) -> Result<R, StoreError> {
-        let mut tenants = self.tenants.lock().map_err(|_| StoreError::Unavailable("directory lock poisoned".into()))?;
-        Ok(f(tenants.entry(tenant.clone()).or_default()))
-    }
+fn unlink(conn: &Connection, tenant: &str, user: &str) -> rusqlite::Result<bool> {
+    conn.prepare_cached("DELETE FROM memberships WHERE tenant = ?1 AND user = ?2")?.execute(params![tenant, user])?;
+    Ok(conn.prepare_cached("DELETE FROM users WHERE tenant = ?1 AND id = ?2")?.execute(params![tenant, user])? > 0)
+}
+
+fn members(conn: &Connection, tenant: &str, kind: &str, name: &str, after: Option<&str>, limit: usize) -> rusqlite::Result<Vec<UserId>> {
+    let mut statement = conn.prepare_cached("SELECT user FROM memberships WHERE tenant = ?1 AND kind = ?2 AND name = ?3 AND user > ?4 ORDER BY user LIMIT ?5")?;
+    let rows = statement.query_map(params![tenant, kind, name, after.unwrap_or(""), db::limit(limit)], |row| row.get::<_, String>(0))?;
+    rows.map(|row| row.and_then(|id| UserId::parse(id).map_err(db::corrupt))).collect()
 }
 
 #[async_trait]
 impl DirectoryStore for EmbeddedDirectoryStore {
     async fn put_user(&self, tenant: &TenantId, user: &User) -> Result<(), StoreError> {
-        self.with(tenant, |t| {
-            if let Some(old) = t.users.remove(&user.id) {
-                t.unlink(&old);
-            }
-            for g in &user.groups {
-                t.groups.entry(g.clone()).or_default().insert(user.id.clone());
-            }
-            for c in &user.companies {
-                t.employees.entry(c.clone()).or_default().insert(user.id.clone());
-            }
-            t.users.insert(user.id.clone(), user.clone());
-        })
+        let (tenant, user) = (tenant.to_string(), user.clone());
+        self.db
+            .write(move |conn| {
+                let id = user.id.as_str();
+                // Its old memberships go with the old version of the user
+                // (the membership table has no separate owner).
+                conn.prepare_cached("DELETE FROM memberships WHERE tenant = ?1 AND user = ?2")?.execute(params![tenant, id])?;
+                let mut member = conn.prepare_cached("INSERT OR IGNORE INTO memberships (tenant, kind, name, user) VALUES (?1, ?2, ?3, ?4)")?;
+                for group in &user.groups {
+                    member.execute(params![tenant, "g", group.as_str(), id])?;
+                }
+                for company in &user.companies {
+                    member.execute(params![tenant, "c", company.as_str(), id])?;
+                }
+                conn.prepare_cached("INSERT OR REPLACE INTO users (tenant, id, body) VALUES (?1, ?2, ?3)")?.execute(params![tenant, id, db::to_json(&user)?])?;
+                Ok(())
+            })
+            .await
     }
 
     async fn get_user(&self, tenant: &TenantId, id: &UserId) -> Result<Option<User>, StoreError> {
-        self.with(tenant, |t| t.users.get(id).cloned())
+        let (tenant, id) = (tenant.to_string(), id.to_string());
+        self.db.read(move |conn| db::document(conn, "SELECT body FROM users WHERE tenant = ?1 AND id = ?2", params![tenant, id])).await
     }
 
     async fn delete_user(&self, tenant: &TenantId, id: &UserId) -> Result<bool, StoreError> {
-        self.with(tenant, |t| match t.users.remove(id) {
-            Some(old) => {
-                t.unlink(&old);
-                true
-            }
-            None => false,
-        })
+        let (tenant, id) = (tenant.to_string(), id.to_string());
+        self.db.write(move |conn| unlink(conn, &tenant, &id)).await
     }
 
     async fn group_members(&self, tenant: &TenantId, group: &GroupName) -> Result<Vec<UserId>, StoreError> {
-        self.with(tenant, |t| t.groups.get(group).map(|m| m.iter().cloned().collect()).unwrap_or_default())
+        let (tenant, group) = (tenant.to_string(), group.to_string());
+        self.db.read(move |conn| members(conn, &tenant, "g", &group, None, usize::MAX)).await
     }
 
     async fn group_members_page(&self, tenant: &TenantId, group: &GroupName, after: Option<&UserId>, limit: usize) -> Result<Vec<UserId>, StoreError> {
-        self.with(tenant, |t| {
-            let Some(members) = t.groups.get(group) else { return Vec::new() };
-            match after {
-                Some(after) => members.range::<UserId, _>((std::ops::Bound::Excluded(after), std::ops::Bound::Unbounded)).take(limit).cloned().collect(),
-                None => members.iter().take(limit).cloned().collect(),
-            }
-        })
+        let (tenant, group, after) = (tenant.to_string(), group.to_string(), after.map(|a| a.to_string()));
+        self.db.read(move |conn| members(conn, &tenant, "g", &group, after.as_deref(), limit)).await
     }
 
     async fn company_members(&self, tenant: &TenantId, company: &CompanyId) -> Result<Vec<UserId>, StoreError> {
-        self.with(tenant, |t| t.employees.get(company).map(|m| m.iter().cloned().collect()).unwrap_or_default())
+        let (tenant, company) = (tenant.to_string(), company.to_string());
+        self.db.read(move |conn| members(conn, &tenant, "c", &company, None, usize::MAX)).await
     }
 
     async fn put_company(&self, tenant: &TenantId, company: &Company) -> Result<(), StoreError> {
-        self.with(tenant, |t| {
-            t.companies.insert(company.id.clone(), company.clone());
-        })
+        let (tenant, company) = (tenant.to_string(), company.clone());
+        self.db
+            .write(move |conn| {
+                conn.prepare_cached("INSERT OR REPLACE INTO companies (tenant, id, body) VALUES (?1, ?2, ?3)")?
+                    .execute(params![tenant, company.id.as_str(), db::to_json(&company)?])
+                    .map(|_| ())
+            })
+            .await
     }
 
     async fn get_company(&self, tenant: &TenantId, id: &CompanyId) -> Result<Option<Company>, StoreError> {
-        self.with(tenant, |t| t.companies.get(id).cloned())
+        let (tenant, id) = (tenant.to_string(), id.to_string());
+        self.db.read(move |conn| db::document(conn, "SELECT body FROM companies WHERE tenant = ?1 AND id = ?2", params![tenant, id])).await
     }
 
     async fn count_users(&self, tenant: &TenantId, at_most: usize) -> Result<usize, StoreError> {
-        self.with(tenant, |t| t.users.len().min(at_most))
+        let tenant = tenant.to_string();
+        self.db.read(move |conn| db::count(conn, "SELECT count(*) FROM (SELECT 1 FROM users WHERE tenant = ?1 LIMIT ?2)", params![tenant, db::limit(at_most)])).await
     }
 
     async fn count_companies(&self, tenant: &TenantId, at_most: usize) -> Result<usize, StoreError> {
-        self.with(tenant, |t| t.companies.len().min(at_most))
+        let tenant = tenant.to_string();
+        self.db.read(move |conn| db::count(conn, "SELECT count(*) FROM (SELECT 1 FROM companies WHERE tenant = ?1 LIMIT ?2)", params![tenant, db::limit(at_most)])).await
     }
 }

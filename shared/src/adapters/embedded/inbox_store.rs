@@ -1,67 +1,83 @@
-use std::collections::{BTreeMap, HashMap};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::Arc;
 
 use async_trait::async_trait;
+use rusqlite::params;
 
-use crate::domain::{StoreError, TenantId, UserId, WriteError};
+use super::db::{self, Database};
+use crate::domain::{StoreError, TenantId, Timestamp, UserId, WriteError};
 use crate::inbox::{InboxId, InboxItem, InboxStore};
 
-type Partitions = HashMap<(TenantId, UserId), BTreeMap<InboxId, InboxItem>>;
-
-/// Inboxes in memory: one ordered map per user.
-#[derive(Default)]
+/// Inboxes: one key range per user, items by id (newest last).
 pub struct EmbeddedInboxStore {
-    users: Mutex<Partitions>,
+    db: Arc<Database>,
 }
 
 impl EmbeddedInboxStore {
-    pub fn new() -> Self {
-        Self::default()
+    pub fn new(db: Arc<Database>) -> Self {
+        Self { db }
     }
+}
 
-    fn lock(&self) -> Result<MutexGuard<'_, Partitions>, StoreError> {
-        self.users.lock().map_err(|_| StoreError::Unavailable("inbox store lock poisoned".into()))
-    }
+/// An item's columns: tenant, user, id, version, expiry, document.
+type Columns<'a> = (&'a str, &'a str, &'a str, i64, Option<i64>, String);
+
+/// The item's key, version, expiry and document, as its columns take them.
+fn columns(item: &InboxItem) -> rusqlite::Result<Columns<'_>> {
+    Ok((item.tenant.as_str(), item.user.as_str(), item.id.as_str(), db::int(item.version), item.expires_at.map(Timestamp::as_millis), db::to_json(item)?))
 }
 
 #[async_trait]
 impl InboxStore for EmbeddedInboxStore {
     async fn insert(&self, item: &InboxItem) -> Result<bool, StoreError> {
-        let mut users = self.lock()?;
-        let inbox = users.entry((item.tenant.clone(), item.user.clone())).or_default();
-        if inbox.contains_key(&item.id) {
-            return Ok(false);
-        }
-        inbox.insert(item.id.clone(), item.clone());
-        Ok(true)
+        let item = item.clone();
+        self.db
+            .write(move |conn| {
+                conn.prepare_cached("INSERT OR IGNORE INTO inbox (tenant, user, id, version, expires_at, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?
+                    .execute(columns(&item)?)
+                    .map(|inserted| inserted > 0)
+            })
+            .await
     }
 
     async fn get(&self, tenant: &TenantId, user: &UserId, id: &InboxId) -> Result<Option<InboxItem>, StoreError> {
-        Ok(self.lock()?.get(&(tenant.clone(), user.clone())).and_then(|inbox| inbox.get(id)).cloned())
+        let (tenant, user, id) = (tenant.to_string(), user.to_string(), id.as_str().to_owned());
+        self.db.read(move |conn| db::document(conn, "SELECT body FROM inbox WHERE tenant = ?1 AND user = ?2 AND id = ?3", params![tenant, user, id])).await
     }
 
     async fn page(&self, tenant: &TenantId, user: &UserId, before: Option<&InboxId>, limit: usize) -> Result<Vec<InboxItem>, StoreError> {
-        let users = self.lock()?;
-        let Some(inbox) = users.get(&(tenant.clone(), user.clone())) else { return Ok(Vec::new()) };
-        let older = match before {
-            Some(before) => inbox.range(..before.clone()),
-            None => inbox.range(..),
-        };
-        Ok(older.rev().take(limit).map(|(_, item)| item.clone()).collect())
+        let (tenant, user, before) = (tenant.to_string(), user.to_string(), before.map(|b| b.as_str().to_owned()));
+        self.db
+            .read(move |conn| match before {
+                Some(before) => db::documents(
+                    conn,
+                    "SELECT body FROM inbox WHERE tenant = ?1 AND user = ?2 AND id < ?3 ORDER BY id DESC LIMIT ?4",
+                    params![tenant, user, before, db::limit(limit)],
+                ),
+                None => db::documents(conn, "SELECT body FROM inbox WHERE tenant = ?1 AND user = ?2 ORDER BY id DESC LIMIT ?3", params![tenant, user, db::limit(limit)]),
+            })
+            .await
     }
 
     async fn replace(&self, item: &InboxItem, expected: u64) -> Result<(), WriteError> {
-        let mut users = self.lock()?;
-        match users.get_mut(&(item.tenant.clone(), item.user.clone())).and_then(|inbox| inbox.get_mut(&item.id)) {
-            Some(stored) if stored.version == expected => {
-                *stored = item.clone();
-                Ok(())
-            }
-            _ => Err(WriteError::Conflict),
-        }
+        let item = item.clone();
+        let applied = self
+            .db
+            .write(move |conn| {
+                let (tenant, user, id, version, expires_at, body) = columns(&item)?;
+                conn.prepare_cached("UPDATE inbox SET version = ?4, expires_at = ?5, body = ?6 WHERE tenant = ?1 AND user = ?2 AND id = ?3 AND version = ?7")?
+                    .execute(params![tenant, user, id, version, expires_at, body, db::int(expected)])
+                    .map(|updated| updated > 0)
+            })
+            .await?;
+        db::applied(applied)
     }
 
     async fn delete(&self, tenant: &TenantId, user: &UserId, id: &InboxId) -> Result<bool, StoreError> {
-        Ok(self.lock()?.get_mut(&(tenant.clone(), user.clone())).and_then(|inbox| inbox.remove(id)).is_some())
+        let (tenant, user, id) = (tenant.to_string(), user.to_string(), id.as_str().to_owned());
+        self.db
+            .write(move |conn| {
+                conn.prepare_cached("DELETE FROM inbox WHERE tenant = ?1 AND user = ?2 AND id = ?3")?.execute(params![tenant, user, id]).map(|deleted| deleted > 0)
+            })
+            .await
     }
 }

@@ -1,115 +1,168 @@
-use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::Arc;
 
 use async_trait::async_trait;
+use rusqlite::{params, Connection, OptionalExtension as _};
 
+use super::db::{self, Database};
 use crate::domain::{StoreError, TenantId, Timestamp, WriteError};
-use crate::notifications::{Context, Delivery, DeliveryKey, Notification, NotificationId, NotificationStore, TypeKey};
+use crate::notifications::{Context, Delivery, DeliveryKey, Notification, NotificationId, NotificationStore, Recipient, TypeKey};
 
-type Key = (TenantId, NotificationId);
-
-#[derive(Default)]
-struct State {
-    notifications: HashMap<Key, Notification>,
-    /// (due time, tenant, id) of every notification awaiting publication.
-    due: BTreeSet<(Timestamp, TenantId, NotificationId)>,
-    contexts: HashMap<(TenantId, String, String, TypeKey), NotificationId>,
-    idempotency: HashMap<(TenantId, String), (NotificationId, Timestamp)>,
-    deliveries: BTreeMap<DeliveryKey, Delivery>,
-}
-
-/// Notifications and deliveries in memory, with the same conditional
-/// semantics as the DynamoDB store.
-#[derive(Default)]
+/// Notifications with their context and idempotency bindings, and their
+/// deliveries; every state change conditioned on the version read.
 pub struct EmbeddedNotificationStore {
-    state: Mutex<State>,
+    db: Arc<Database>,
 }
 
 impl EmbeddedNotificationStore {
-    pub fn new() -> Self {
-        Self::default()
+    pub fn new(db: Arc<Database>) -> Self {
+        Self { db }
     }
+}
 
-    fn lock(&self) -> Result<MutexGuard<'_, State>, StoreError> {
-        self.state.lock().map_err(|_| StoreError::Unavailable("notification store lock poisoned".into()))
+/// The recipient's columns: its kind (in `Recipient`'s order) and id.
+fn recipient_columns(recipient: &Recipient) -> (i64, String) {
+    match recipient {
+        Recipient::User(id) => (0, id.to_string()),
+        Recipient::Company(id) => (1, id.to_string()),
     }
+}
+
+/// A delivery's columns: tenant, notification, revision, recipient kind and
+/// id, version, expiry, document.
+type DeliveryColumns<'a> = (&'a str, &'a str, u32, i64, String, i64, Option<i64>, String);
+
+/// The delivery's key, version, expiry and document, as its columns take them.
+fn delivery_columns(delivery: &Delivery) -> rusqlite::Result<DeliveryColumns<'_>> {
+    let key = &delivery.key;
+    let (kind, recipient) = recipient_columns(&key.recipient);
+    Ok((key.tenant.as_str(), key.notification.as_str(), key.revision, kind, recipient, db::int(delivery.version), delivery.expires_at.map(Timestamp::as_millis), db::to_json(delivery)?))
+}
+
+fn notification_id(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> rusqlite::Result<Option<NotificationId>> {
+    let id: Option<String> = conn.prepare_cached(sql)?.query_row(params, |row| row.get(0)).optional()?;
+    id.map(|id| NotificationId::parse(&id).map_err(db::corrupt)).transpose()
 }
 
 #[async_trait]
 impl NotificationStore for EmbeddedNotificationStore {
     async fn save(&self, notification: &Notification, expected: Option<u64>) -> Result<(), WriteError> {
-        let mut state = self.lock()?;
-        let key = (notification.tenant.clone(), notification.id.clone());
-        let stored = state.notifications.get(&key).map(|n| (n.version, n.due_index_at()));
-        if stored.map(|(v, _)| v) != expected {
-            return Err(WriteError::Conflict);
-        }
-        if let Some((_, Some(at))) = stored {
-            state.due.remove(&(at, key.0.clone(), key.1.clone()));
-        }
-        if let Some(at) = notification.due_index_at() {
-            state.due.insert((at, key.0.clone(), key.1.clone()));
-        }
-        state.notifications.insert(key, notification.clone());
-        Ok(())
+        let notification = notification.clone();
+        let applied = self
+            .db
+            .write(move |conn| {
+                let (tenant, id) = (notification.tenant.as_str(), notification.id.as_str());
+                let stored: Option<i64> =
+                    conn.prepare_cached("SELECT version FROM notifications WHERE tenant = ?1 AND id = ?2")?.query_row(params![tenant, id], |row| row.get(0)).optional()?;
+                if stored != expected.map(db::int) {
+                    return Ok(false);
+                }
+                conn.prepare_cached("INSERT OR REPLACE INTO notifications (tenant, id, version, due_at, body) VALUES (?1, ?2, ?3, ?4, ?5)")?.execute(params![
+                    tenant,
+                    id,
+                    db::int(notification.version),
+                    notification.due_index_at().map(Timestamp::as_millis),
+                    db::to_json(&notification)?
+                ])?;
+                Ok(true)
+            })
+            .await?;
+        db::applied(applied)
     }
 
     async fn get(&self, tenant: &TenantId, id: &NotificationId) -> Result<Option<Notification>, StoreError> {
-        Ok(self.lock()?.notifications.get(&(tenant.clone(), id.clone())).cloned())
+        let (tenant, id) = (tenant.to_string(), id.to_string());
+        self.db.read(move |conn| db::document(conn, "SELECT body FROM notifications WHERE tenant = ?1 AND id = ?2", params![tenant, id])).await
     }
 
     async fn due(&self, now: Timestamp, limit: usize) -> Result<Vec<(TenantId, NotificationId)>, StoreError> {
-        let state = self.lock()?;
-        Ok(state.due.iter().take_while(|(at, _, _)| *at <= now).take(limit).map(|(_, t, id)| (t.clone(), id.clone())).collect())
+        self.db.read(move |conn| db::due(conn, "notifications", now, limit, |id| NotificationId::parse(id))).await
     }
 
     async fn bind_context(&self, tenant: &TenantId, context: &Context, key: &TypeKey, id: &NotificationId) -> Result<NotificationId, StoreError> {
-        let mut state = self.lock()?;
-        let bound = state
-            .contexts
-            .entry((tenant.clone(), context.table.clone(), context.id.clone(), key.clone()))
-            .or_insert_with(|| id.clone());
-        Ok(bound.clone())
+        let (tenant, context, key, id) = (tenant.to_string(), context.clone(), key.to_string(), id.clone());
+        self.db
+            .write(move |conn| {
+                let keys = params![tenant, context.table, context.id, key];
+                conn.prepare_cached("INSERT OR IGNORE INTO contexts (tenant, source_table, source_id, type_key, notification) VALUES (?1, ?2, ?3, ?4, ?5)")?
+                    .execute(params![tenant, context.table, context.id, key, id.as_str()])?;
+                let bound = notification_id(conn, "SELECT notification FROM contexts WHERE tenant = ?1 AND source_table = ?2 AND source_id = ?3 AND type_key = ?4", keys)?;
+                Ok(bound.unwrap_or(id))
+            })
+            .await
     }
 
     async fn claim_idempotency_key(&self, tenant: &TenantId, key: &str, id: &NotificationId, now: Timestamp, expires: Timestamp) -> Result<Option<NotificationId>, StoreError> {
-        let mut state = self.lock()?;
-        let entry = (tenant.clone(), key.to_owned());
-        match state.idempotency.get(&entry) {
-            Some((existing, until)) if *until > now => Ok(Some(existing.clone())),
-            _ => {
-                state.idempotency.insert(entry, (id.clone(), expires));
-                Ok(None)
-            }
-        }
+        let (tenant, key, id) = (tenant.to_string(), key.to_owned(), id.to_string());
+        self.db
+            .write(move |conn| {
+                let existing = notification_id(
+                    conn,
+                    "SELECT notification FROM idempotency_keys WHERE tenant = ?1 AND key = ?2 AND expires_at > ?3",
+                    params![tenant, key, now.as_millis()],
+                )?;
+                if existing.is_none() {
+                    conn.prepare_cached("INSERT OR REPLACE INTO idempotency_keys (tenant, key, notification, expires_at) VALUES (?1, ?2, ?3, ?4)")?
+                        .execute(params![tenant, key, id, expires.as_millis()])?;
+                }
+                Ok(existing)
+            })
+            .await
     }
 
     async fn create_delivery(&self, delivery: &Delivery) -> Result<bool, StoreError> {
-        let mut state = self.lock()?;
-        if state.deliveries.contains_key(&delivery.key) {
-            return Ok(false);
-        }
-        state.deliveries.insert(delivery.key.clone(), delivery.clone());
-        Ok(true)
+        let delivery = delivery.clone();
+        self.db
+            .write(move |conn| {
+                conn.prepare_cached(
+                    "INSERT OR IGNORE INTO deliveries (tenant, notification, revision, recipient_kind, recipient, version, expires_at, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                )?
+                .execute(delivery_columns(&delivery)?)
+                .map(|inserted| inserted > 0)
+            })
+            .await
     }
 
     async fn get_delivery(&self, key: &DeliveryKey) -> Result<Option<Delivery>, StoreError> {
-        Ok(self.lock()?.deliveries.get(key).cloned())
+        let key = key.clone();
+        self.db
+            .read(move |conn| {
+                let (kind, recipient) = recipient_columns(&key.recipient);
+                db::document(
+                    conn,
+                    "SELECT body FROM deliveries WHERE tenant = ?1 AND notification = ?2 AND revision = ?3 AND recipient_kind = ?4 AND recipient = ?5",
+                    params![key.tenant.as_str(), key.notification.as_str(), key.revision, kind, recipient],
+                )
+            })
+            .await
     }
 
     async fn update_delivery(&self, delivery: &Delivery, expected: u64) -> Result<(), WriteError> {
-        let mut state = self.lock()?;
-        match state.deliveries.get_mut(&delivery.key) {
-            Some(stored) if stored.version == expected => {
-                *stored = delivery.clone();
-                Ok(())
-            }
-            _ => Err(WriteError::Conflict),
-        }
+        let delivery = delivery.clone();
+        let applied = self
+            .db
+            .write(move |conn| {
+                let (tenant, notification, revision, kind, recipient, version, expires_at, body) = delivery_columns(&delivery)?;
+                conn.prepare_cached(
+                    "UPDATE deliveries SET version = ?6, expires_at = ?7, body = ?8 \
+                     WHERE tenant = ?1 AND notification = ?2 AND revision = ?3 AND recipient_kind = ?4 AND recipient = ?5 AND version = ?9",
+                )?
+                .execute(params![tenant, notification, revision, kind, recipient, version, expires_at, body, db::int(expected)])
+                .map(|updated| updated > 0)
+            })
+            .await?;
+        db::applied(applied)
     }
 
     async fn deliveries(&self, tenant: &TenantId, id: &NotificationId) -> Result<Vec<Delivery>, StoreError> {
-        let state = self.lock()?;
-        Ok(state.deliveries.values().filter(|d| &d.key.tenant == tenant && &d.key.notification == id).cloned().collect())
+        let (tenant, id) = (tenant.to_string(), id.to_string());
+        self.db
+            .read(move |conn| {
+                db::documents(
+                    conn,
+                    "SELECT body FROM deliveries WHERE tenant = ?1 AND notification = ?2 ORDER BY revision, recipient_kind, recipient",
+                    params![tenant, id],
+                )
+            })
+            .await
     }
 }

@@ -1,56 +1,54 @@
-use std::collections::{HashMap, VecDeque};
-use std::sync::{Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
+use rusqlite::params;
 use tokio::sync::Notify;
 
-use crate::domain::StoreError;
+use super::db::{self, Database};
+use crate::domain::{Clock, StoreError};
 use crate::notifications::{DeliveryKey, OutboxQueue};
 use crate::outbox::{QueueConsumer, Received};
 
-struct Message {
-    id: u64,
-    body: String,
-    receives: u32,
-}
+/// How long a received message stays hidden if it is neither deleted nor
+/// released: the outbox function's SQS visibility timeout (template.yaml).
+pub const VISIBILITY_TIMEOUT: Duration = Duration::from_secs(180);
 
-#[derive(Default)]
-struct State {
-    next_id: u64,
-    ready: VecDeque<Message>,
-    /// Released with a delay: visible again at that instant.
-    delayed: Vec<(Instant, Message)>,
-    in_flight: HashMap<String, Message>,
-    dead: Vec<String>,
-}
+/// Makes every message received before the database was opened visible
+/// again at once (run by `Database::open`).
+pub(crate) const RECOVER_IN_FLIGHT: &str = "UPDATE queue SET visible_at = 0, receipt = NULL WHERE receipt IS NOT NULL";
 
-/// An in-process queue with SQS's contract: a received message is hidden
-/// until deleted or released, and after `max_receives` receives it moves to
-/// the dead-letter list instead.
+/// The outbox queue in the database, with SQS's contract: a received
+/// message is hidden until deleted, released, or its visibility timeout
+/// ends; after `max_receives` receives it moves to the dead letters
+/// instead. Times are the services' clock, so a moved clock hurries a
+/// retry as it would hurry SQS's.
 pub struct EmbeddedQueue {
-    state: Mutex<State>,
+    db: Arc<Database>,
+    clock: Arc<dyn Clock>,
     max_receives: u32,
     arrived: Notify,
 }
 
 impl EmbeddedQueue {
-    pub fn new(max_receives: u32) -> Self {
-        Self { state: Mutex::new(State::default()), max_receives: max_receives.max(1), arrived: Notify::new() }
+    pub fn new(db: Arc<Database>, clock: Arc<dyn Clock>, max_receives: u32) -> Self {
+        Self { db, clock, max_receives: max_receives.max(1), arrived: Notify::new() }
     }
 
-    fn lock(&self) -> Result<MutexGuard<'_, State>, StoreError> {
-        self.state.lock().map_err(|_| StoreError::Unavailable("queue lock poisoned".into()))
+    /// Bodies of the messages moved to the dead letters, oldest first.
+    pub async fn dead_letters(&self) -> Result<Vec<String>, StoreError> {
+        self.db
+            .read(|conn| {
+                let mut statement = conn.prepare_cached("SELECT body FROM dead_letters ORDER BY id LIMIT 10000")?;
+                let rows = statement.query_map([], |row| row.get::<_, String>(0))?;
+                rows.collect()
+            })
+            .await
     }
 
-    /// Bodies of the messages moved to the dead-letter list.
-    pub fn dead_letters(&self) -> Vec<String> {
-        self.state.lock().map(|s| s.dead.clone()).unwrap_or_default()
-    }
-
-    /// Messages waiting (not in flight, delayed ones included).
-    pub fn ready_len(&self) -> usize {
-        self.state.lock().map(|s| s.ready.len() + s.delayed.len()).unwrap_or(0)
+    /// Messages waiting (visible or delayed, not in flight).
+    pub async fn ready_len(&self) -> Result<usize, StoreError> {
+        self.db.read(|conn| db::count(conn, "SELECT count(*) FROM queue WHERE receipt IS NULL", [])).await
     }
 
     /// Resolves when something is enqueued (for the local gateway's drainer).
@@ -59,18 +57,24 @@ impl EmbeddedQueue {
     }
 }
 
+/// A receipt names the message and the receive: `{id}-{receives}`.
+fn parse_receipt(handle: &str) -> Option<i64> {
+    handle.split_once('-').and_then(|(id, _)| id.parse().ok())
+}
+
 #[async_trait]
 impl OutboxQueue for EmbeddedQueue {
     async fn enqueue(&self, keys: &[DeliveryKey]) -> Result<(), StoreError> {
-        {
-            let mut state = self.lock()?;
-            for key in keys {
-                let body = serde_json::to_string(key).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                state.next_id += 1;
-                let id = state.next_id;
-                state.ready.push_back(Message { id, body, receives: 0 });
-            }
-        }
+        let bodies = keys.iter().map(|key| serde_json::to_string(key).map_err(|e| StoreError::Corrupt(e.to_string()))).collect::<Result<Vec<_>, _>>()?;
+        self.db
+            .write(move |conn| {
+                let mut insert = conn.prepare_cached("INSERT INTO queue (body, receives, visible_at) VALUES (?1, 0, 0)")?;
+                for body in &bodies {
+                    insert.execute([body])?;
+                }
+                Ok(())
+            })
+            .await?;
         self.arrived.notify_one();
         Ok(())
     }
@@ -79,39 +83,50 @@ impl OutboxQueue for EmbeddedQueue {
 #[async_trait]
 impl QueueConsumer for EmbeddedQueue {
     async fn receive(&self, max: usize) -> Result<Vec<Received>, StoreError> {
-        let mut state = self.lock()?;
-        let now = Instant::now();
-        let (due, later): (Vec<_>, Vec<_>) = std::mem::take(&mut state.delayed).into_iter().partition(|(at, _)| *at <= now);
-        state.delayed = later;
-        state.ready.extend(due.into_iter().map(|(_, message)| message));
-        let mut out = Vec::new();
-        while out.len() < max {
-            let Some(mut message) = state.ready.pop_front() else { break };
-            if message.receives >= self.max_receives {
-                state.dead.push(message.body);
-                continue;
-            }
-            message.receives += 1;
-            let handle = format!("{}-{}", message.id, message.receives);
-            out.push(Received { handle: handle.clone(), body: message.body.clone() });
-            state.in_flight.insert(handle, message);
-        }
-        Ok(out)
+        let now = self.clock.now().as_millis();
+        let hidden_until = self.clock.now().plus(VISIBILITY_TIMEOUT).as_millis();
+        let max_receives = i64::from(self.max_receives);
+        self.db
+            .write(move |conn| {
+                let visible: Vec<(i64, String, i64)> = {
+                    let mut statement = conn.prepare_cached("SELECT id, body, receives FROM queue WHERE visible_at <= ?1 ORDER BY visible_at, id LIMIT ?2")?;
+                    let rows = statement.query_map(params![now, db::limit(max)], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?;
+                    rows.collect::<rusqlite::Result<_>>()?
+                };
+                let mut out = Vec::new();
+                for (id, body, receives) in visible {
+                    if receives >= max_receives {
+                        conn.prepare_cached("INSERT OR REPLACE INTO dead_letters (id, body, receives, moved_at) VALUES (?1, ?2, ?3, ?4)")?.execute(params![id, body, receives, now])?;
+                        conn.prepare_cached("DELETE FROM queue WHERE id = ?1")?.execute([id])?;
+                        continue;
+                    }
+                    let handle = format!("{id}-{}", receives + 1);
+                    conn.prepare_cached("UPDATE queue SET receives = receives + 1, visible_at = ?2, receipt = ?3 WHERE id = ?1")?.execute(params![id, hidden_until, handle])?;
+                    out.push(Received { handle, body });
+                }
+                Ok(out)
+            })
+            .await
     }
 
     async fn delete(&self, handle: &str) -> Result<(), StoreError> {
-        self.lock()?.in_flight.remove(handle);
-        Ok(())
+        let (Some(id), handle) = (parse_receipt(handle), handle.to_owned()) else { return Ok(()) };
+        // Only with the current receipt: a stale one (the message came back
+        // and was received again) deletes nothing, as in SQS.
+        self.db.write(move |conn| conn.prepare_cached("DELETE FROM queue WHERE id = ?1 AND receipt = ?2")?.execute(params![id, handle]).map(|_| ())).await
     }
 
     async fn release(&self, handle: &str, after: Duration) -> Result<(), StoreError> {
-        let mut state = self.lock()?;
-        if let Some(message) = state.in_flight.remove(handle) {
-            if after.is_zero() {
-                state.ready.push_back(message);
-            } else {
-                state.delayed.push((Instant::now() + after, message));
-            }
+        let (Some(id), handle) = (parse_receipt(handle), handle.to_owned()) else { return Ok(()) };
+        let visible_at = self.clock.now().plus(after).as_millis();
+        let released = self
+            .db
+            .write(move |conn| {
+                conn.prepare_cached("UPDATE queue SET visible_at = ?3, receipt = NULL WHERE id = ?1 AND receipt = ?2")?.execute(params![id, handle, visible_at])
+            })
+            .await?;
+        if released > 0 && after.is_zero() {
+            self.arrived.notify_one();
         }
         Ok(())
     }

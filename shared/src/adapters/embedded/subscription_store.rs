@@ -1,93 +1,98 @@
-use std::collections::{BTreeSet, HashMap};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::Arc;
 
 use async_trait::async_trait;
+use rusqlite::{params, OptionalExtension as _};
 
+use super::db::{self, Database};
 use crate::domain::{StoreError, SubscriptionId, TenantId, Timestamp, WriteError};
 use crate::subscriptions::{Subscriber, Subscription, SubscriptionStore};
 
-#[derive(Default)]
-struct State {
-    subscriptions: HashMap<(TenantId, SubscriptionId), Subscription>,
-    due: BTreeSet<(Timestamp, TenantId, SubscriptionId)>,
-}
-
-/// Subscriptions in memory, with the DynamoDB store's conditions.
-#[derive(Default)]
+/// Subscriptions, indexed by subscriber and by due time.
 pub struct EmbeddedSubscriptionStore {
-    state: Mutex<State>,
+    db: Arc<Database>,
 }
 
 impl EmbeddedSubscriptionStore {
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    fn lock(&self) -> Result<MutexGuard<'_, State>, StoreError> {
-        self.state.lock().map_err(|_| StoreError::Unavailable("subscription store lock poisoned".into()))
+    pub fn new(db: Arc<Database>) -> Self {
+        Self { db }
     }
 }
 
-fn due_key(s: &Subscription) -> Option<(Timestamp, TenantId, SubscriptionId)> {
-    s.due_index_at().map(|at| (at, s.tenant.clone(), s.id.clone()))
+fn stored_version(conn: &rusqlite::Connection, tenant: &str, id: &str) -> rusqlite::Result<Option<i64>> {
+    conn.prepare_cached("SELECT version FROM subscriptions WHERE tenant = ?1 AND id = ?2")?.query_row(params![tenant, id], |row| row.get(0)).optional()
 }
 
 #[async_trait]
 impl SubscriptionStore for EmbeddedSubscriptionStore {
     async fn save(&self, subscription: &Subscription, expected: Option<u64>) -> Result<(), WriteError> {
-        let mut state = self.lock()?;
-        let key = (subscription.tenant.clone(), subscription.id.clone());
-        let stored = state.subscriptions.get(&key).cloned();
-        if stored.as_ref().map(|s| s.version) != expected {
-            return Err(WriteError::Conflict);
-        }
-        if let Some(old) = stored.as_ref().and_then(due_key) {
-            state.due.remove(&old);
-        }
-        if let Some(new) = due_key(subscription) {
-            state.due.insert(new);
-        }
-        state.subscriptions.insert(key, subscription.clone());
-        Ok(())
+        let subscription = subscription.clone();
+        let applied = self
+            .db
+            .write(move |conn| {
+                let (tenant, id) = (subscription.tenant.as_str(), subscription.id.as_str());
+                if stored_version(conn, tenant, id)? != expected.map(db::int) {
+                    return Ok(false);
+                }
+                conn.prepare_cached("INSERT OR REPLACE INTO subscriptions (tenant, id, subscriber, version, due_at, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?
+                    .execute(params![
+                        tenant,
+                        id,
+                        subscription.subscriber.to_string(),
+                        db::int(subscription.version),
+                        subscription.due_index_at().map(Timestamp::as_millis),
+                        db::to_json(&subscription)?
+                    ])?;
+                Ok(true)
+            })
+            .await?;
+        db::applied(applied)
     }
 
     async fn get(&self, tenant: &TenantId, id: &SubscriptionId) -> Result<Option<Subscription>, StoreError> {
-        Ok(self.lock()?.subscriptions.get(&(tenant.clone(), id.clone())).cloned())
+        let (tenant, id) = (tenant.to_string(), id.to_string());
+        self.db.read(move |conn| db::document(conn, "SELECT body FROM subscriptions WHERE tenant = ?1 AND id = ?2", params![tenant, id])).await
     }
 
     async fn delete(&self, subscription: &Subscription, expected: u64) -> Result<(), WriteError> {
-        let mut state = self.lock()?;
-        let key = (subscription.tenant.clone(), subscription.id.clone());
-        match state.subscriptions.get(&key) {
-            Some(stored) if stored.version == expected => {
-                if let Some(old) = due_key(stored) {
-                    state.due.remove(&old);
-                }
-                state.subscriptions.remove(&key);
-                Ok(())
-            }
-            _ => Err(WriteError::Conflict),
-        }
+        let (tenant, id) = (subscription.tenant.to_string(), subscription.id.to_string());
+        let applied = self
+            .db
+            .write(move |conn| {
+                conn.prepare_cached("DELETE FROM subscriptions WHERE tenant = ?1 AND id = ?2 AND version = ?3")?
+                    .execute(params![tenant, id, db::int(expected)])
+                    .map(|deleted| deleted > 0)
+            })
+            .await?;
+        db::applied(applied)
     }
 
     async fn of_subscriber(&self, tenant: &TenantId, subscriber: &Subscriber, after: Option<&SubscriptionId>, limit: usize) -> Result<Vec<Subscription>, StoreError> {
-        let state = self.lock()?;
-        let mut found: Vec<&Subscription> = state
-            .subscriptions
-            .values()
-            .filter(|s| &s.tenant == tenant && &s.subscriber == subscriber && after.is_none_or(|a| &s.id > a))
-            .collect();
-        found.sort_by(|a, b| a.id.cmp(&b.id));
-        Ok(found.into_iter().take(limit).cloned().collect())
+        let (tenant, subscriber, after) = (tenant.to_string(), subscriber.to_string(), after.map(|a| a.to_string()).unwrap_or_default());
+        self.db
+            .read(move |conn| {
+                db::documents(
+                    conn,
+                    "SELECT body FROM subscriptions WHERE tenant = ?1 AND subscriber = ?2 AND id > ?3 ORDER BY id LIMIT ?4",
+                    params![tenant, subscriber, after, db::limit(limit)],
+                )
+            })
+            .await
     }
 
     async fn count_of_subscriber(&self, tenant: &TenantId, subscriber: &Subscriber, at_most: usize) -> Result<usize, StoreError> {
-        let state = self.lock()?;
-        Ok(state.subscriptions.values().filter(|s| &s.tenant == tenant && &s.subscriber == subscriber).take(at_most).count())
+        let (tenant, subscriber) = (tenant.to_string(), subscriber.to_string());
+        self.db
+            .read(move |conn| {
+                db::count(
+                    conn,
+                    "SELECT count(*) FROM (SELECT 1 FROM subscriptions WHERE tenant = ?1 AND subscriber = ?2 LIMIT ?3)",
+                    params![tenant, subscriber, db::limit(at_most)],
+                )
+            })
+            .await
     }
 
     async fn due(&self, now: Timestamp, limit: usize) -> Result<Vec<(TenantId, SubscriptionId)>, StoreError> {
-        let state = self.lock()?;
-        Ok(state.due.iter().take_while(|(at, _, _)| *at <= now).take(limit).map(|(_, t, id)| (t.clone(), id.clone())).collect())
+        self.db.read(move |conn| db::due(conn, "subscriptions", now, limit, |id| SubscriptionId::parse(id))).await
     }
 }

@@ -1,0 +1,455 @@
+//! The embedded database: SQLite (bundled, so nothing to install) in a data
+//! directory, or in memory for tests and throwaway gateways.
+//!
+//! Writes go to one writer thread that owns the only writing connection. It
+//! takes every write waiting, runs each in its own savepoint inside one
+//! transaction and commits them together (group commit), then answers each:
+//! an answer is sent only after its transaction is on disk. In WAL mode with
+//! `synchronous=FULL` a commit returns after the log is synced, so a 2xx
+//! answer survives a crash of the process and of the machine
+//! (docs/decisions.md, "The durable embedded store"). Reads run on a small
+//! pool of read-only connections beside it (WAL lets them see the last
+//! commit while a write is under way); in memory, where connections cannot
+//! share a database that way, reads go through the writer too.
+use std::fs::File;
+use std::io::Write as _;
+use std::panic::AssertUnwindSafe;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{self, Receiver, SyncSender, TryRecvError};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags};
+
+use super::schema;
+use crate::domain::StoreError;
+
+/// The database file inside a data directory.
+pub const DATABASE_FILE: &str = "herald.db";
+/// The file whose lock says a process holds the data directory.
+pub const LOCK_FILE: &str = "lock";
+
+/// The most writes one transaction commits together.
+const MAX_BATCH: usize = 512;
+/// Writes waiting for the writer before a caller waits to hand its own in.
+const QUEUE_DEPTH: usize = 4096;
+/// Read connections kept open for reuse.
+const MAX_IDLE_READERS: usize = 8;
+/// How long a connection waits for a lock another holds (a backup reading,
+/// a checkpoint) before it reports the store unavailable.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Why a data directory cannot be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error("another process (pid {pid}) holds the data directory {dir}: stop it first, or give this one another --data-dir")]
+    Held { dir: PathBuf, pid: String },
+    #[error("the data directory {dir} cannot be used: {reason}")]
+    Io { dir: PathBuf, reason: String },
+    #[error("the database {path} cannot be opened: {reason}")]
+    Sqlite { path: PathBuf, reason: String },
+    #[error("the database {path} has schema version {found}, newer than this build's {known}: run a newer herald-local")]
+    TooNew { path: PathBuf, found: i64, known: i64 },
+}
+
+/// How much a commit waits for the disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Durability {
+    /// The log is synced at every commit: an acknowledged write survives a
+    /// power cut.
+    #[default]
+    Full,
+    /// Synced at checkpoints only: survives the process being killed, may
+    /// lose the last writes to a power cut. Faster on slow disks.
+    Normal,
+}
+
+impl Durability {
+    fn pragma(self) -> &'static str {
+        match self {
+            Durability::Full => "FULL",
+            Durability::Normal => "NORMAL",
+        }
+    }
+}
+
+/// One write, run by the writer thread inside a batch.
+trait Job: Send {
+    fn run(&mut self, conn: &Connection);
+    /// Called once the batch is committed (or failed to).
+    fn finish(self: Box<Self>, committed: Result<(), String>);
+}
+
+struct Call<T, F> {
+    work: Option<F>,
+    outcome: Option<Result<T, StoreError>>,
+    reply: tokio::sync::oneshot::Sender<Result<T, StoreError>>,
+}
+
+impl<T: Send, F: FnOnce(&Connection) -> rusqlite::Result<T> + Send> Job for Call<T, F> {
+    fn run(&mut self, conn: &Connection) {
+        let Some(work) = self.work.take() else { return };
+        if let Err(e) = conn.execute_batch("SAVEPOINT job") {
+            self.outcome = Some(Err(store_error(e)));
+            return;
+        }
+        let outcome = match std::panic::catch_unwind(AssertUnwindSafe(|| work(conn))) {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(e)) => Err(store_error(e)),
+            Err(_) => Err(StoreError::Unavailable("a store write panicked".into())),
+        };
+        // A failed write leaves nothing behind; the others in the batch stand.
+        let end = if outcome.is_ok() { "RELEASE job" } else { "ROLLBACK TO job; RELEASE job" };
+        self.outcome = Some(match conn.execute_batch(end) {
+            Ok(()) => outcome,
+            Err(e) => Err(store_error(e)),
+        });
+    }
+
+    fn finish(self: Box<Self>, committed: Result<(), String>) {
+        let answer = match (committed, self.outcome) {
+            (Ok(()), Some(outcome)) => outcome,
+            (Err(e), _) => Err(StoreError::Unavailable(format!("commit failed: {e}"))),
+            (Ok(()), None) => Err(StoreError::Unavailable("a store write did not run".into())),
+        };
+        let _ = self.reply.send(answer);
+    }
+}
+
+/// Where the database lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    /// `herald.db` in this directory, created if missing.
+    Directory(PathBuf),
+    /// In memory, gone with the process.
+    Memory,
+}
+
+/// The embedded database, shared by every embedded store.
+pub struct Database {
+    writer: SyncSender<Box<dyn Job>>,
+    /// `None` in memory: reads go through the writer.
+    readers: Option<Arc<Readers>>,
+    path: Option<PathBuf>,
+    /// Held for the life of the process: the data directory is ours.
+    _lock: Option<File>,
+}
+
+struct Readers {
+    path: PathBuf,
+    idle: Mutex<Vec<Connection>>,
+}
+
+impl Readers {
+    fn take(&self) -> rusqlite::Result<Connection> {
+        if let Some(conn) = self.idle.lock().ok().and_then(|mut idle| idle.pop()) {
+            return Ok(conn);
+        }
+        let conn = Connection::open_with_flags(&self.path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        Ok(conn)
+    }
+
+    fn give_back(&self, conn: Connection) {
+        if let Ok(mut idle) = self.idle.lock() {
+            if idle.len() < MAX_IDLE_READERS {
+                idle.push(conn);
+            }
+        }
+    }
+}
+
+fn store_error(e: rusqlite::Error) -> StoreError {
+    match e {
+        rusqlite::Error::FromSqlConversionFailure(..) | rusqlite::Error::InvalidColumnType(..) => StoreError::Corrupt(e.to_string()),
+        other => StoreError::Unavailable(other.to_string()),
+    }
+}
+
+/// A value that does not fit its column (a JSON document that does not
+/// parse, a number out of range): the stored data is corrupt.
+pub fn corrupt(e: impl std::error::Error + Send + Sync + 'static) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
+}
+
+/// Serialises a document for a `body` column.
+pub fn to_json<T: serde::Serialize>(value: &T) -> rusqlite::Result<String> {
+    serde_json::to_string(value).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))
+}
+
+/// Reads a document from a `body` column.
+pub fn from_json<T: serde::de::DeserializeOwned>(text: &str) -> rusqlite::Result<T> {
+    serde_json::from_str(text).map_err(corrupt)
+}
+
+/// A millisecond time or count for an INTEGER column.
+pub fn int(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
+
+impl Database {
+    /// Opens (creating, migrating) the database at `location`.
+    pub fn open(location: &Location, durability: Durability) -> Result<Arc<Self>, OpenError> {
+        match location {
+            Location::Memory => {
+                let conn = Connection::open_in_memory().map_err(|e| OpenError::Sqlite { path: ":memory:".into(), reason: e.to_string() })?;
+                Self::start(conn, None, None, Durability::Normal, Path::new(":memory:"))
+            }
+            Location::Directory(dir) => {
+                let lock = lock_directory(dir)?;
+                let path = dir.join(DATABASE_FILE);
+                let conn = Connection::open(&path).map_err(|e| OpenError::Sqlite { path: path.clone(), reason: e.to_string() })?;
+                let readers = Arc::new(Readers { path: path.clone(), idle: Mutex::new(Vec::new()) });
+                Self::start(conn, Some(readers), Some(lock), durability, &path)
+            }
+        }
+    }
+
+    /// An in-memory database (tests, `--memory`).
+    pub fn in_memory() -> Arc<Self> {
+        match Self::open(&Location::Memory, Durability::Normal) {
+            Ok(db) => db,
+            // Opening memory fails only if SQLite cannot allocate at all.
+            Err(e) => panic!("cannot open an in-memory database: {e}"),
+        }
+    }
+
+    fn start(conn: Connection, readers: Option<Arc<Readers>>, lock: Option<File>, durability: Durability, path: &Path) -> Result<Arc<Self>, OpenError> {
+        let sqlite = |e: rusqlite::Error| OpenError::Sqlite { path: path.to_owned(), reason: e.to_string() };
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(sqlite)?;
+        if readers.is_some() {
+            conn.pragma_update(None, "journal_mode", "WAL").map_err(sqlite)?;
+        }
+        conn.pragma_update(None, "synchronous", durability.pragma()).map_err(sqlite)?;
+        conn.pragma_update(None, "foreign_keys", "OFF").map_err(sqlite)?;
+        schema::migrate(&conn).map_err(|e| match e {
+            schema::MigrateError::TooNew { found, known } => OpenError::TooNew { path: path.to_owned(), found, known },
+            schema::MigrateError::Sqlite(e) => sqlite(e),
+        })?;
+        // Whoever received a queue message before this open is gone: the
+        // directory's lock (or memory) says no other process uses it.
+        conn.execute_batch(super::queue::RECOVER_IN_FLIGHT).map_err(sqlite)?;
+        let (writer, jobs) = mpsc::sync_channel::<Box<dyn Job>>(QUEUE_DEPTH);
+        std::thread::Builder::new()
+            .name("herald-db-writer".into())
+            .spawn(move || write_loop(conn, jobs))
+            .map_err(|e| OpenError::Io { dir: path.to_owned(), reason: e.to_string() })?;
+        let path = readers.as_ref().map(|r| r.path.clone());
+        Ok(Arc::new(Self { writer, readers, path, _lock: lock }))
+    }
+
+    /// The database file (`None` in memory).
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    /// Runs `work` in a write transaction; answers once it is committed.
+    pub async fn write<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+    {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let job: Box<dyn Job> = Box::new(Call { work: Some(work), outcome: None, reply });
+        let writer = self.writer.clone();
+        // The queue is full only under a flood; waiting for room must not
+        // hold a runtime thread.
+        match writer.try_send(job) {
+            Ok(()) => {}
+            Err(mpsc::TrySendError::Full(job)) => {
+                tokio::task::spawn_blocking(move || writer.send(job))
+                    .await
+                    .map_err(|_| StoreError::Unavailable("the database writer is gone".into()))?
+                    .map_err(|_| StoreError::Unavailable("the database writer is gone".into()))?;
+            }
+            Err(mpsc::TrySendError::Disconnected(_)) => return Err(StoreError::Unavailable("the database writer is gone".into())),
+        }
+        answer.await.map_err(|_| StoreError::Unavailable("the database writer is gone".into()))?
+    }
+
+    /// Runs `work` on a consistent view of the last commit.
+    pub async fn read<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+    {
+        let Some(readers) = self.readers.clone() else { return self.write(work).await };
+        tokio::task::spawn_blocking(move || {
+            let conn = readers.take().map_err(store_error)?;
+            let outcome = work(&conn).map_err(store_error);
+            readers.give_back(conn);
+            outcome
+        })
+        .await
+        .map_err(|_| StoreError::Unavailable("a store read panicked".into()))?
+    }
+
+    /// Both sides answer: a read, and a write through the writer thread.
+    pub async fn check(&self) -> Result<(), StoreError> {
+        self.read(|conn| conn.query_row("SELECT count(*) FROM sqlite_master", [], |row| row.get::<_, i64>(0))).await?;
+        self.write(|_| Ok(())).await
+    }
+}
+
+fn write_loop(conn: Connection, jobs: Receiver<Box<dyn Job>>) {
+    while let Ok(first) = jobs.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match jobs.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
+            }
+        }
+        let committed = run_batch(&conn, &mut batch);
+        for job in batch {
+            job.finish(committed.clone());
+        }
+    }
+}
+
+fn run_batch(conn: &Connection, batch: &mut [Box<dyn Job>]) -> Result<(), String> {
+    conn.execute_batch("BEGIN IMMEDIATE").map_err(|e| e.to_string())?;
+    for job in batch.iter_mut() {
+        job.run(conn);
+    }
+    match conn.execute_batch("COMMIT") {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            let _ = conn.execute_batch("ROLLBACK");
+            Err(e.to_string())
+        }
+    }
+}
+
+/// Takes the data directory's lock (an advisory lock on `lock`, released by
+/// the system when the process ends however it ends), creating the
+/// directory if needed.
+fn lock_directory(dir: &Path) -> Result<File, OpenError> {
+    let io = |e: std::io::Error| OpenError::Io { dir: dir.to_owned(), reason: e.to_string() };
+    std::fs::create_dir_all(dir).map_err(io)?;
+    let path = dir.join(LOCK_FILE);
+    let mut file = std::fs::OpenOptions::new().read(true).write(true).create(true).truncate(false).open(&path).map_err(io)?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let pid = std::fs::read_to_string(&path).map(|s| s.trim().to_owned()).unwrap_or_default();
+            return Err(OpenError::Held { dir: dir.to_owned(), pid: if pid.is_empty() { "unknown".into() } else { pid } });
+        }
+        Err(std::fs::TryLockError::Error(e)) => return Err(io(e)),
+    }
+    file.set_len(0).map_err(io)?;
+    write!(file, "{}", std::process::id()).map_err(io)?;
+    Ok(file)
+}
+
+/// A consistent copy of the database of `dir` into `target` (a new file),
+/// taken while a gateway serves from it: SQLite's `VACUUM INTO` reads one
+/// snapshot, so the copy holds every write committed before it began and
+/// none after. Needs no lock: it only reads.
+pub fn backup(dir: &Path, target: &Path) -> Result<(), OpenError> {
+    let path = dir.join(DATABASE_FILE);
+    let sqlite = |e: rusqlite::Error| OpenError::Sqlite { path: path.clone(), reason: e.to_string() };
+    if !path.is_file() {
+        return Err(OpenError::Io { dir: dir.to_owned(), reason: format!("no {DATABASE_FILE} in it") });
+    }
+    if target.exists() {
+        return Err(OpenError::Io { dir: dir.to_owned(), reason: format!("{} exists already: name a new file", target.display()) });
+    }
+    let conn = Connection::open_with_flags(&path, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(sqlite)?;
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(sqlite)?;
+    conn.execute("VACUUM INTO ?1", [target.to_string_lossy()]).map_err(sqlite)?;
+    Ok(())
+}
+
+/// Replaces the database of `dir` with the backup `source` (the gateway
+/// must be stopped: the directory's lock is taken). The backup is checked
+/// first: it must open as a Herald database of a schema this build knows.
+pub fn restore(dir: &Path, source: &Path) -> Result<(), OpenError> {
+    let _lock = lock_directory(dir)?;
+    let sqlite = |e: rusqlite::Error| OpenError::Sqlite { path: source.to_owned(), reason: e.to_string() };
+    {
+        let backup = Connection::open_with_flags(source, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(sqlite)?;
+        let version = schema::version(&backup).map_err(sqlite)?;
+        if version == 0 {
+            return Err(OpenError::Sqlite { path: source.to_owned(), reason: "not a Herald database (no schema version)".into() });
+        }
+        if version > schema::KNOWN_VERSION {
+            return Err(OpenError::TooNew { path: source.to_owned(), found: version, known: schema::KNOWN_VERSION });
+        }
+        let check: String = backup.query_row("PRAGMA quick_check", [], |row| row.get(0)).map_err(sqlite)?;
+        if check != "ok" {
+            return Err(OpenError::Sqlite { path: source.to_owned(), reason: format!("integrity check failed: {check}") });
+        }
+    }
+    let io = |e: std::io::Error| OpenError::Io { dir: dir.to_owned(), reason: e.to_string() };
+    let target = dir.join(DATABASE_FILE);
+    let staged = dir.join(format!("{DATABASE_FILE}.restoring"));
+    std::fs::copy(source, &staged).map_err(io)?;
+    File::open(&staged).and_then(|f| f.sync_all()).map_err(io)?;
+    for stale in ["-wal", "-shm"] {
+        match std::fs::remove_file(dir.join(format!("{DATABASE_FILE}{stale}"))) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io(e)),
+        }
+    }
+    std::fs::rename(&staged, &target).map_err(io)?;
+    Ok(())
+}
+
+/// The documents (`body` column first) the query finds, in its order.
+pub fn documents<T: serde::de::DeserializeOwned>(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> rusqlite::Result<Vec<T>> {
+    let mut statement = conn.prepare_cached(sql)?;
+    let rows = statement.query_map(params, |row| row.get::<_, String>(0))?;
+    rows.map(|row| row.and_then(|text| from_json(&text))).collect()
+}
+
+/// The one document the query finds, if any.
+pub fn document<T: serde::de::DeserializeOwned>(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> rusqlite::Result<Option<T>> {
+    use rusqlite::OptionalExtension as _;
+    let text: Option<String> = conn.prepare_cached(sql)?.query_row(params, |row| row.get(0)).optional()?;
+    text.map(|text| from_json(&text)).transpose()
+}
+
+/// A count the query finds (`SELECT count(*) FROM (... LIMIT n)`).
+pub fn count(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> rusqlite::Result<usize> {
+    let n: i64 = conn.prepare_cached(sql)?.query_row(params, |row| row.get(0))?;
+    Ok(usize::try_from(n).unwrap_or(0))
+}
+
+/// A limit for a `LIMIT` clause.
+pub fn limit(n: usize) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// A conditional write's outcome: applied, or a conflict.
+pub fn applied(applied: bool) -> Result<(), crate::domain::WriteError> {
+    if applied {
+        Ok(())
+    } else {
+        Err(crate::domain::WriteError::Conflict)
+    }
+}
+
+#[async_trait::async_trait]
+impl crate::domain::StoreHealth for Database {
+    async fn check(&self) -> Result<(), StoreError> {
+        Database::check(self).await
+    }
+}
+
+/// The `(tenant, id)` of the rows of `table` whose `due_at` is at or before
+/// `now`, oldest first (its `due_at, tenant, id` index), ids parsed by `id`.
+pub fn due<I, E>(conn: &Connection, table: &str, now: crate::domain::Timestamp, max: usize, id: impl Fn(&str) -> Result<I, E>) -> rusqlite::Result<Vec<(crate::domain::TenantId, I)>>
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    let sql = format!("SELECT tenant, id FROM {table} WHERE due_at IS NOT NULL AND due_at <= ?1 ORDER BY due_at, tenant, id LIMIT ?2");
+    let mut statement = conn.prepare_cached(&sql)?;
+    let rows = statement.query_map(rusqlite::params![now.as_millis(), limit(max)], |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?)))?;
+    rows.map(|row| {
+        let (tenant, found) = row?;
+        Ok((crate::domain::TenantId::parse(&tenant).map_err(corrupt)?, id(&found).map_err(corrupt)?))
+    })
+    .collect()
+}

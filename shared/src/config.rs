@@ -43,17 +43,22 @@ impl Secret {
         }
         std::fs::create_dir_all(dir)?;
         let value: String = rand::random::<[u8; 32]>().iter().map(|b| format!("{b:02x}")).collect();
+        // Written whole under a name of its own, then linked into place:
+        // the secret file is never seen empty or half written, and of two
+        // processes making it at once the first link wins for both.
+        let staged = dir.join(format!("{SECRET_FILE}.{}", uuid::Uuid::new_v4().simple()));
         let mut options = std::fs::OpenOptions::new();
         options.write(true).create_new(true);
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        match options.open(dir.join(SECRET_FILE)) {
-            Ok(mut file) => {
-                std::io::Write::write_all(&mut file, value.as_bytes())?;
-                file.sync_all()?;
-                Ok(Self(value))
-            }
-            // Another process made it first: theirs stands.
+        let written = options.open(&staged).and_then(|mut file| {
+            std::io::Write::write_all(&mut file, value.as_bytes())?;
+            file.sync_all()
+        });
+        let linked = written.and_then(|()| std::fs::hard_link(&staged, dir.join(SECRET_FILE)));
+        let _ = std::fs::remove_file(&staged);
+        match linked {
+            Ok(()) => Ok(Self(value)),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Self::read_from(dir),
             Err(e) => Err(e),
         }

@@ -6,6 +6,11 @@ use serde_json::{Map, Value};
 use super::channel::ChannelKey;
 use crate::domain::{StoreError, TenantId, Timestamp};
 
+/// A channel's head outlives its last message by this much (both adapters),
+/// so its numbering stays stable while a client may still hold a cursor in
+/// it, even if the clock steps back a little.
+pub const HEAD_GRACE: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
 /// A message's position on its channel. Sequence numbers of one channel are
 /// contiguous: a store commits message `n + 1` only together with moving the
 /// channel's head from `n` to `n + 1`, so commit order is sequence order.

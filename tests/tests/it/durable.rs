@@ -157,7 +157,7 @@ async fn a_crash_during_a_publish_storm_loses_no_acknowledged_message() {
         acknowledged.extend(p.await.expect("publisher"));
     }
     let (cursor, mut followed) = follower.await.expect("follower");
-    assert!(acknowledged.len() > 100, "too few publishes before the crash to test anything: {}", acknowledged.len());
+    assert!(acknowledged.len() > 50, "too few publishes before the crash to test anything: {}", acknowledged.len());
 
     let gw = Gateway::start_with(on(&dir, &mail)).await;
     // From the start, as a new client; and on from the follower's cursor.
@@ -371,11 +371,28 @@ async fn a_backup_taken_while_serving_restores_elsewhere() {
 async fn the_sweeper_keeps_the_database_bounded_by_retention() {
     let messages: usize = std::env::var("HERALD_SWEEP_TEST_MESSAGES").ok().and_then(|v| v.parse().ok()).unwrap_or(3000);
     let (dir, mail) = (fresh_dir("test-data"), fresh_dir("test-mail"));
-    let gw = Arc::new(Gateway::start_with(on(&dir, &mail)).await);
+    let mut options = on(&dir, &mail);
+    // Only the test's ticks sweep: their reports are counted.
+    options.env.push(("HERALD_SWEEP_SECS".into(), "86400".into()));
+    let gw = Arc::new(Gateway::start_with(options).await);
     let admin = admin_token();
     let database = dir.join("herald.db");
+    // Pages holding data (not free), read beside the gateway as a backup would.
+    let used_pages = || {
+        let conn = rusqlite::Connection::open_with_flags(&database, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).expect("open the database");
+        let pages: i64 = conn.query_row("PRAGMA page_count", [], |row| row.get(0)).expect("page_count");
+        let free: i64 = conn.query_row("PRAGMA freelist_count", [], |row| row.get(0)).expect("freelist_count");
+        pages - free
+    };
     let file_size = || std::fs::metadata(&database).map(|m| m.len()).unwrap_or(0) + std::fs::metadata(dir.join("herald.db-wal")).map(|m| m.len()).unwrap_or(0);
+    let pid = gw.pid().expect("pid");
+    let rss_kib = || {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+        status.lines().find_map(|l| l.strip_prefix("VmRSS:")).and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok()).unwrap_or(0)
+    };
+    let rss_at_start = rss_kib();
     let mut sizes = Vec::new();
+    let mut rss = Vec::new();
     for round in 0..3 {
         let mut writers = tokio::task::JoinSet::new();
         for w in 0..8 {
@@ -394,14 +411,27 @@ async fn the_sweeper_keeps_the_database_bounded_by_retention() {
             done.expect("publisher");
         }
         let grown = file_size();
-        // Past the bus retention; the tick sweeps.
-        gw.advance_clock(3600).await;
+        let rss_full = rss_kib();
+        let used_full = used_pages();
+        // Past the bus retention and the heads' day of grace; the tick sweeps.
+        gw.advance_clock(25 * 3600).await;
         let report = gw.tick().await;
         assert_eq!(report["swept"]["bus_messages"].as_u64(), Some(messages as u64), "{report}");
         assert_eq!(report["swept"]["bus_channels"].as_u64(), Some(messages as u64), "{report}");
+        let used_swept = used_pages();
+        assert!(used_swept * 2 < used_full, "the sweep freed too little: {used_full} -> {used_swept} pages in use");
+        eprintln!("sweeper: round {round}: herald.db {} bytes, herald.db-wal {} bytes after sweeping", std::fs::metadata(&database).map(|m| m.len()).unwrap_or(0), std::fs::metadata(dir.join("herald.db-wal")).map(|m| m.len()).unwrap_or(0));
         sizes.push((grown, file_size()));
+        rss.push((rss_full, rss_kib()));
     }
     eprintln!("sweeper: {messages} messages a round; database + WAL bytes (after publishing, after sweeping) per round: {sizes:?}");
-    let (first_peak, last_peak) = (sizes[0].0, sizes[2].0);
-    assert!(last_peak <= first_peak + first_peak / 5, "the file kept growing: {sizes:?}");
+    eprintln!("sweeper: RSS KiB at start {rss_at_start}; (after publishing, after sweeping) per round: {rss:?}");
+    // After each sweep the files are back near empty (freed pages handed
+    // back, the log cut), and a round as large as the last adds nothing.
+    assert!(sizes.iter().all(|(full, swept)| swept * 2 < *full), "the files did not shrink: {sizes:?}");
+    let (first_peak, second_peak, last_peak) = (sizes[0].0, sizes[1].0, sizes[2].0);
+    assert!(last_peak <= second_peak + second_peak / 20 && last_peak <= first_peak + first_peak / 2, "the file kept growing: {sizes:?}");
+    // Memory is bounded by what is retained, not by what went through.
+    let (first_rss, last_rss) = (rss[0].0, rss[2].0);
+    assert!(last_rss <= first_rss + first_rss / 2, "memory kept growing: {rss:?}");
 }

@@ -22,9 +22,6 @@ use crate::domain::{StoreError, TenantId, Timestamp};
 const HEAD_SK: &str = "0";
 /// Appends retried on conflict before giving up (with jittered backoff).
 const MAX_APPEND_ATTEMPTS: u32 = 64;
-/// Heads outlive the last message by this much, so a channel's numbering is
-/// stable while any of its messages can still be read.
-const HEAD_GRACE: Duration = Duration::from_secs(24 * 3600);
 const QUERY_PAGE: i32 = 16;
 
 #[derive(Clone)]
@@ -81,7 +78,7 @@ impl BusStore for DynamoBusStore {
         let pk = partition(tenant, channel);
         let body = json_text(message.body)?;
         let message_ttl = message.expires_at.as_secs();
-        let head_ttl = message.expires_at.plus(HEAD_GRACE).as_secs();
+        let head_ttl = message.expires_at.plus(crate::bus::store::HEAD_GRACE).as_secs();
         for attempt in 0..MAX_APPEND_ATTEMPTS {
             let head = self.read_head(&pk).await?;
             let next = head.map_or(message.first_seq, |h| h + 1);

@@ -104,8 +104,9 @@ mod tests {
         NewMessage { body, published_at, expires_at: Timestamp::from_millis((at_secs + 300) * 1000), first_seq: 1 }
     }
 
-    /// Expired messages of quiet channels are deleted by the sweeper, and
-    /// a channel created again starts afresh.
+    /// Expired messages of quiet channels are deleted by the sweeper, their
+    /// heads a day later (as on DynamoDB), and a channel created again then
+    /// starts afresh.
     #[tokio::test]
     async fn the_sweeper_deletes_what_expired_on_quiet_channels() {
         let db = Database::in_memory();
@@ -118,10 +119,16 @@ mod tests {
         }
         store.append(&tenant, &b, message(&body, 320)).await.unwrap();
         // 301 s after A's last message: all of A has expired, B has not.
+        // The messages go; A's head stays a day, so its numbering holds.
         let report = db.sweep(Timestamp::from_millis((29 + 301) * 1000)).await.unwrap();
-        assert_eq!((report.bus_messages, report.bus_channels), (3000, 1), "{report:?}");
-        assert_eq!(store.heads(&tenant, &[a.clone(), b.clone()]).await.unwrap(), [None, Some(1)]);
+        assert_eq!((report.bus_messages, report.bus_channels), (3000, 0), "{report:?}");
+        assert_eq!(store.heads(&tenant, &[a.clone(), b.clone()]).await.unwrap(), [Some(3000), Some(1)]);
         assert_eq!(db.sweep(Timestamp::from_millis(330_000)).await.unwrap().total(), 0, "nothing left to sweep");
-        assert_eq!(store.append(&tenant, &a, message(&body, 400)).await.unwrap(), 1, "A starts afresh");
+        assert_eq!(store.append(&tenant, &a, message(&body, 340)).await.unwrap(), 3001, "on from its head");
+        // A day after: the heads go too, and a channel used again starts afresh.
+        let report = db.sweep(Timestamp::from_millis((340 + 301 + 86_400) * 1000)).await.unwrap();
+        assert_eq!((report.bus_messages, report.bus_channels), (2, 2), "{report:?}");
+        assert_eq!(store.heads(&tenant, &[a.clone(), b.clone()]).await.unwrap(), [None, None]);
+        assert_eq!(store.append(&tenant, &a, message(&body, 90_000)).await.unwrap(), 1, "A starts afresh");
     }
 }

@@ -33,8 +33,12 @@ pub const LOCK_FILE: &str = "lock";
 const MAX_BATCH: usize = 512;
 /// Writes waiting for the writer before a caller waits to hand its own in.
 const QUEUE_DEPTH: usize = 4096;
-/// Read connections kept open for reuse.
-const MAX_IDLE_READERS: usize = 8;
+/// Read connections kept open for reuse (each with its own page cache of
+/// `READER_CACHE_KIB`): enough for a busy gateway's concurrent reads.
+const MAX_IDLE_READERS: usize = 32;
+const READER_CACHE_KIB: i64 = 1024;
+/// Bytes of write-ahead log kept after a checkpoint.
+const JOURNAL_SIZE_LIMIT: i64 = 16 * 1024 * 1024;
 /// How long a connection waits for a lock another holds (a backup reading,
 /// a checkpoint) before it reports the store unavailable.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -147,6 +151,7 @@ impl Readers {
         }
         let conn = Connection::open_with_flags(&self.path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
         conn.busy_timeout(BUSY_TIMEOUT)?;
+        conn.pragma_update(None, "cache_size", -READER_CACHE_KIB)?;
         Ok(conn)
     }
 
@@ -217,10 +222,17 @@ impl Database {
     fn start(conn: Connection, readers: Option<Arc<Readers>>, lock: Option<File>, durability: Durability, path: &Path) -> Result<Arc<Self>, OpenError> {
         let sqlite = |e: rusqlite::Error| OpenError::Sqlite { path: path.to_owned(), reason: e.to_string() };
         conn.busy_timeout(BUSY_TIMEOUT).map_err(sqlite)?;
+        // Before anything writes the file's first page (switching to WAL
+        // does): only then can a database become incremental-vacuum.
+        if schema::version(&conn).map_err(sqlite)? == 0 {
+            conn.pragma_update(None, "auto_vacuum", "INCREMENTAL").map_err(sqlite)?;
+        }
         if readers.is_some() {
             conn.pragma_update(None, "journal_mode", "WAL").map_err(sqlite)?;
         }
         conn.pragma_update(None, "synchronous", durability.pragma()).map_err(sqlite)?;
+        // The log is reused after each checkpoint; past this it is cut back.
+        conn.pragma_update(None, "journal_size_limit", JOURNAL_SIZE_LIMIT).map_err(sqlite)?;
         conn.pragma_update(None, "foreign_keys", "OFF").map_err(sqlite)?;
         schema::migrate(&conn).map_err(|e| match e {
             schema::MigrateError::TooNew { found, known } => OpenError::TooNew { path: path.to_owned(), found, known },
@@ -284,6 +296,25 @@ impl Database {
         .map_err(|_| StoreError::Unavailable("a store read panicked".into()))?
     }
 
+    /// Copies the write-ahead log into the database file and cuts the log
+    /// back to nothing (SQLite's `TRUNCATE` checkpoint, on a connection of
+    /// its own: writes wait for it, some milliseconds; a reader in the way
+    /// makes it stop short, and the next sweep tries again).
+    pub async fn checkpoint(&self) -> Result<(), StoreError> {
+        if self.readers.is_none() {
+            return Ok(());
+        }
+        let path = self.path.clone();
+        tokio::task::spawn_blocking(move || {
+            let Some(path) = path else { return Ok(()) };
+            let conn = Connection::open(&path).map_err(store_error)?;
+            conn.busy_timeout(BUSY_TIMEOUT).map_err(store_error)?;
+            conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())).map_err(store_error)
+        })
+        .await
+        .map_err(|_| StoreError::Unavailable("a checkpoint panicked".into()))?
+    }
+
     /// Both sides answer: a read, and a write through the writer thread.
     pub async fn check(&self) -> Result<(), StoreError> {
         self.read(|conn| conn.query_row("SELECT count(*) FROM sqlite_master", [], |row| row.get::<_, i64>(0))).await?;
@@ -308,15 +339,35 @@ fn write_loop(conn: Connection, jobs: Receiver<Box<dyn Job>>) {
 }
 
 fn run_batch(conn: &Connection, batch: &mut [Box<dyn Job>]) -> Result<(), String> {
-    conn.execute_batch("BEGIN IMMEDIATE").map_err(|e| e.to_string())?;
+    if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+        roll_back(conn);
+        return Err(e.to_string());
+    }
     for job in batch.iter_mut() {
         job.run(conn);
+        // Some errors (a full disk, an I/O error) make SQLite roll back the
+        // whole transaction, not only the statement: then nothing of the
+        // batch is written, and the jobs after must not run on their own
+        // (each savepoint would commit alone). Every job is answered with
+        // the error.
+        if conn.is_autocommit() {
+            return Err("the transaction was rolled back by an error of the database".into());
+        }
     }
     match conn.execute_batch("COMMIT") {
         Ok(()) => Ok(()),
         Err(e) => {
-            let _ = conn.execute_batch("ROLLBACK");
+            roll_back(conn);
             Err(e.to_string())
+        }
+    }
+}
+
+/// Ends a failed transaction, so the next batch can begin.
+fn roll_back(conn: &Connection) {
+    if !conn.is_autocommit() {
+        if let Err(e) = conn.execute_batch("ROLLBACK") {
+            tracing::error!(error = %e, "the database could not roll back a failed transaction");
         }
     }
 }
@@ -345,47 +396,56 @@ fn lock_directory(dir: &Path) -> Result<File, OpenError> {
 /// A consistent copy of the database of `dir` into `target` (a new file),
 /// taken while a gateway serves from it: SQLite's `VACUUM INTO` reads one
 /// snapshot, so the copy holds every write committed before it began and
-/// none after. Needs no lock: it only reads.
+/// none after. Needs no lock: it only reads. The copy is synced before this
+/// returns; a failed one leaves no file.
 pub fn backup(dir: &Path, target: &Path) -> Result<(), OpenError> {
     let path = dir.join(DATABASE_FILE);
-    let sqlite = |e: rusqlite::Error| OpenError::Sqlite { path: path.clone(), reason: e.to_string() };
     if !path.is_file() {
         return Err(OpenError::Io { dir: dir.to_owned(), reason: format!("no {DATABASE_FILE} in it") });
     }
     if target.exists() {
         return Err(OpenError::Io { dir: dir.to_owned(), reason: format!("{} exists already: name a new file", target.display()) });
     }
-    let conn = Connection::open_with_flags(&path, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(sqlite)?;
-    conn.busy_timeout(BUSY_TIMEOUT).map_err(sqlite)?;
-    conn.execute("VACUUM INTO ?1", [target.to_string_lossy()]).map_err(sqlite)?;
-    Ok(())
+    copy_database(&path, target)
+}
+
+/// `VACUUM INTO` from `source` (with its write-ahead log, as SQLite reads
+/// it) into the new file `target`, synced; removed again if anything fails.
+fn copy_database(source: &Path, target: &Path) -> Result<(), OpenError> {
+    let sqlite = |e: rusqlite::Error| OpenError::Sqlite { path: source.to_owned(), reason: e.to_string() };
+    let copied = (|| {
+        let conn = Connection::open_with_flags(source, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(sqlite)?;
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(sqlite)?;
+        conn.execute("VACUUM INTO ?1", [target.to_string_lossy()]).map_err(sqlite)?;
+        // VACUUM INTO does not sync what it wrote.
+        File::open(target).and_then(|f| f.sync_all()).map_err(|e| OpenError::Io { dir: target.to_owned(), reason: e.to_string() })
+    })();
+    if copied.is_err() {
+        let _ = std::fs::remove_file(target);
+    }
+    copied
 }
 
 /// Replaces the database of `dir` with the backup `source` (the gateway
-/// must be stopped: the directory's lock is taken). The backup is checked
-/// first: it must open as a Herald database of a schema this build knows.
+/// must be stopped: the directory's lock is taken). The backup is copied
+/// (consistently, its write-ahead log included) to a staging file, and the
+/// staged copy is checked — a Herald database of a schema this build knows,
+/// `quick_check` ok — before it is renamed into place.
 pub fn restore(dir: &Path, source: &Path) -> Result<(), OpenError> {
     let _lock = lock_directory(dir)?;
-    let sqlite = |e: rusqlite::Error| OpenError::Sqlite { path: source.to_owned(), reason: e.to_string() };
-    {
-        let backup = Connection::open_with_flags(source, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(sqlite)?;
-        let version = schema::version(&backup).map_err(sqlite)?;
-        if version == 0 {
-            return Err(OpenError::Sqlite { path: source.to_owned(), reason: "not a Herald database (no schema version)".into() });
-        }
-        if version > schema::KNOWN_VERSION {
-            return Err(OpenError::TooNew { path: source.to_owned(), found: version, known: schema::KNOWN_VERSION });
-        }
-        let check: String = backup.query_row("PRAGMA quick_check", [], |row| row.get(0)).map_err(sqlite)?;
-        if check != "ok" {
-            return Err(OpenError::Sqlite { path: source.to_owned(), reason: format!("integrity check failed: {check}") });
-        }
-    }
     let io = |e: std::io::Error| OpenError::Io { dir: dir.to_owned(), reason: e.to_string() };
-    let target = dir.join(DATABASE_FILE);
     let staged = dir.join(format!("{DATABASE_FILE}.restoring"));
-    std::fs::copy(source, &staged).map_err(io)?;
-    File::open(&staged).and_then(|f| f.sync_all()).map_err(io)?;
+    match std::fs::remove_file(&staged) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(io(e)),
+    }
+    copy_database(source, &staged)?;
+    let checked = check_backup(&staged, source);
+    if checked.is_err() {
+        let _ = std::fs::remove_file(&staged);
+    }
+    checked?;
     for stale in ["-wal", "-shm"] {
         match std::fs::remove_file(dir.join(format!("{DATABASE_FILE}{stale}"))) {
             Ok(()) => {}
@@ -393,7 +453,26 @@ pub fn restore(dir: &Path, source: &Path) -> Result<(), OpenError> {
             Err(e) => return Err(io(e)),
         }
     }
-    std::fs::rename(&staged, &target).map_err(io)?;
+    std::fs::rename(&staged, dir.join(DATABASE_FILE)).map_err(io)?;
+    File::open(dir).and_then(|d| d.sync_all()).map_err(io)?;
+    Ok(())
+}
+
+/// The staged copy of `source` is a Herald database this build can open.
+fn check_backup(staged: &Path, source: &Path) -> Result<(), OpenError> {
+    let sqlite = |e: rusqlite::Error| OpenError::Sqlite { path: source.to_owned(), reason: e.to_string() };
+    let copy = Connection::open_with_flags(staged, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(sqlite)?;
+    let version = schema::version(&copy).map_err(sqlite)?;
+    if version == 0 {
+        return Err(OpenError::Sqlite { path: source.to_owned(), reason: "not a Herald database (no schema version)".into() });
+    }
+    if version > schema::KNOWN_VERSION {
+        return Err(OpenError::TooNew { path: source.to_owned(), found: version, known: schema::KNOWN_VERSION });
+    }
+    let check: String = copy.query_row("PRAGMA quick_check", [], |row| row.get(0)).map_err(sqlite)?;
+    if check != "ok" {
+        return Err(OpenError::Sqlite { path: source.to_owned(), reason: format!("integrity check failed: {check}") });
+    }
     Ok(())
 }
 
@@ -452,4 +531,82 @@ where
         Ok((crate::domain::TenantId::parse(&tenant).map_err(corrupt)?, id(&found).map_err(corrupt)?))
     })
     .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp_dir() -> PathBuf {
+        std::env::temp_dir().join("herald-db-tests").join(uuid::Uuid::new_v4().to_string())
+    }
+
+    #[tokio::test]
+    async fn a_data_directory_is_synced_at_every_commit_and_can_shrink() {
+        let dir = temp_dir();
+        let db = Database::open(&Location::Directory(dir.clone()), Durability::Full).unwrap();
+        let pragma = |name: &'static str| db.write(move |conn| conn.query_row(&format!("PRAGMA {name}"), [], |row| row.get::<_, rusqlite::types::Value>(0)));
+        assert_eq!(pragma("synchronous").await.unwrap(), rusqlite::types::Value::Integer(2), "FULL");
+        assert_eq!(pragma("journal_mode").await.unwrap(), rusqlite::types::Value::Text("wal".into()));
+        assert_eq!(pragma("auto_vacuum").await.unwrap(), rusqlite::types::Value::Integer(2), "INCREMENTAL");
+        drop(db);
+        let normal = Database::open(&Location::Directory(temp_dir()), Durability::Normal).unwrap();
+        let synchronous = normal.write(|conn| conn.query_row("PRAGMA synchronous", [], |row| row.get::<_, i64>(0))).await.unwrap();
+        assert_eq!(synchronous, 1, "NORMAL");
+    }
+
+    #[tokio::test]
+    async fn a_second_open_of_a_data_directory_is_refused_with_the_holders_pid() {
+        let dir = temp_dir();
+        let _first = Database::open(&Location::Directory(dir.clone()), Durability::Full).unwrap();
+        match Database::open(&Location::Directory(dir), Durability::Full) {
+            Err(OpenError::Held { pid, .. }) => assert_eq!(pid, std::process::id().to_string()),
+            Err(other) => panic!("refused for another reason: {other}"),
+            Ok(_) => panic!("opened twice"),
+        }
+    }
+
+    /// A write whose error ends the whole transaction (as a full disk
+    /// does) is answered with an error, nothing of it stays, and the writer
+    /// goes on with the next batch.
+    #[tokio::test]
+    async fn a_write_that_loses_the_transaction_is_answered_with_an_error() {
+        let db = Database::in_memory();
+        db.write(|conn| conn.execute_batch("CREATE TABLE t (n INTEGER)")).await.unwrap();
+        let lost = db
+            .write(|conn| {
+                conn.execute("INSERT INTO t VALUES (1)", [])?;
+                // What SQLite does on SQLITE_FULL: the transaction is gone.
+                conn.execute_batch("ROLLBACK")
+            })
+            .await;
+        assert!(lost.is_err(), "answered Ok though nothing was committed");
+        db.write(|conn| conn.execute("INSERT INTO t VALUES (2)", []).map(|_| ())).await.unwrap();
+        let rows: Vec<i64> = db
+            .read(|conn| {
+                let mut statement = conn.prepare("SELECT n FROM t ORDER BY n")?;
+                let rows = statement.query_map([], |row| row.get(0))?;
+                rows.collect()
+            })
+            .await
+            .unwrap();
+        assert_eq!(rows, [2]);
+    }
+
+    #[tokio::test]
+    async fn a_failing_write_rolls_back_alone() {
+        let db = Database::in_memory();
+        db.write(|conn| conn.execute_batch("CREATE TABLE t (n INTEGER PRIMARY KEY)")).await.unwrap();
+        let (a, b, c) = tokio::join!(
+            db.write(|conn| conn.execute("INSERT INTO t VALUES (1)", []).map(|_| ())),
+            db.write(|conn| {
+                conn.execute("INSERT INTO t VALUES (2)", [])?;
+                conn.execute("INSERT INTO t VALUES (1)", []).map(|_| ())
+            }),
+            db.write(|conn| conn.execute("INSERT INTO t VALUES (3)", []).map(|_| ())),
+        );
+        assert!(a.is_ok() && b.is_err() && c.is_ok(), "{a:?} {b:?} {c:?}");
+        let count = db.read(|conn| count(conn, "SELECT count(*) FROM t", [])).await.unwrap();
+        assert_eq!(count, 2, "1 and 3; nothing of the failed write");
+    }
 }

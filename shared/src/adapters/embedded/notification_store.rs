@@ -19,11 +19,12 @@ impl EmbeddedNotificationStore {
     }
 }
 
-/// The recipient's columns: its kind (in `Recipient`'s order) and id.
+/// The recipient's columns: its kind and id, ordered as the DynamoDB
+/// adapter's sort keys (`company:…` before `user:…`).
 fn recipient_columns(recipient: &Recipient) -> (i64, String) {
     match recipient {
-        Recipient::User(id) => (0, id.to_string()),
-        Recipient::Company(id) => (1, id.to_string()),
+        Recipient::Company(id) => (0, id.to_string()),
+        Recipient::User(id) => (1, id.to_string()),
     }
 }
 

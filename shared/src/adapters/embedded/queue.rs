@@ -88,21 +88,32 @@ impl QueueConsumer for EmbeddedQueue {
         let max_receives = i64::from(self.max_receives);
         self.db
             .write(move |conn| {
-                let visible: Vec<(i64, String, i64)> = {
-                    let mut statement = conn.prepare_cached("SELECT id, body, receives FROM queue WHERE visible_at <= ?1 ORDER BY visible_at, id LIMIT ?2")?;
-                    let rows = statement.query_map(params![now, db::limit(max)], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?;
-                    rows.collect::<rusqlite::Result<_>>()?
-                };
                 let mut out = Vec::new();
-                for (id, body, receives) in visible {
-                    if receives >= max_receives {
-                        conn.prepare_cached("INSERT OR REPLACE INTO dead_letters (id, body, receives, moved_at) VALUES (?1, ?2, ?3, ?4)")?.execute(params![id, body, receives, now])?;
-                        conn.prepare_cached("DELETE FROM queue WHERE id = ?1")?.execute([id])?;
-                        continue;
+                // Messages moved to the dead letters make room for others,
+                // as in SQS: look again until some are received or none is
+                // visible (bounded: each look moves or receives its rows).
+                for _ in 0..64 {
+                    let visible: Vec<(i64, String, i64)> = {
+                        let mut statement = conn.prepare_cached("SELECT id, body, receives FROM queue WHERE visible_at <= ?1 ORDER BY visible_at, id LIMIT ?2")?;
+                        let rows = statement.query_map(params![now, db::limit(max - out.len())], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?;
+                        rows.collect::<rusqlite::Result<_>>()?
+                    };
+                    if visible.is_empty() {
+                        break;
                     }
-                    let handle = format!("{id}-{}", receives + 1);
-                    conn.prepare_cached("UPDATE queue SET receives = receives + 1, visible_at = ?2, receipt = ?3 WHERE id = ?1")?.execute(params![id, hidden_until, handle])?;
-                    out.push(Received { handle, body });
+                    for (id, body, receives) in visible {
+                        if receives >= max_receives {
+                            conn.prepare_cached("INSERT OR REPLACE INTO dead_letters (id, body, receives, moved_at) VALUES (?1, ?2, ?3, ?4)")?.execute(params![id, body, receives, now])?;
+                            conn.prepare_cached("DELETE FROM queue WHERE id = ?1")?.execute([id])?;
+                            continue;
+                        }
+                        let handle = format!("{id}-{}", receives + 1);
+                        conn.prepare_cached("UPDATE queue SET receives = receives + 1, visible_at = ?2, receipt = ?3 WHERE id = ?1")?.execute(params![id, hidden_until, handle])?;
+                        out.push(Received { handle, body });
+                    }
+                    if out.len() >= max {
+                        break;
+                    }
                 }
                 Ok(out)
             })

@@ -69,13 +69,16 @@ impl RecordStore for EmbeddedRecordStore {
                 let body = db::to_json(&record)?;
                 conn.prepare_cached("INSERT OR REPLACE INTO records (tenant, resource, id, version, body) VALUES (?1, ?2, ?3, ?4, ?5)")?
                     .execute(params![tenant, resource, id, db::int(record.version), body])?;
-                conn.prepare_cached("INSERT INTO changes (tenant, resource, modified_on, expires_at, body) VALUES (?1, ?2, ?3, ?4, ?5)")?.execute(params![
-                    tenant,
-                    resource,
-                    record.modified_on.as_millis(),
-                    change_expires(&record, CHANGE_LOG_RETENTION),
-                    body
-                ])?;
+                conn.prepare_cached("INSERT INTO changes (tenant, resource, modified_on, record, version, expires_at, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?
+                    .execute(params![
+                        tenant,
+                        resource,
+                        record.modified_on.as_millis(),
+                        id,
+                        db::int(record.version),
+                        change_expires(&record, CHANGE_LOG_RETENTION),
+                        body
+                    ])?;
                 Ok(true)
             })
             .await?;
@@ -88,7 +91,7 @@ impl RecordStore for EmbeddedRecordStore {
             .read(move |conn| {
                 db::documents(
                     conn,
-                    "SELECT body FROM changes WHERE tenant = ?1 AND resource = ?2 AND modified_on >= ?3 AND modified_on < ?4 ORDER BY modified_on, seq",
+                    "SELECT body FROM changes WHERE tenant = ?1 AND resource = ?2 AND modified_on >= ?3 AND modified_on < ?4 ORDER BY modified_on, record, version",
                     params![tenant, resource, from.as_millis(), to.as_millis()],
                 )
             })

@@ -34,6 +34,7 @@ CREATE TABLE users (tenant TEXT NOT NULL, id TEXT NOT NULL, body TEXT NOT NULL, 
 CREATE TABLE memberships (
     tenant TEXT NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL, user TEXT NOT NULL,
     PRIMARY KEY (tenant, kind, name, user)) WITHOUT ROWID;
+CREATE INDEX memberships_of_user ON memberships (tenant, user);
 CREATE TABLE companies (tenant TEXT NOT NULL, id TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (tenant, id)) WITHOUT ROWID;
 CREATE TABLE types (tenant TEXT NOT NULL, key TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (tenant, key)) WITHOUT ROWID;
 
@@ -53,7 +54,7 @@ CREATE TABLE idempotency_keys (
 CREATE INDEX idempotency_keys_expiry ON idempotency_keys (expires_at);
 CREATE TABLE deliveries (
     tenant TEXT NOT NULL, notification TEXT NOT NULL, revision INTEGER NOT NULL,
-    -- 0 a user, 1 a company: the order of `Recipient`
+    -- 0 a company, 1 a user: the order of their keys on DynamoDB
     recipient_kind INTEGER NOT NULL, recipient TEXT NOT NULL,
     version INTEGER NOT NULL, expires_at INTEGER, body TEXT NOT NULL,
     PRIMARY KEY (tenant, notification, revision, recipient_kind, recipient)) WITHOUT ROWID;
@@ -69,12 +70,14 @@ CREATE TABLE resources (tenant TEXT NOT NULL, name TEXT NOT NULL, body TEXT NOT 
 CREATE TABLE records (
     tenant TEXT NOT NULL, resource TEXT NOT NULL, id TEXT NOT NULL, version INTEGER NOT NULL, body TEXT NOT NULL,
     PRIMARY KEY (tenant, resource, id)) WITHOUT ROWID;
--- every saved version, by modification time then write order
+-- every saved version, by modification time, record and version (as the
+-- DynamoDB change log's sort key)
 CREATE TABLE changes (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     tenant TEXT NOT NULL, resource TEXT NOT NULL, modified_on INTEGER NOT NULL,
+    record TEXT NOT NULL, version INTEGER NOT NULL,
     expires_at INTEGER NOT NULL, body TEXT NOT NULL);
-CREATE INDEX changes_window ON changes (tenant, resource, modified_on, seq);
+CREATE INDEX changes_window ON changes (tenant, resource, modified_on, record, version);
 CREATE INDEX changes_expiry ON changes (expires_at);
 
 CREATE TABLE subscriptions (
@@ -113,11 +116,6 @@ pub fn migrate(conn: &Connection) -> Result<(), MigrateError> {
     let found = version(conn)?;
     if found > KNOWN_VERSION {
         return Err(MigrateError::TooNew { found, known: KNOWN_VERSION });
-    }
-    if found == 0 {
-        // Only possible before the first table: lets the sweeper hand
-        // freed pages back to the file system (`PRAGMA incremental_vacuum`).
-        conn.execute_batch("PRAGMA auto_vacuum = INCREMENTAL")?;
     }
     for (index, sql) in MIGRATIONS.iter().enumerate().skip(usize::try_from(found).unwrap_or(0)) {
         let target = index as i64 + 1;

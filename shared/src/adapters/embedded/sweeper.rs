@@ -31,44 +31,62 @@ impl SweepReport {
     }
 }
 
-/// A table, the columns that name a row, and the column of its expiry.
+/// A table, the columns that name a row, the column of its expiry, and how
+/// long past it a row is kept.
 struct Expiring {
     table: &'static str,
     key: &'static str,
     expires: &'static str,
+    grace: Duration,
 }
 
-const BUS_MESSAGES: Expiring = Expiring { table: "bus_messages", key: "tenant, channel, seq", expires: "expires_at" };
-const BUS_CHANNELS: Expiring = Expiring { table: "bus_channels", key: "tenant, channel", expires: "expires_at" };
-const INBOX: Expiring = Expiring { table: "inbox", key: "tenant, user, id", expires: "expires_at" };
-const DELIVERIES: Expiring = Expiring { table: "deliveries", key: "tenant, notification, revision, recipient_kind, recipient", expires: "expires_at" };
-const CHANGES: Expiring = Expiring { table: "changes", key: "seq", expires: "expires_at" };
-const IDEMPOTENCY_KEYS: Expiring = Expiring { table: "idempotency_keys", key: "tenant, key", expires: "expires_at" };
-const DEAD_LETTERS: Expiring = Expiring { table: "dead_letters", key: "id", expires: "moved_at" };
+const fn expiring(table: &'static str, key: &'static str) -> Expiring {
+    Expiring { table, key, expires: "expires_at", grace: Duration::ZERO }
+}
+
+const BUS_MESSAGES: Expiring = expiring("bus_messages", "tenant, channel, seq");
+/// A channel's head is kept a day past its last message, as on DynamoDB.
+const BUS_CHANNELS: Expiring = Expiring { grace: crate::bus::store::HEAD_GRACE, ..expiring("bus_channels", "tenant, channel") };
+const INBOX: Expiring = expiring("inbox", "tenant, user, id");
+const DELIVERIES: Expiring = expiring("deliveries", "tenant, notification, revision, recipient_kind, recipient");
+const CHANGES: Expiring = expiring("changes", "seq");
+const IDEMPOTENCY_KEYS: Expiring = expiring("idempotency_keys", "tenant, key");
+const DEAD_LETTERS: Expiring = Expiring { expires: "moved_at", grace: DEAD_LETTER_RETENTION, ..expiring("dead_letters", "id") };
+
+/// Hands every free page back to the file system. The pragma frees one page
+/// per step of its statement: step it to the end.
+fn free_pages(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
+    let mut statement = conn.prepare_cached("PRAGMA incremental_vacuum")?;
+    let mut rows = statement.query([])?;
+    while rows.next()?.is_some() {}
+    Ok(())
+}
 
 impl Database {
     /// Deletes every row expired at `now`, in bounded batches, then hands
     /// the freed pages back to the file system.
     pub async fn sweep(&self, now: Timestamp) -> Result<SweepReport, StoreError> {
-        let at = now.as_millis();
-        let dead_before = at.saturating_sub(i64::try_from(DEAD_LETTER_RETENTION.as_millis()).unwrap_or(i64::MAX));
         let report = SweepReport {
-            bus_messages: self.delete_expired(&BUS_MESSAGES, at).await?,
-            bus_channels: self.delete_expired(&BUS_CHANNELS, at).await?,
-            inbox_items: self.delete_expired(&INBOX, at).await?,
-            deliveries: self.delete_expired(&DELIVERIES, at).await?,
-            changes: self.delete_expired(&CHANGES, at).await?,
-            idempotency_keys: self.delete_expired(&IDEMPOTENCY_KEYS, at).await?,
-            dead_letters: self.delete_expired(&DEAD_LETTERS, dead_before).await?,
+            bus_messages: self.delete_expired(&BUS_MESSAGES, now).await?,
+            bus_channels: self.delete_expired(&BUS_CHANNELS, now).await?,
+            inbox_items: self.delete_expired(&INBOX, now).await?,
+            deliveries: self.delete_expired(&DELIVERIES, now).await?,
+            changes: self.delete_expired(&CHANGES, now).await?,
+            idempotency_keys: self.delete_expired(&IDEMPOTENCY_KEYS, now).await?,
+            dead_letters: self.delete_expired(&DEAD_LETTERS, now).await?,
         };
         if report.total() > 0 {
-            self.write(|conn| conn.execute_batch("PRAGMA incremental_vacuum")).await?;
+            // Freed pages back to the file system, and the log into the file
+            // (without waiting for readers), so the files shrink.
+            self.write(free_pages).await?;
+            self.checkpoint().await?;
         }
         Ok(report)
     }
 
-    async fn delete_expired(&self, expiring: &'static Expiring, at: i64) -> Result<usize, StoreError> {
-        let Expiring { table, key, expires } = expiring;
+    async fn delete_expired(&self, expiring: &'static Expiring, now: Timestamp) -> Result<usize, StoreError> {
+        let Expiring { table, key, expires, grace } = expiring;
+        let at = now.as_millis().saturating_sub(i64::try_from(grace.as_millis()).unwrap_or(i64::MAX));
         let sql = format!("DELETE FROM {table} WHERE ({key}) IN (SELECT {key} FROM {table} WHERE {expires} <= ?1 LIMIT ?2)");
         let mut deleted = 0;
         loop {
@@ -79,5 +97,33 @@ impl Database {
                 return Ok(deleted);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::adapters::embedded::{Durability, Location};
+
+    #[tokio::test]
+    async fn a_sweep_hands_the_freed_pages_back() {
+        let dir = std::env::temp_dir().join("herald-db-tests").join(uuid::Uuid::new_v4().to_string());
+        let db = Database::open(&Location::Directory(dir), Durability::Normal).unwrap();
+        let insert = "INSERT INTO idempotency_keys (tenant, key, notification, expires_at) VALUES ('t', ?1, 'n', 1)";
+        db.write(move |conn| {
+            for n in 0..5000 {
+                conn.prepare_cached(insert)?.execute([format!("key-{n}-{}", "x".repeat(200))])?;
+            }
+            Ok(())
+        })
+        .await
+        .unwrap();
+        let pages = |name: &'static str| db.write(move |conn| conn.query_row(&format!("PRAGMA {name}"), [], |row| row.get::<_, i64>(0)));
+        let full = pages("page_count").await.unwrap();
+        let report = db.sweep(Timestamp::from_millis(2)).await.unwrap();
+        assert_eq!(report.idempotency_keys, 5000);
+        assert_eq!(pages("freelist_count").await.unwrap(), 0, "every free page handed back");
+        let left = pages("page_count").await.unwrap();
+        assert!(left * 10 < full, "{full} pages before, {left} after");
     }
 }

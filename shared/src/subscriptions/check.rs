@@ -10,6 +10,7 @@
 //! ended), and the window ends a grace period before the check starts, so a
 //! change still being written when the check reads is in the next window;
 //! the cost follows due subscriptions and changed records, never totals.
+use futures::StreamExt as _;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,6 +25,8 @@ use crate::notifications::{Channel, Notification, NotificationStatus, Notifier, 
 use crate::records::{Acl, Record, RecordStore, Resource};
 
 const DUE_BATCH: usize = 100;
+/// Due subscriptions checked at once by one run.
+const CHECK_CONCURRENCY: usize = 16;
 
 #[derive(Debug, Clone)]
 pub struct CheckerSettings {
@@ -142,7 +145,7 @@ impl Checker {
     pub async fn run(&self) -> Result<SubscriptionCheckReport, StoreError> {
         let mut report = SubscriptionCheckReport::default();
         let mut seen = std::collections::BTreeSet::new();
-        let mut cache = RunCache::default();
+        let cache = tokio::sync::Mutex::new(RunCache::default());
         // One window end for the whole run, so subscriptions share reads.
         let start = self.clock.now();
         let window_end = Timestamp::from_millis(start.as_millis() - i64::try_from(self.settings.grace.as_millis()).unwrap_or(0));
@@ -153,18 +156,38 @@ impl Checker {
             if fresh.is_empty() {
                 return Ok(report);
             }
-            for (tenant, id) in fresh {
-                let Some(claimed) = self.claim(&tenant, &id, window_end).await? else { continue };
-                report.checked += 1;
-                match self.process(&claimed, &mut cache).await {
-                    Ok(digests) => {
-                        report.digests += digests;
-                        self.finish(&claimed, None).await?;
+            // Several subscriptions at a time: each is claimed, processed and
+            // finished by one task, and the store's writes of several are
+            // committed together.
+            let cache = &cache;
+            let outcomes: Vec<Result<Option<Result<usize, ()>>, StoreError>> = futures::stream::iter(fresh)
+                .map(|(tenant, id)| async move {
+                    let Some(claimed) = self.claim(&tenant, &id, window_end).await? else { return Ok(None) };
+                    match self.process(&claimed, cache).await {
+                        Ok(digests) => {
+                            self.finish(&claimed, None).await?;
+                            Ok(Some(Ok(digests)))
+                        }
+                        Err(e) => {
+                            tracing::warn!(subscription = %id, error = %e, "subscription check failed; backing off");
+                            self.finish(&claimed, Some(e.to_string())).await?;
+                            Ok(Some(Err(())))
+                        }
                     }
-                    Err(e) => {
+                })
+                .buffer_unordered(CHECK_CONCURRENCY)
+                .collect()
+                .await;
+            for outcome in outcomes {
+                match outcome? {
+                    None => {}
+                    Some(Ok(digests)) => {
+                        report.checked += 1;
+                        report.digests += digests;
+                    }
+                    Some(Err(())) => {
+                        report.checked += 1;
                         report.failed += 1;
-                        tracing::warn!(subscription = %id, error = %e, "subscription check failed; backing off");
-                        self.finish(&claimed, Some(e.to_string())).await?;
                     }
                 }
             }
@@ -295,7 +318,7 @@ impl Checker {
     }
 
     /// The digests of one claimed subscription; how many were sent.
-    async fn process(&self, subscription: &Subscription, cache: &mut RunCache) -> Result<usize, StoreError> {
+    async fn process(&self, subscription: &Subscription, cache: &tokio::sync::Mutex<RunCache>) -> Result<usize, StoreError> {
         let tenant = &subscription.tenant;
         let from = subscription.last_check_time;
         let Some(to) = subscription.pending_window_end.filter(|to| *to > from) else { return Ok(0) };
@@ -311,8 +334,8 @@ impl Checker {
         let mut resources: Vec<Resource> = Vec::new();
         let mut listed = 0;
         for name in &subscription.resources {
-            let Some(resource) = self.resource(cache, tenant, name).await? else { continue };
-            let (latest, start) = self.changes(cache, tenant, name, from, to).await?;
+            let Some(resource) = self.resource(&mut *cache.lock().await, tenant, name).await? else { continue };
+            let (latest, start) = self.changes(&mut *cache.lock().await, tenant, name, from, to).await?;
             let mut view = ResourceView {
                 name: name.to_string(),
                 title: resource.title.clone(),
@@ -373,7 +396,7 @@ impl Checker {
         let first = resources.first();
         let prefix = first.map_or("notify", |r| r.notify_template.as_str());
         let subject = render::subject(first.and_then(|r| r.notify_subject.as_deref()), &self.settings.system_name, &titles);
-        let bodies = self.bodies(subscription, prefix, &mut context, &mut cache.templates).await?;
+        let bodies = self.bodies(subscription, prefix, &mut context, &mut cache.lock().await.templates).await?;
         for (method, (channel, body, body_html)) in subscription.methods.iter().zip(bodies) {
             let source = format!("{tenant}/{}/{}/{}", subscription.id, to.as_millis(), method.name());
             let now = self.clock.now();

@@ -77,37 +77,65 @@ impl Durability {
     }
 }
 
-/// One write, run by the writer thread inside a batch.
+/// One write (or, in memory, a read), run by the writer thread in a batch.
 trait Job: Send {
-    fn run(&mut self, conn: &Connection);
+    /// Runs the work; `isolated`: in a savepoint of its own, so that its
+    /// failure leaves the batch's other writes standing.
+    fn run(&mut self, conn: &Connection, isolated: bool);
+    /// A read only: needs no transaction.
+    fn reads_only(&self) -> bool;
+    /// Its work failed (after `run`).
+    fn failed(&self) -> bool;
     /// Called once the batch is committed (or failed to).
     fn finish(self: Box<Self>, committed: Result<(), String>);
 }
 
 struct Call<T, F> {
     work: Option<F>,
+    read: bool,
     outcome: Option<Result<T, StoreError>>,
     reply: tokio::sync::oneshot::Sender<Result<T, StoreError>>,
 }
 
+fn statement(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([]).map(|_| ())
+}
+
 impl<T: Send, F: FnOnce(&Connection) -> rusqlite::Result<T> + Send> Job for Call<T, F> {
-    fn run(&mut self, conn: &Connection) {
+    fn run(&mut self, conn: &Connection, isolated: bool) {
         let Some(work) = self.work.take() else { return };
-        if let Err(e) = conn.execute_batch("SAVEPOINT job") {
-            self.outcome = Some(Err(store_error(e)));
-            return;
+        if isolated {
+            if let Err(e) = statement(conn, "SAVEPOINT job") {
+                self.outcome = Some(Err(store_error(e)));
+                return;
+            }
         }
         let outcome = match std::panic::catch_unwind(AssertUnwindSafe(|| work(conn))) {
             Ok(Ok(value)) => Ok(value),
             Ok(Err(e)) => Err(store_error(e)),
             Err(_) => Err(StoreError::Unavailable("a store write panicked".into())),
         };
+        if !isolated {
+            self.outcome = Some(outcome);
+            return;
+        }
         // A failed write leaves nothing behind; the others in the batch stand.
-        let end = if outcome.is_ok() { "RELEASE job" } else { "ROLLBACK TO job; RELEASE job" };
-        self.outcome = Some(match conn.execute_batch(end) {
+        let ended = match outcome.is_ok() {
+            true => statement(conn, "RELEASE job"),
+            false => statement(conn, "ROLLBACK TO job").and_then(|()| statement(conn, "RELEASE job")),
+        };
+        self.outcome = Some(match ended {
             Ok(()) => outcome,
             Err(e) => Err(store_error(e)),
         });
+    }
+
+    fn reads_only(&self) -> bool {
+        self.read
+    }
+
+    fn failed(&self) -> bool {
+        matches!(self.outcome, Some(Err(_)))
     }
 
     fn finish(self: Box<Self>, committed: Result<(), String>) {
@@ -261,8 +289,17 @@ impl Database {
         T: Send + 'static,
         F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
     {
+        self.submit(work, false).await
+    }
+
+    /// Hands `work` to the writer thread; its answer once committed.
+    async fn submit<T, F>(&self, work: F, read: bool) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+    {
         let (reply, answer) = tokio::sync::oneshot::channel();
-        let job: Box<dyn Job> = Box::new(Call { work: Some(work), outcome: None, reply });
+        let job: Box<dyn Job> = Box::new(Call { work: Some(work), read, outcome: None, reply });
         let writer = self.writer.clone();
         // The queue is full only under a flood; waiting for room must not
         // hold a runtime thread.
@@ -285,7 +322,7 @@ impl Database {
         T: Send + 'static,
         F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
     {
-        let Some(readers) = self.readers.clone() else { return self.write(work).await };
+        let Some(readers) = self.readers.clone() else { return self.submit(work, true).await };
         tokio::task::spawn_blocking(move || {
             let conn = readers.take().map_err(store_error)?;
             let outcome = work(&conn).map_err(store_error);
@@ -339,12 +376,27 @@ fn write_loop(conn: Connection, jobs: Receiver<Box<dyn Job>>) {
 }
 
 fn run_batch(conn: &Connection, batch: &mut [Box<dyn Job>]) -> Result<(), String> {
-    if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+    // Reads only (in memory): nothing to commit, and nothing else writes
+    // between them (this thread is the only writer).
+    if batch.iter().all(|job| job.reads_only()) {
+        for job in batch.iter_mut() {
+            job.run(conn, false);
+        }
+        return Ok(());
+    }
+    if let Err(e) = statement(conn, "BEGIN IMMEDIATE") {
         roll_back(conn);
         return Err(e.to_string());
     }
+    // One write alone needs no savepoint: if it fails, the transaction is
+    // rolled back whole and it is answered with its own error.
+    let alone = batch.len() == 1;
     for job in batch.iter_mut() {
-        job.run(conn);
+        job.run(conn, !alone);
+        if alone && job.failed() {
+            roll_back(conn);
+            return Ok(());
+        }
         // Some errors (a full disk, an I/O error) make SQLite roll back the
         // whole transaction, not only the statement: then nothing of the
         // batch is written, and the jobs after must not run on their own
@@ -354,7 +406,7 @@ fn run_batch(conn: &Connection, batch: &mut [Box<dyn Job>]) -> Result<(), String
             return Err("the transaction was rolled back by an error of the database".into());
         }
     }
-    match conn.execute_batch("COMMIT") {
+    match statement(conn, "COMMIT") {
         Ok(()) => Ok(()),
         Err(e) => {
             roll_back(conn);

@@ -266,9 +266,7 @@ impl Database {
             schema::MigrateError::TooNew { found, known } => OpenError::TooNew { path: path.to_owned(), found, known },
             schema::MigrateError::Sqlite(e) => sqlite(e),
         })?;
-        // Whoever received a queue message before this open is gone: the
-        // directory's lock (or memory) says no other process uses it.
-        conn.execute_batch(super::queue::RECOVER_IN_FLIGHT).map_err(sqlite)?;
+        conn.execute_batch(schema::AT_OPEN).map_err(sqlite)?;
         let (writer, jobs) = mpsc::sync_channel::<Box<dyn Job>>(QUEUE_DEPTH);
         std::thread::Builder::new()
             .name("herald-db-writer".into())

@@ -14,10 +14,6 @@ use crate::outbox::{QueueConsumer, Received};
 /// released: the outbox function's SQS visibility timeout (template.yaml).
 pub const VISIBILITY_TIMEOUT: Duration = Duration::from_secs(180);
 
-/// Makes every message received before the database was opened visible
-/// again at once (run by `Database::open`).
-pub(crate) const RECOVER_IN_FLIGHT: &str = "UPDATE queue SET visible_at = 0, receipt = NULL WHERE receipt IS NOT NULL";
-
 /// The outbox queue in the database, with SQS's contract: a received
 /// message is hidden until deleted, released, or its visibility timeout
 /// ends; after `max_receives` receives it moves to the dead letters

@@ -98,6 +98,12 @@ CREATE INDEX queue_visible ON queue (visible_at, id);
 CREATE TABLE dead_letters (id INTEGER PRIMARY KEY, body TEXT NOT NULL, receives INTEGER NOT NULL, moved_at INTEGER NOT NULL);
 "#;
 
+/// Run at every open, after the migrations: makes every outbox message
+/// received before the database was opened visible again at once (whoever
+/// received it is gone: the data directory's lock, or memory, says no other
+/// process uses the queue).
+pub const AT_OPEN: &str = "UPDATE queue SET visible_at = 0, receipt = NULL WHERE receipt IS NOT NULL";
+
 #[derive(Debug, thiserror::Error)]
 pub enum MigrateError {
     #[error("schema version {found} is newer than this build's {known}")]

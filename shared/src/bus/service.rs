@@ -10,7 +10,7 @@ use tokio::time::Instant;
 
 use super::channel::{authorize_subscriptions, check_name, publish_key, ChannelGrants, ChannelKey, Subscription, MAX_CHANNELS};
 use super::cursor::{Cursor, MAX_CURSOR_LEN};
-use super::store::{BusStore, NewMessage, Seq, StoredMessage};
+use super::store::{BusStore, Look, NewMessage, Seq, StoredMessage};
 use crate::domain::{Clock, StoreError, TenantId, UserId};
 
 /// Longest title and body of a Tryton `notify`: those of a typed
@@ -315,27 +315,12 @@ impl Bus {
         cursor: Option<&Cursor>,
     ) -> Result<Option<Delivery>, StoreError> {
         let now = self.clock.now();
-        let keys: Vec<ChannelKey> = subscriptions.iter().map(|s| s.key.clone()).collect();
-        let heads = self.store.heads(tenant, &keys).await?;
-
-        let mut candidates: Vec<Option<StoredMessage>> = Vec::with_capacity(subscriptions.len());
-        for (sub, head) in subscriptions.iter().zip(&heads) {
-            let known = cursor.and_then(|c| c.position(&sub.key));
-            let candidate = match (head, known) {
-                (None, _) => None,
-                (Some(head), Some(position)) if *head <= position => None,
-                (Some(_), Some(position)) => {
-                    self.store.first_after(tenant, &sub.key, position, now, None).await?
-                }
-                // A channel the cursor does not know: what was published since
-                // the client's last message (everything, for a new client).
-                (Some(_), None) => {
-                    let since = cursor.map(|c| c.last_published);
-                    self.store.first_after(tenant, &sub.key, 0, now, since).await?
-                }
-            };
-            candidates.push(candidate);
-        }
+        let looks: Vec<Look<'_>> = subscriptions.iter().map(|sub| Look { channel: &sub.key, after: cursor.and_then(|c| c.position(&sub.key)) }).collect();
+        // A channel the cursor does not know: what was published since the
+        // client's last message (everything, for a new client).
+        let seen = self.store.look(tenant, &looks, now, cursor.map(|c| c.last_published)).await?;
+        let heads: Vec<Option<Seq>> = seen.iter().map(|s| s.head).collect();
+        let candidates: Vec<Option<StoredMessage>> = seen.into_iter().map(|s| s.next).collect();
 
         let chosen = candidates
             .iter()

@@ -35,6 +35,25 @@ pub struct NewMessage<'a> {
     pub first_seq: Seq,
 }
 
+/// What a poll asks of one of its channels.
+#[derive(Debug, Clone, Copy)]
+pub struct Look<'a> {
+    pub channel: &'a ChannelKey,
+    /// The client's position on it; `None` for a channel its cursor does
+    /// not know.
+    pub after: Option<Seq>,
+}
+
+/// What a look finds on one channel.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Seen {
+    pub head: Option<Seq>,
+    /// The first message after the position (for an unknown position: the
+    /// first published at or after the look's `published_after`), when the
+    /// head is past it.
+    pub next: Option<StoredMessage>,
+}
+
 #[async_trait]
 pub trait BusStore: Send + Sync {
     /// Appends after the channel's head, atomically; returns the new sequence.
@@ -47,4 +66,24 @@ pub trait BusStore: Send + Sync {
     /// given, was published at or after `published_after` (ties included: a
     /// message in the same millisecond as the client's last one is not older).
     async fn first_after(&self, tenant: &TenantId, channel: &ChannelKey, after: Seq, now: Timestamp, published_after: Option<Timestamp>) -> Result<Option<StoredMessage>, StoreError>;
+
+    /// One look of a poll at its channels: each one's head and, where the
+    /// head is past the position, the next message ([`Seen`]). As written
+    /// here, [`BusStore::heads`] then [`BusStore::first_after`] where
+    /// needed; a store may answer it in one read.
+    async fn look(&self, tenant: &TenantId, looks: &[Look<'_>], now: Timestamp, published_after: Option<Timestamp>) -> Result<Vec<Seen>, StoreError> {
+        let keys: Vec<ChannelKey> = looks.iter().map(|l| l.channel.clone()).collect();
+        let heads = self.heads(tenant, &keys).await?;
+        let mut seen = Vec::with_capacity(looks.len());
+        for (look, head) in looks.iter().zip(heads) {
+            let next = match (head, look.after) {
+                (None, _) => None,
+                (Some(head), Some(after)) if head <= after => None,
+                (Some(_), Some(after)) => self.first_after(tenant, look.channel, after, now, None).await?,
+                (Some(_), None) => self.first_after(tenant, look.channel, 0, now, published_after).await?,
+            };
+            seen.push(Seen { head, next });
+        }
+        Ok(seen)
+    }
 }

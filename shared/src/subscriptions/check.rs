@@ -15,6 +15,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::filter::Filter;
 use super::model::{EmailFormat, Method, NotifyOn, Subscriber, Subscription};
 use super::render::{self, DigestContext, ResourceView};
 use super::store::SubscriptionStore;
@@ -91,6 +92,37 @@ struct Changes {
     from: Timestamp,
     to: Timestamp,
     latest: Arc<Vec<Record>>,
+    /// Which of `latest` pass a filter, by the filter's JSON (its text is
+    /// for people and may say `2` for both 2 and "2"): subscriptions
+    /// mostly share a few filters, so each is evaluated once per record
+    /// and run, not once per subscription.
+    matching: HashMap<String, Arc<Vec<bool>>>,
+}
+
+/// Distinct filters whose results one change list keeps, and results in
+/// all (one byte each); past these a subscription's filter is evaluated on
+/// its own.
+const MAX_KEPT_FILTERS: usize = 1024;
+const MAX_KEPT_RESULTS: usize = 4 << 20;
+
+/// Which records of `latest` pass `filter`.
+fn evaluate(filter: &Filter, latest: &[Record]) -> Arc<Vec<bool>> {
+    Arc::new(latest.iter().map(|record| filter.matches(&record.fields)).collect())
+}
+
+impl Changes {
+    fn matching(&mut self, filter: &Filter) -> Arc<Vec<bool>> {
+        let Ok(key) = serde_json::to_string(filter) else { return evaluate(filter, &self.latest) };
+        if let Some(found) = self.matching.get(&key) {
+            return found.clone();
+        }
+        let found = evaluate(filter, &self.latest);
+        let kept = self.matching.len();
+        if kept < MAX_KEPT_FILTERS && (kept + 1).saturating_mul(self.latest.len()) <= MAX_KEPT_RESULTS {
+            self.matching.insert(key, found.clone());
+        }
+        found
+    }
 }
 
 /// The latest version of each record of `log` (oldest first), in the same
@@ -145,7 +177,7 @@ impl Checker {
     pub async fn run(&self) -> Result<SubscriptionCheckReport, StoreError> {
         let mut report = SubscriptionCheckReport::default();
         let mut seen = std::collections::BTreeSet::new();
-        let cache = tokio::sync::Mutex::new(RunCache::default());
+        let cache = Arc::new(tokio::sync::Mutex::new(RunCache::default()));
         // One window end for the whole run, so subscriptions share reads.
         let start = self.clock.now();
         let window_end = Timestamp::from_millis(start.as_millis() - i64::try_from(self.settings.grace.as_millis()).unwrap_or(0));
@@ -157,22 +189,16 @@ impl Checker {
                 return Ok(report);
             }
             // Several subscriptions at a time: each is claimed, processed and
-            // finished by one task, and the store's writes of several are
-            // committed together.
-            let cache = &cache;
+            // finished by a task of its own (so filters and templates use
+            // every core), and the store's writes of several are committed
+            // together.
             let outcomes: Vec<Result<Option<Result<usize, ()>>, StoreError>> = futures::stream::iter(fresh)
-                .map(|(tenant, id)| async move {
-                    let Some(claimed) = self.claim(&tenant, &id, window_end).await? else { return Ok(None) };
-                    match self.process(&claimed, cache).await {
-                        Ok(digests) => {
-                            self.finish(&claimed, None).await?;
-                            Ok(Some(Ok(digests)))
-                        }
-                        Err(e) => {
-                            tracing::warn!(subscription = %id, error = %e, "subscription check failed; backing off");
-                            self.finish(&claimed, Some(e.to_string())).await?;
-                            Ok(Some(Err(())))
-                        }
+                .map(|(tenant, id)| {
+                    let (checker, cache) = (self.clone(), cache.clone());
+                    async move {
+                        tokio::spawn(async move { checker.check_one(&tenant, &id, window_end, &cache).await })
+                            .await
+                            .unwrap_or_else(|e| Err(StoreError::Unavailable(format!("a subscription check stopped: {e}"))))
                     }
                 })
                 .buffer_unordered(CHECK_CONCURRENCY)
@@ -190,6 +216,23 @@ impl Checker {
                         report.failed += 1;
                     }
                 }
+            }
+        }
+    }
+
+    /// Claims, processes and finishes one due subscription: `None` if it
+    /// was not ours to check, else its digests or that it failed.
+    async fn check_one(&self, tenant: &TenantId, id: &SubscriptionId, window_end: Timestamp, cache: &tokio::sync::Mutex<RunCache>) -> Result<Option<Result<usize, ()>>, StoreError> {
+        let Some(claimed) = self.claim(tenant, id, window_end).await? else { return Ok(None) };
+        match self.process(&claimed, cache).await {
+            Ok(digests) => {
+                self.finish(&claimed, None).await?;
+                Ok(Some(Ok(digests)))
+            }
+            Err(e) => {
+                tracing::warn!(subscription = %id, error = %e, "subscription check failed; backing off");
+                self.finish(&claimed, Some(e.to_string())).await?;
+                Ok(Some(Err(())))
             }
         }
     }
@@ -256,21 +299,34 @@ impl Checker {
     }
 
     /// The latest versions of the records changed in `[from, to)`: the
-    /// cached list and where in it they start.
-    async fn changes(&self, cache: &mut RunCache, tenant: &TenantId, resource: &ResourceName, from: Timestamp, to: Timestamp) -> Result<(Arc<Vec<Record>>, usize), StoreError> {
+    /// cached list, where in it they start, and which of it pass `filter`.
+    async fn changes(
+        &self,
+        cache: &mut RunCache,
+        tenant: &TenantId,
+        resource: &ResourceName,
+        from: Timestamp,
+        to: Timestamp,
+        filter: &Filter,
+    ) -> Result<(Arc<Vec<Record>>, usize, Arc<Vec<bool>>), StoreError> {
         let key = (tenant.clone(), resource.clone());
-        if let Some(cached) = cache.changes.get(&key) {
+        if let Some(cached) = cache.changes.get_mut(&key) {
             if cached.to == to && cached.from <= from {
-                return Ok((cached.latest.clone(), cached.latest.partition_point(|r| r.modified_on < from)));
+                let start = cached.latest.partition_point(|r| r.modified_on < from);
+                return Ok((cached.latest.clone(), start, cached.matching(filter)));
             }
         }
         let latest = Arc::new(latest_versions(self.records.changes(tenant, resource, from, to).await?));
         // Keep the widest list for the run's common window end.
         let wider = cache.changes.get(&key).is_none_or(|cached| cached.to != to || from < cached.from);
         if wider {
-            cache.changes.insert(key, Changes { from, to, latest: latest.clone() });
+            let mut changes = Changes { from, to, latest: latest.clone(), matching: HashMap::new() };
+            let matching = changes.matching(filter);
+            cache.changes.insert(key, changes);
+            return Ok((latest, 0, matching));
         }
-        Ok((latest, 0))
+        let matching = evaluate(filter, &latest);
+        Ok((latest, 0, matching))
     }
 
     async fn resource(&self, cache: &mut RunCache, tenant: &TenantId, name: &ResourceName) -> Result<Option<Resource>, StoreError> {
@@ -335,7 +391,7 @@ impl Checker {
         let mut listed = 0;
         for name in &subscription.resources {
             let Some(resource) = self.resource(&mut *cache.lock().await, tenant, name).await? else { continue };
-            let (latest, start) = self.changes(&mut *cache.lock().await, tenant, name, from, to).await?;
+            let (latest, start, matching) = self.changes(&mut *cache.lock().await, tenant, name, from, to, &subscription.filter).await?;
             let mut view = ResourceView {
                 name: name.to_string(),
                 title: resource.title.clone(),
@@ -347,8 +403,8 @@ impl Checker {
             };
             // Newest changes first: those are listed while the digest has
             // room; the rest are counted.
-            for record in latest[start..].iter().rev() {
-                if record.deleted || !subscription.filter.matches(&record.fields) || !readable(&record.acl, &subscription.subscriber, user.as_ref()) {
+            for (record, _) in latest.iter().zip(matching.iter()).skip(start).rev().filter(|(_, passes)| **passes) {
+                if record.deleted || !readable(&record.acl, &subscription.subscriber, user.as_ref()) {
                     continue;
                 }
                 let kind = if record.created_on >= from { NotifyOn::New } else { NotifyOn::Upd };

@@ -7,7 +7,7 @@ use crate::common;
 use herald::adapters::aws::DynamoBusStore;
 use herald::adapters::embedded::EmbeddedBusStore;
 use herald::bus::store::NewMessage;
-use herald::bus::{BusStore, ChannelKey};
+use herald::bus::{BusStore, ChannelKey, Look};
 use herald::domain::{TenantId, Timestamp, UserId};
 use serde_json::{json, Map, Value};
 
@@ -130,7 +130,35 @@ async fn concurrent_appends_never_share_a_number(store: Arc<dyn BusStore>) {
 }
 
 
+/// A poll's look: heads everywhere, the next message only where the head
+/// is past the position, and for a channel the cursor does not know the
+/// first one published since the cursor's last message.
+async fn a_look_finds_heads_and_next_messages(store: Arc<dyn BusStore>) {
+    let t = tenant("demo");
+    let (a, b, c, quiet) = (channel("1"), channel("2"), channel("3"), channel("4"));
+    let bodies: Vec<_> = (0..3).map(body).collect();
+    store.append(&t, &a, message(&bodies[0], T0)).await.unwrap();
+    store.append(&t, &a, message(&bodies[1], T0 + 10)).await.unwrap();
+    store.append(&t, &b, message(&bodies[0], T0)).await.unwrap();
+    store.append(&t, &c, message(&bodies[1], T0)).await.unwrap();
+    store.append(&t, &c, message(&bodies[2], T0 + 20)).await.unwrap();
+    let looks = [
+        Look { channel: &a, after: Some(1_000) },
+        Look { channel: &b, after: Some(1_000) },
+        Look { channel: &c, after: None },
+        Look { channel: &quiet, after: Some(7) },
+    ];
+    let seen = store.look(&t, &looks, Timestamp::from_millis(T0 + 30), Some(Timestamp::from_millis(T0 + 5))).await.unwrap();
+    let found: Vec<(Option<u64>, Option<u64>)> = seen.iter().map(|s| (s.head, s.next.as_ref().map(|m| m.seq))).collect();
+    assert_eq!(found, vec![(Some(1_001), Some(1_001)), (Some(1_000), None), (Some(1_001), Some(1_001)), (None, None)]);
+    assert_eq!(seen[0].next.as_ref().unwrap().body, bodies[1]);
+    assert_eq!(seen[2].next.as_ref().unwrap().body, bodies[2], "published since the cursor's last message");
+    let other = store.look(&tenant("other"), &looks, Timestamp::from_millis(T0 + 30), None).await.unwrap();
+    assert!(other.iter().all(|s| s.head.is_none() && s.next.is_none()), "another tenant sees nothing: {other:?}");
+}
+
 contract_on_both_stores!(
+    a_look_finds_heads_and_next_messages,
     appends_are_contiguous_and_readable,
     expired_and_older_messages_are_skipped,
     tenants_and_channels_are_isolated,

@@ -168,9 +168,13 @@ async fn with_adapters<B: Backend>(wiring: &Wiring<B, LocalGateway>, clock: Arc<
 
 impl Harness {
     async fn report(&self, id: &str) {
+        self.report_with_status(id, "open").await;
+    }
+
+    async fn report_with_status(&self, id: &str, status: &str) {
         let report = RecordReport {
             id: RecordId::parse(id).unwrap(),
-            fields: json!({"status": "open"}).as_object().unwrap().clone(),
+            fields: json!({"status": status}).as_object().unwrap().clone(),
             acl: Acl { public: true, ..Default::default() },
             deleted: false,
         };
@@ -257,6 +261,26 @@ async fn an_edit_written_during_a_check_is_in_the_next_digest(h: Harness) {
     assert!(sent[1].contains("LATE-EDIT") && !sent[1].contains("REQ-1"), "{}", sent[1]);
 }
 
+/// One run checks many subscriptions against one change list (and keeps
+/// each filter's results for the others that share it): each digest still
+/// lists what its own filter passes.
+async fn each_subscription_is_filtered_by_its_own_filter(h: Harness) {
+    let ann = UserId::parse("1").unwrap();
+    for status in ["open", "closed", "open"] {
+        let request: SubscriptionRequest =
+            serde_json::from_value(json!({"resources": ["req"], "frequency": "immediately", "filter": [["status", status]]})).unwrap();
+        h.services.subscriptions.create(&h.tenant, &Caller { user: &ann, admin: false }, request).await.unwrap();
+    }
+    h.advance(5);
+    h.report_with_status("OPEN-1", "open").await;
+    h.report_with_status("CLOSED-1", "closed").await;
+    h.advance(360);
+    assert_eq!(h.services.checker.run().await.unwrap().digests, 4);
+    let sent = h.digests().await;
+    let with = |open: bool, closed: bool| sent.iter().filter(|d| d.contains("OPEN-1") == open && d.contains("CLOSED-1") == closed).count();
+    assert_eq!((with(true, true), with(true, false), with(false, true)), (1, 2, 1), "{sent:#?}");
+}
+
 macro_rules! on_both {
     ($($case:ident),* $(,)?) => {
         mod embedded_adapters {
@@ -273,4 +297,5 @@ on_both!(
     a_crashed_check_is_taken_over_and_sends_nothing_twice,
     an_edit_written_during_a_check_is_in_the_next_digest,
     a_large_digest_lists_the_newest_rows_and_counts_the_rest,
+    each_subscription_is_filtered_by_its_own_filter,
 );

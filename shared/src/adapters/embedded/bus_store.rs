@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use rusqlite::{params, OptionalExtension as _};
 
 use super::db::{self, Database};
-use crate::bus::store::NewMessage;
+use crate::bus::store::{Look, NewMessage, Seen};
 use crate::bus::{BusStore, ChannelKey, Seq, StoredMessage};
 use crate::domain::{StoreError, TenantId, Timestamp};
 
@@ -25,6 +25,32 @@ impl EmbeddedBusStore {
 
 fn seq(value: i64) -> rusqlite::Result<Seq> {
     Seq::try_from(value).map_err(db::corrupt)
+}
+
+fn head(conn: &rusqlite::Connection, tenant: &str, channel: &str) -> rusqlite::Result<Option<Seq>> {
+    conn.prepare_cached("SELECT head FROM bus_channels WHERE tenant = ?1 AND channel = ?2")?
+        .query_row(params![tenant, channel], |row| row.get::<_, i64>(0))
+        .optional()?
+        .map(seq)
+        .transpose()
+}
+
+fn first_after(conn: &rusqlite::Connection, tenant: &str, channel: &str, after: Seq, now: Timestamp, published_after: Option<Timestamp>) -> rusqlite::Result<Option<StoredMessage>> {
+    let published_after = published_after.map_or(i64::MIN, Timestamp::as_millis);
+    let found = conn
+        .prepare_cached(
+            "SELECT seq, published_at, expires_at, body FROM bus_messages \
+             WHERE tenant = ?1 AND channel = ?2 AND seq > ?3 AND expires_at > ?4 AND published_at >= ?5 ORDER BY seq LIMIT 1",
+        )?
+        .query_row(params![tenant, channel, db::int(after), now.as_millis(), published_after], |row| {
+            Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?, row.get::<_, i64>(2)?, row.get::<_, String>(3)?))
+        })
+        .optional()?;
+    found
+        .map(|(at, published_at, expires_at, body)| {
+            Ok(StoredMessage { seq: seq(at)?, published_at: Timestamp::from_millis(published_at), expires_at: Timestamp::from_millis(expires_at), body: db::from_json(&body)? })
+        })
+        .transpose()
 }
 
 #[async_trait]
@@ -53,41 +79,34 @@ impl BusStore for EmbeddedBusStore {
     async fn heads(&self, tenant: &TenantId, channels: &[ChannelKey]) -> Result<Vec<Option<Seq>>, StoreError> {
         let tenant = tenant.to_string();
         let channels: Vec<String> = channels.iter().map(|c| c.as_str().to_owned()).collect();
-        self.db
-            .read(move |conn| {
-                let mut statement = conn.prepare_cached("SELECT head FROM bus_channels WHERE tenant = ?1 AND channel = ?2")?;
-                channels
-                    .iter()
-                    .map(|channel| statement.query_row(params![tenant, channel], |row| row.get::<_, i64>(0)).optional()?.map(seq).transpose())
-                    .collect()
-            })
-            .await
+        self.db.read(move |conn| channels.iter().map(|channel| head(conn, &tenant, channel)).collect()).await
     }
 
     async fn first_after(&self, tenant: &TenantId, channel: &ChannelKey, after: Seq, now: Timestamp, published_after: Option<Timestamp>) -> Result<Option<StoredMessage>, StoreError> {
         let (tenant, channel) = (tenant.to_string(), channel.as_str().to_owned());
-        let published_after = published_after.map_or(i64::MIN, Timestamp::as_millis);
+        self.db.read(move |conn| first_after(conn, &tenant, &channel, after, now, published_after)).await
+    }
+
+    /// Heads and next messages in one read: one snapshot, one trip to a
+    /// reader, per look of a poll.
+    async fn look(&self, tenant: &TenantId, looks: &[Look<'_>], now: Timestamp, published_after: Option<Timestamp>) -> Result<Vec<Seen>, StoreError> {
+        let tenant = tenant.to_string();
+        let looks: Vec<(String, Option<Seq>)> = looks.iter().map(|l| (l.channel.as_str().to_owned(), l.after)).collect();
         self.db
             .read(move |conn| {
-                let found = conn
-                    .prepare_cached(
-                        "SELECT seq, published_at, expires_at, body FROM bus_messages \
-                         WHERE tenant = ?1 AND channel = ?2 AND seq > ?3 AND expires_at > ?4 AND published_at >= ?5 ORDER BY seq LIMIT 1",
-                    )?
-                    .query_row(params![tenant, channel, db::int(after), now.as_millis(), published_after], |row| {
-                        Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?, row.get::<_, i64>(2)?, row.get::<_, String>(3)?))
+                looks
+                    .iter()
+                    .map(|(channel, after)| {
+                        let head = head(conn, &tenant, channel)?;
+                        let next = match (head, *after) {
+                            (None, _) => None,
+                            (Some(head), Some(after)) if head <= after => None,
+                            (Some(_), Some(after)) => first_after(conn, &tenant, channel, after, now, None)?,
+                            (Some(_), None) => first_after(conn, &tenant, channel, 0, now, published_after)?,
+                        };
+                        Ok(Seen { head, next })
                     })
-                    .optional()?;
-                found
-                    .map(|(at, published_at, expires_at, body)| {
-                        Ok(StoredMessage {
-                            seq: seq(at)?,
-                            published_at: Timestamp::from_millis(published_at),
-                            expires_at: Timestamp::from_millis(expires_at),
-                            body: db::from_json(&body)?,
-                        })
-                    })
-                    .transpose()
+                    .collect()
             })
             .await
     }

@@ -33,12 +33,24 @@ pub const LOCK_FILE: &str = "lock";
 const MAX_BATCH: usize = 512;
 /// Writes waiting for the writer before a caller waits to hand its own in.
 const QUEUE_DEPTH: usize = 4096;
-/// Read connections kept open for reuse (each with its own page cache of
-/// `READER_CACHE_KIB`): enough for a busy gateway's concurrent reads.
-const MAX_IDLE_READERS: usize = 32;
+/// Reads running at once, each on a read connection of its own (with its
+/// own page cache of `READER_CACHE_KIB`), kept open for reuse: more than
+/// the cores, so a read waiting for the disk does not hold the others up,
+/// and bounded, so a burst of polls never opens connections by the
+/// hundred (each open parses the schema again).
+const READERS: usize = 16;
 const READER_CACHE_KIB: i64 = 1024;
+/// Prepared statements kept per connection: more than the stores' distinct
+/// statements, so none is compiled twice.
+const STATEMENT_CACHE: usize = 256;
 /// Bytes of write-ahead log kept after a checkpoint.
 const JOURNAL_SIZE_LIMIT: i64 = 16 * 1024 * 1024;
+/// Pages of log after which a commit copies it into the database (SQLite's
+/// default is 1,000): fewer, larger checkpoints, within the size above.
+const AUTOCHECKPOINT_PAGES: i64 = 4000;
+/// The writer's page cache: the pages the writes touch stay in memory
+/// instead of being read again from the file.
+const WRITER_CACHE_KIB: i64 = 16 * 1024;
 /// How long a connection waits for a lock another holds (a backup reading,
 /// a checkpoint) before it reports the store unavailable.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -169,27 +181,44 @@ pub struct Database {
 
 struct Readers {
     path: PathBuf,
+    /// One permit per read connection: a read waits here for its turn.
+    permits: Arc<tokio::sync::Semaphore>,
     idle: Mutex<Vec<Connection>>,
 }
 
 impl Readers {
+    fn new(path: PathBuf) -> Self {
+        Self { path, permits: Arc::new(tokio::sync::Semaphore::new(READERS)), idle: Mutex::new(Vec::with_capacity(READERS)) }
+    }
+
     fn take(&self) -> rusqlite::Result<Connection> {
         if let Some(conn) = self.idle.lock().ok().and_then(|mut idle| idle.pop()) {
             return Ok(conn);
         }
         let conn = Connection::open_with_flags(&self.path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
-        conn.busy_timeout(BUSY_TIMEOUT)?;
+        tune(&conn)?;
         conn.pragma_update(None, "cache_size", -READER_CACHE_KIB)?;
         Ok(conn)
     }
 
     fn give_back(&self, conn: Connection) {
         if let Ok(mut idle) = self.idle.lock() {
-            if idle.len() < MAX_IDLE_READERS {
-                idle.push(conn);
-            }
+            idle.push(conn);
         }
     }
+}
+
+/// What every connection of the store is set up with.
+fn tune(conn: &Connection) -> rusqlite::Result<()> {
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    // Plans never depend on bound values (every query is on a designed
+    // key), so a cached statement is never compiled again: without this
+    // SQLite recompiles, at every use, a statement whose plan it thinks a
+    // value could change, since rusqlite clears the bindings of each
+    // statement it caches.
+    conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
+    Ok(())
 }
 
 fn store_error(e: rusqlite::Error) -> StoreError {
@@ -232,7 +261,7 @@ impl Database {
                 let lock = lock_directory(dir)?;
                 let path = dir.join(DATABASE_FILE);
                 let conn = Connection::open(&path).map_err(|e| OpenError::Sqlite { path: path.clone(), reason: e.to_string() })?;
-                let readers = Arc::new(Readers { path: path.clone(), idle: Mutex::new(Vec::new()) });
+                let readers = Arc::new(Readers::new(path.clone()));
                 Self::start(conn, Some(readers), Some(lock), durability, &path)
             }
         }
@@ -249,7 +278,7 @@ impl Database {
 
     fn start(conn: Connection, readers: Option<Arc<Readers>>, lock: Option<File>, durability: Durability, path: &Path) -> Result<Arc<Self>, OpenError> {
         let sqlite = |e: rusqlite::Error| OpenError::Sqlite { path: path.to_owned(), reason: e.to_string() };
-        conn.busy_timeout(BUSY_TIMEOUT).map_err(sqlite)?;
+        tune(&conn).map_err(sqlite)?;
         // Before anything writes the file's first page (switching to WAL
         // does): only then can a database become incremental-vacuum.
         if schema::version(&conn).map_err(sqlite)? == 0 {
@@ -261,6 +290,8 @@ impl Database {
         conn.pragma_update(None, "synchronous", durability.pragma()).map_err(sqlite)?;
         // The log is reused after each checkpoint; past this it is cut back.
         conn.pragma_update(None, "journal_size_limit", JOURNAL_SIZE_LIMIT).map_err(sqlite)?;
+        conn.pragma_update(None, "wal_autocheckpoint", AUTOCHECKPOINT_PAGES).map_err(sqlite)?;
+        conn.pragma_update(None, "cache_size", -WRITER_CACHE_KIB).map_err(sqlite)?;
         conn.pragma_update(None, "foreign_keys", "OFF").map_err(sqlite)?;
         schema::migrate(&conn).map_err(|e| match e {
             schema::MigrateError::TooNew { found, known } => OpenError::TooNew { path: path.to_owned(), found, known },
@@ -321,7 +352,11 @@ impl Database {
         F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
     {
         let Some(readers) = self.readers.clone() else { return self.submit(work, true).await };
+        // Held by the read itself, so a caller that goes away mid-read
+        // does not let another connection open beside it.
+        let turn = readers.permits.clone().acquire_owned().await.map_err(|_| StoreError::Unavailable("the database is closed".into()))?;
         tokio::task::spawn_blocking(move || {
+            let _turn = turn;
             let conn = readers.take().map_err(store_error)?;
             let outcome = work(&conn).map_err(store_error);
             readers.give_back(conn);
@@ -589,6 +624,27 @@ mod tests {
 
     fn temp_dir() -> PathBuf {
         std::env::temp_dir().join("herald-db-tests").join(uuid::Uuid::new_v4().to_string())
+    }
+
+    /// A statement used again with new values is not compiled again, on
+    /// the writer's connection nor on a reader's (SQLite would, at every
+    /// use, for one whose plan it thinks a value could change; the bus's
+    /// range query over a channel is one).
+    #[tokio::test]
+    async fn cached_statements_are_not_compiled_again() {
+        const SQL: &str = "SELECT seq FROM bus_messages WHERE tenant = ?1 AND channel = ?2 AND seq > ?3 AND expires_at > ?4 AND published_at >= ?5 ORDER BY seq LIMIT 1";
+        fn run(conn: &Connection, n: i64) -> rusqlite::Result<i32> {
+            let mut statement = conn.prepare_cached(SQL)?;
+            statement.query_row(rusqlite::params!["t", "c", n, n, n], |_| Ok(())).optional()?;
+            Ok(statement.get_status(rusqlite::StatementStatus::RePrepare))
+        }
+        use rusqlite::OptionalExtension as _;
+        let db = Database::open(&Location::Directory(temp_dir()), Durability::Normal).unwrap();
+        for n in 0..20 {
+            db.write(move |conn| conn.execute("INSERT INTO bus_messages VALUES ('t', 'c', ?1, ?1, ?1, '{}')", [n]).map(|_| ())).await.unwrap();
+            assert_eq!(db.read(move |conn| run(conn, n)).await.unwrap(), 0, "a reader compiled it again");
+            assert_eq!(db.write(move |conn| run(conn, n)).await.unwrap(), 0, "the writer compiled it again");
+        }
     }
 
     #[tokio::test]

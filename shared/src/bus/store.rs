@@ -44,6 +44,19 @@ pub struct Look<'a> {
     pub after: Option<Seq>,
 }
 
+/// Where a look reads a channel's next message from, given its head:
+/// after the position, or (a position the cursor does not know) from the
+/// start but published at or after `published_after`; `None` when the head
+/// is not past the position. The one rule of every store's `look`.
+pub fn next_read(head: Option<Seq>, after: Option<Seq>, published_after: Option<Timestamp>) -> Option<(Seq, Option<Timestamp>)> {
+    match (head, after) {
+        (None, _) => None,
+        (Some(head), Some(after)) if head <= after => None,
+        (Some(_), Some(after)) => Some((after, None)),
+        (Some(_), None) => Some((0, published_after)),
+    }
+}
+
 /// What a look finds on one channel.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Seen {
@@ -76,11 +89,9 @@ pub trait BusStore: Send + Sync {
         let heads = self.heads(tenant, &keys).await?;
         let mut seen = Vec::with_capacity(looks.len());
         for (look, head) in looks.iter().zip(heads) {
-            let next = match (head, look.after) {
-                (None, _) => None,
-                (Some(head), Some(after)) if head <= after => None,
-                (Some(_), Some(after)) => self.first_after(tenant, look.channel, after, now, None).await?,
-                (Some(_), None) => self.first_after(tenant, look.channel, 0, now, published_after).await?,
+            let next = match next_read(head, look.after, published_after) {
+                Some((after, since)) => self.first_after(tenant, look.channel, after, now, since).await?,
+                None => None,
             };
             seen.push(Seen { head, next });
         }

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use rusqlite::{params, OptionalExtension as _};
 
 use super::db::{self, Database};
-use crate::bus::store::{Look, NewMessage, Seen};
+use crate::bus::store::{next_read, Look, NewMessage, Seen};
 use crate::bus::{BusStore, ChannelKey, Seq, StoredMessage};
 use crate::domain::{StoreError, TenantId, Timestamp};
 
@@ -98,11 +98,9 @@ impl BusStore for EmbeddedBusStore {
                     .iter()
                     .map(|(channel, after)| {
                         let head = head(conn, &tenant, channel)?;
-                        let next = match (head, *after) {
-                            (None, _) => None,
-                            (Some(head), Some(after)) if head <= after => None,
-                            (Some(_), Some(after)) => first_after(conn, &tenant, channel, after, now, None)?,
-                            (Some(_), None) => first_after(conn, &tenant, channel, 0, now, published_after)?,
+                        let next = match next_read(head, *after, published_after) {
+                            Some((after, since)) => first_after(conn, &tenant, channel, after, now, since)?,
+                            None => None,
                         };
                         Ok(Seen { head, next })
                     })

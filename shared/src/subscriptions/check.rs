@@ -21,13 +21,16 @@ use super::render::{self, DigestContext, ResourceView};
 use super::store::SubscriptionStore;
 use super::template_store::TemplateStore;
 use crate::directory::{DirectoryStore, User};
-use crate::domain::{Clock, NotificationId, ResourceName, StoreError, SubscriptionId, TenantId, Timestamp, WriteError};
+use crate::domain::{Clock, NotificationId, ResourceName, StoreError, SubscriptionId, TenantId, Timestamp, UserId, WriteError};
 use crate::notifications::{Channel, Notification, NotificationStatus, Notifier, RecipientSpec, StatusType, TypeKey};
 use crate::records::{Acl, Record, RecordStore, Resource};
 
-const DUE_BATCH: usize = 100;
-/// Due subscriptions checked at once by one run.
-const CHECK_CONCURRENCY: usize = 16;
+/// Due subscriptions taken per store query by a run.
+const DUE_BATCH: usize = 1000;
+/// Due subscriptions checked at once by one run: enough that the embedded
+/// store commits the writes of many together (and DynamoDB's requests
+/// overlap), few enough that memory stays small (docs/benchmarks.md).
+const CHECK_CONCURRENCY: usize = 256;
 
 #[derive(Debug, Clone)]
 pub struct CheckerSettings {
@@ -80,7 +83,12 @@ struct RunCache {
     changes: HashMap<(TenantId, ResourceName), Changes>,
     resources: HashMap<(TenantId, ResourceName), Option<Resource>>,
     templates: render::TemplateCache,
+    /// Subscribers, read once per run (a user has several subscriptions).
+    users: HashMap<(TenantId, UserId), Option<User>>,
 }
+
+/// Users one run keeps; past this each is read again.
+const MAX_KEPT_USERS: usize = 100_000;
 
 /// One resource's change-log read: the latest version of each record
 /// changed in `[from, to)`, ordered by that version's time. A subscription
@@ -220,65 +228,76 @@ impl Checker {
         }
     }
 
-    /// Claims, processes and finishes one due subscription: `None` if it
-    /// was not ours to check, else its digests or that it failed.
-    async fn check_one(&self, tenant: &TenantId, id: &SubscriptionId, window_end: Timestamp, cache: &tokio::sync::Mutex<RunCache>) -> Result<Option<Result<usize, ()>>, StoreError> {
-        let Some(claimed) = self.claim(tenant, id, window_end).await? else { return Ok(None) };
-        match self.process(&claimed, cache).await {
-            Ok(digests) => {
-                self.finish(&claimed, None).await?;
-                Ok(Some(Ok(digests)))
-            }
-            Err(e) => {
-                tracing::warn!(subscription = %id, error = %e, "subscription check failed; backing off");
-                self.finish(&claimed, Some(e.to_string())).await?;
-                Ok(Some(Err(())))
-            }
-        }
-    }
-
-    /// Takes the subscription for this run with a conditional write, unless
-    /// it is not due, or another check holds an unexpired lease.
-    async fn claim(&self, tenant: &TenantId, id: &SubscriptionId, run_window_end: Timestamp) -> Result<Option<Subscription>, StoreError> {
+    /// Checks one due subscription: `None` if it was not ours to check,
+    /// else its digests or that it failed. The digests are composed from
+    /// reads first; only a subscription with something to send is claimed
+    /// (its window recorded under a lease, so a retry after a crash sends
+    /// the same digests, created once under ids derived from the window),
+    /// and one with nothing to send moves on in one conditional write.
+    async fn check_one(&self, tenant: &TenantId, id: &SubscriptionId, run_window_end: Timestamp, cache: &tokio::sync::Mutex<RunCache>) -> Result<Option<Result<usize, ()>>, StoreError> {
         let now = self.clock.now();
         let Some(current) = self.subscriptions.get(tenant, id).await? else { return Ok(None) };
         if !current.is_scheduled() || current.next_check_time > now || current.lease_until.is_some_and(|l| l > now) {
             return Ok(None);
         }
-        let window_end = current.pending_window_end.unwrap_or(run_window_end);
-        let claimed = Subscription {
-            lease_until: Some(now.plus(self.settings.lease)),
-            pending_window_end: Some(window_end),
-            version: current.version + 1,
-            ..current.clone()
+        // A crashed check's window, else the run's.
+        let window = Subscription { pending_window_end: Some(current.pending_window_end.unwrap_or(run_window_end)), ..current.clone() };
+        let digests = match self.compose(&window, cache).await {
+            Ok(digests) => digests,
+            Err(e) => {
+                tracing::warn!(subscription = %id, error = %e, "subscription check failed; backing off");
+                return Ok(self.finish(&window, Some(e.to_string())).await?.then_some(Err(())));
+            }
         };
-        match self.subscriptions.save(&claimed, Some(current.version)).await {
+        if digests.is_empty() {
+            return Ok(self.finish(&window, None).await?.then_some(Ok(0)));
+        }
+        let Some(claimed) = self.claim(&window).await? else { return Ok(None) };
+        let sent = digests.len();
+        for digest in digests {
+            if let Err(e) = self.notifier.publish_new(digest).await {
+                tracing::warn!(subscription = %id, error = %e, "subscription check failed; backing off");
+                self.finish(&claimed, Some(e.to_string())).await?;
+                return Ok(Some(Err(())));
+            }
+        }
+        self.finish(&claimed, None).await?;
+        Ok(Some(Ok(sent)))
+    }
+
+    /// Takes the subscription, with its window, for this run with a
+    /// conditional write, unless another check changed it since it was read.
+    async fn claim(&self, window: &Subscription) -> Result<Option<Subscription>, StoreError> {
+        let claimed = Subscription { lease_until: Some(self.clock.now().plus(self.settings.lease)), version: window.version + 1, ..window.clone() };
+        match self.subscriptions.save(&claimed, Some(window.version)).await {
             Ok(()) => Ok(Some(claimed)),
             Err(WriteError::Conflict) => Ok(None),
             Err(WriteError::Store(e)) => Err(e),
         }
     }
 
-    /// Records the outcome: the next window on success; a backoff (and, at
-    /// the limit, suspension) on failure, keeping the pending window so the
-    /// retry sends the same digests.
-    async fn finish(&self, claimed: &Subscription, failure: Option<String>) -> Result<(), StoreError> {
+    /// Records the outcome over the version `base` was read (or claimed)
+    /// at: the next window on success; a backoff (and, at the limit,
+    /// suspension) on failure, keeping the pending window so the retry sends
+    /// the same digests. False if it changed meanwhile (a user's edit, or
+    /// another check): theirs stands.
+    async fn finish(&self, base: &Subscription, failure: Option<String>) -> Result<bool, StoreError> {
         let now = self.clock.now();
-        let window_end = claimed.pending_window_end.unwrap_or(claimed.last_check_time);
-        let interval = claimed.frequency.interval().unwrap_or_default();
+        let window_end = base.pending_window_end.unwrap_or(base.last_check_time);
+        let interval = base.frequency.interval().unwrap_or_default();
         let next = match failure {
             None => Subscription {
-                last_check_time: window_end.max(claimed.last_check_time),
-                next_check_time: window_end.max(claimed.last_check_time).plus(interval),
+                last_check_time: window_end.max(base.last_check_time),
+                next_check_time: window_end.max(base.last_check_time).plus(interval),
                 lease_until: None,
                 pending_window_end: None,
                 failures: 0,
                 last_error: None,
-                version: claimed.version + 1,
-                ..claimed.clone()
+                version: base.version + 1,
+                ..base.clone()
             },
             Some(error) => {
-                let failures = claimed.failures + 1;
+                let failures = base.failures + 1;
                 let backoff = Duration::from_secs(60u64.saturating_mul(1 << failures.min(6))).min(Duration::from_secs(3600));
                 Subscription {
                     next_check_time: now.plus(backoff),
@@ -286,14 +305,14 @@ impl Checker {
                     failures,
                     suspended: failures >= self.settings.max_failures,
                     last_error: Some(error),
-                    version: claimed.version + 1,
-                    ..claimed.clone()
+                    version: base.version + 1,
+                    ..base.clone()
                 }
             }
         };
-        match self.subscriptions.save(&next, Some(claimed.version)).await {
-            // Changed meanwhile (the user edited it): theirs stands.
-            Ok(()) | Err(WriteError::Conflict) => Ok(()),
+        match self.subscriptions.save(&next, Some(base.version)).await {
+            Ok(()) => Ok(true),
+            Err(WriteError::Conflict) => Ok(false),
             Err(WriteError::Store(e)) => Err(e),
         }
     }
@@ -329,6 +348,19 @@ impl Checker {
         Ok((latest, 0, matching))
     }
 
+    async fn user(&self, cache: &tokio::sync::Mutex<RunCache>, tenant: &TenantId, id: &UserId) -> Result<Option<User>, StoreError> {
+        let key = (tenant.clone(), id.clone());
+        if let Some(user) = cache.lock().await.users.get(&key) {
+            return Ok(user.clone());
+        }
+        let user = self.directory.get_user(tenant, id).await?;
+        let mut cache = cache.lock().await;
+        if cache.users.len() < MAX_KEPT_USERS {
+            cache.users.insert(key, user.clone());
+        }
+        Ok(user)
+    }
+
     async fn resource(&self, cache: &mut RunCache, tenant: &TenantId, name: &ResourceName) -> Result<Option<Resource>, StoreError> {
         let key = (tenant.clone(), name.clone());
         if let Some(resource) = cache.resources.get(&key) {
@@ -342,23 +374,26 @@ impl Checker {
     /// Each method's channel and bodies. A digest must fit one stored
     /// notification (and one email): while a body is over its limit, the
     /// listed rows are halved (the counts stay) and all are rendered again.
-    async fn bodies(&self, subscription: &Subscription, prefix: &str, context: &mut DigestContext, templates: &mut render::TemplateCache) -> Result<Vec<(Channel, String, Option<String>)>, StoreError> {
-        let (store, tenant) = (self.templates.as_ref(), &subscription.tenant);
+    /// Templates are looked up in the run's cache; rendering holds no lock.
+    async fn bodies(&self, subscription: &Subscription, prefix: &str, context: &mut DigestContext, cache: &tokio::sync::Mutex<RunCache>) -> Result<Vec<(Channel, String, Option<String>)>, StoreError> {
+        let mut templates = Vec::new();
+        for method in &subscription.methods {
+            let text = self.template(cache, &subscription.tenant, &render::lookup_names(prefix, *method, EmailFormat::Text), false).await?;
+            let html = match (method, subscription.email_format.unwrap_or(self.settings.email_format)) {
+                (Method::Email, EmailFormat::Html) => Some(self.template(cache, &subscription.tenant, &render::lookup_names(prefix, *method, EmailFormat::Html), true).await?),
+                _ => None,
+            };
+            let channel = match method {
+                Method::Email => Channel::Email,
+                Method::Inapp => Channel::Message,
+            };
+            templates.push((channel, text, html));
+        }
         loop {
-            let mut bodies = Vec::new();
-            for method in &subscription.methods {
-                let text = templates.render(store, tenant, &render::lookup_names(prefix, *method, EmailFormat::Text), false, context).await?;
-                bodies.push(match method {
-                    Method::Email => {
-                        let html = match subscription.email_format.unwrap_or(self.settings.email_format) {
-                            EmailFormat::Html => Some(templates.render(store, tenant, &render::lookup_names(prefix, *method, EmailFormat::Html), true, context).await?),
-                            EmailFormat::Text => None,
-                        };
-                        (Channel::Email, text, html)
-                    }
-                    Method::Inapp => (Channel::Message, text, None),
-                });
-            }
+            let bodies: Vec<(Channel, String, Option<String>)> = templates
+                .iter()
+                .map(|(channel, text, html)| (*channel, render::render_with(text.as_ref(), context), html.as_ref().map(|h| render::render_with(h.as_ref(), context))))
+                .collect();
             let fits = bodies.iter().all(|(_, text, html)| text.len() <= render::MAX_DIGEST_TEXT_BYTES && html.as_ref().is_none_or(|h| h.len() <= render::MAX_DIGEST_HTML_BYTES));
             if fits {
                 return Ok(bodies);
@@ -373,16 +408,27 @@ impl Checker {
         }
     }
 
-    /// The digests of one claimed subscription; how many were sent.
-    async fn process(&self, subscription: &Subscription, cache: &tokio::sync::Mutex<RunCache>) -> Result<usize, StoreError> {
+    /// A lookup's compiled template, compiled once per run.
+    async fn template(&self, cache: &tokio::sync::Mutex<RunCache>, tenant: &TenantId, names: &[String], html: bool) -> Result<Option<render::Compiled>, StoreError> {
+        let mut cache = cache.lock().await;
+        if let Some(found) = cache.templates.get(tenant, names, html) {
+            return Ok(found);
+        }
+        let compiled = render::compile(self.templates.as_ref(), tenant, names, html).await?;
+        Ok(cache.templates.keep(tenant, names, html, compiled))
+    }
+
+    /// The digests of a subscription's window (`pending_window_end`), made
+    /// from reads only: nothing is written or sent.
+    async fn compose(&self, subscription: &Subscription, cache: &tokio::sync::Mutex<RunCache>) -> Result<Vec<Notification>, StoreError> {
         let tenant = &subscription.tenant;
         let from = subscription.last_check_time;
-        let Some(to) = subscription.pending_window_end.filter(|to| *to > from) else { return Ok(0) };
+        let Some(to) = subscription.pending_window_end.filter(|to| *to > from) else { return Ok(Vec::new()) };
         let user = match &subscription.subscriber {
-            Subscriber::User(id) => match self.directory.get_user(tenant, id).await?.filter(|u| u.active) {
+            Subscriber::User(id) => match self.user(cache, tenant, id).await?.filter(|u| u.active) {
                 Some(user) => Some(user),
                 // Unknown or inactive: nothing to send; the window moves on.
-                None => return Ok(0),
+                None => return Ok(Vec::new()),
             },
             _ => None,
         };
@@ -433,7 +479,7 @@ impl Checker {
         }
         let (total_new, total_upd) = views.iter().fold((0, 0), |(n, u), v| (n + v.new.len() + v.more_new, u + v.upd.len() + v.more_upd));
         if total_new + total_upd == 0 {
-            return Ok(0);
+            return Ok(Vec::new());
         }
         views.retain(|v| v.new.len() + v.upd.len() + v.more_new + v.more_upd > 0);
         let titles = views.iter().map(|v| v.title.clone()).collect::<Vec<_>>().join(", ");
@@ -452,11 +498,12 @@ impl Checker {
         let first = resources.first();
         let prefix = first.map_or("notify", |r| r.notify_template.as_str());
         let subject = render::subject(first.and_then(|r| r.notify_subject.as_deref()), &self.settings.system_name, &titles);
-        let bodies = self.bodies(subscription, prefix, &mut context, &mut cache.lock().await.templates).await?;
+        let bodies = self.bodies(subscription, prefix, &mut context, cache).await?;
+        let mut digests = Vec::new();
         for (method, (channel, body, body_html)) in subscription.methods.iter().zip(bodies) {
             let source = format!("{tenant}/{}/{}/{}", subscription.id, to.as_millis(), method.name());
             let now = self.clock.now();
-            let digest = Notification {
+            digests.push(Notification {
                 id: NotificationId::derived(&source),
                 tenant: tenant.clone(),
                 key: TypeKey::parse("subscription:digest").map_err(|e| StoreError::Corrupt(e.to_string()))?,
@@ -476,9 +523,8 @@ impl Checker {
                 published_at: None,
                 cancel_reason: None,
                 version: 1,
-            };
-            self.notifier.publish_new(digest).await?;
+            });
         }
-        Ok(subscription.methods.len())
+        Ok(digests)
     }
 }

@@ -6,6 +6,7 @@
 //! the tenant's own before the bundled ones; else "New updates are
 //! available.".
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use minijinja::{AutoEscape, Environment};
 use serde::Serialize;
@@ -217,13 +218,42 @@ pub fn lookup_names(prefix: &str, method: Method, format: EmailFormat) -> Vec<St
 /// The templates of one check run: each lookup (tenant, names, escaping)
 /// is resolved once and each source compiled once, however many digests
 /// use it. A check sends thousands of digests from a handful of templates.
-/// Each tenant's templates compile in an environment of their own, so no
-/// `include` or `import` can reach another tenant's.
+/// Each template compiles in an environment of its own, so no `include` or
+/// `import` can reach another tenant's (or any other) template; and a
+/// compiled one is shared, so digests render in parallel without holding
+/// the cache.
 pub struct TemplateCache {
-    environments: HashMap<TenantId, Environment<'static>>,
-    /// (tenant, names tried, html) → the name it is compiled under, or
-    /// `None` for the fallback text.
-    compiled: HashMap<(TenantId, Vec<String>, bool), Option<String>>,
+    /// (tenant, names tried, html) → the compiled template, or `None` for
+    /// the fallback text.
+    compiled: HashMap<(TenantId, Vec<String>, bool), Option<Compiled>>,
+}
+
+/// One compiled template, cheap to clone.
+#[derive(Clone)]
+pub struct Compiled {
+    env: Arc<Environment<'static>>,
+    name: Arc<str>,
+}
+
+impl Compiled {
+    /// The digest's text; the fallback text if the template fails at render
+    /// time (it was checked when saved; the data may still surprise it),
+    /// and the failure is logged.
+    pub fn render(&self, context: &DigestContext) -> String {
+        match self.env.get_template(&self.name).and_then(|t| t.render(minijinja::value::Serde(context))) {
+            Ok(text) => text.trim().to_owned(),
+            Err(e) => {
+                tracing::warn!(template = %self.name, error = %e, "template failed; using the fallback text");
+                FALLBACK_TEXT.to_owned()
+            }
+        }
+    }
+}
+
+/// Renders a template found by [`TemplateCache::find`]; the fallback text
+/// if none was.
+pub fn render_with(template: Option<&Compiled>, context: &DigestContext) -> String {
+    template.map_or_else(|| FALLBACK_TEXT.to_owned(), |t| t.render(context))
 }
 
 impl Default for TemplateCache {
@@ -234,55 +264,54 @@ impl Default for TemplateCache {
 
 impl TemplateCache {
     pub fn new() -> Self {
-        Self { environments: HashMap::new(), compiled: HashMap::new() }
+        Self { compiled: HashMap::new() }
+    }
+
+    /// The template already compiled for this lookup, if it was.
+    pub fn get(&self, tenant: &TenantId, names: &[String], html: bool) -> Option<Option<Compiled>> {
+        self.compiled.get(&(tenant.clone(), names.to_vec(), html)).cloned()
+    }
+
+    /// Keeps a lookup's template (the first one kept stands).
+    pub fn keep(&mut self, tenant: &TenantId, names: &[String], html: bool, template: Option<Compiled>) -> Option<Compiled> {
+        self.compiled.entry((tenant.clone(), names.to_vec(), html)).or_insert(template).clone()
     }
 
     /// Renders the first template found (tenant's, then bundled); the
     /// fallback text if none is. `html` escapes what the template prints,
-    /// whatever the template's name. A tenant template that fails at render
-    /// time falls back too (it was checked when saved; the data may still
-    /// surprise it), and the failure is logged.
+    /// whatever the template's name.
     pub async fn render(&mut self, store: &dyn TemplateStore, tenant: &TenantId, names: &[String], html: bool, context: &DigestContext) -> Result<String, StoreError> {
-        let key = (tenant.clone(), names.to_vec(), html);
-        let registered = match self.compiled.get(&key) {
-            Some(registered) => registered.clone(),
+        let template = match self.get(tenant, names, html) {
+            Some(template) => template,
             None => {
-                let registered = self.compile(store, tenant, names, html).await?;
-                self.compiled.insert(key, registered.clone());
-                registered
+                let template = compile(store, tenant, names, html).await?;
+                self.keep(tenant, names, html, template)
             }
         };
-        let Some(registered) = registered else { return Ok(FALLBACK_TEXT.to_owned()) };
-        let Some(env) = self.environments.get(tenant) else { return Ok(FALLBACK_TEXT.to_owned()) };
-        match env.get_template(&registered).and_then(|t| t.render(minijinja::value::Serde(context))) {
-            Ok(text) => Ok(text.trim().to_owned()),
-            Err(e) => {
-                tracing::warn!(template = %registered, error = %e, "template failed; using the fallback text");
-                Ok(FALLBACK_TEXT.to_owned())
-            }
+        Ok(render_with(template.as_ref(), context))
+    }
+}
+
+/// Finds the source (the tenant's, then bundled) and compiles it under a
+/// name whose suffix sets the escaping; `None` if there is none or it does
+/// not compile.
+pub async fn compile(store: &dyn TemplateStore, tenant: &TenantId, names: &[String], html: bool) -> Result<Option<Compiled>, StoreError> {
+    let mut found = None;
+    for name in names {
+        if let Some(source) = store.get_template(tenant, name).await? {
+            found = Some((name.clone(), source));
+            break;
         }
     }
-
-    /// Finds the source (the tenant's, then bundled) and compiles it under a
-    /// name of its own whose suffix sets the escaping.
-    async fn compile(&mut self, store: &dyn TemplateStore, tenant: &TenantId, names: &[String], html: bool) -> Result<Option<String>, StoreError> {
-        let mut found = None;
-        for name in names {
-            if let Some(source) = store.get_template(tenant, name).await? {
-                found = Some((name.clone(), source));
-                break;
-            }
-        }
-        let found = found.or_else(|| names.iter().find_map(|n| bundled(n).map(|s| (n.clone(), s.to_owned()))));
-        let Some((name, source)) = found else { return Ok(None) };
-        let env = self.environments.entry(tenant.clone()).or_insert_with(environment);
-        let registered = format!("{}#{name}{}", self.compiled.len(), if html { "_html" } else { "_text" });
-        match env.add_template_owned(registered.clone(), source) {
-            Ok(()) => Ok(Some(registered)),
-            Err(e) => {
-                tracing::warn!(template = %name, error = %e, "template does not compile; using the fallback text");
-                Ok(None)
-            }
+    let found = found.or_else(|| names.iter().find_map(|n| bundled(n).map(|s| (n.clone(), s.to_owned()))));
+    let Some((name, source)) = found else { return Ok(None) };
+    let mut env = environment();
+    let registered = format!("{name}{}", if html { "_html" } else { "_text" });
+    match env.add_template_owned(registered.clone(), source) {
+        Ok(()) => Ok(Some(Compiled { env: Arc::new(env), name: registered.into() })),
+        Err(e) => {
+            tracing::warn!(template = %name, error = %e, "template does not compile; using the fallback text");
+            Ok(None)
         }
     }
 }
@@ -370,13 +399,16 @@ mod tests {
         let mut cache = TemplateCache::new();
         let context = sample_context();
         assert_eq!(cache.render(&store, &demo, &names, false, &context).await.unwrap(), "demo's secret");
-        for reach in ["0#demo#notify_inapp_text", "0#notify_inapp_text", "notify_inapp_text"] {
+        // Names earlier builds compiled under, and this build's: the last is
+        // evil's own template, which includes itself until the recursion
+        // limit stops it (the fallback text).
+        for (reach, expected) in [("0#demo#notify_inapp_text", "[]"), ("0#notify_inapp_text", "[]"), ("demo#notify_inapp_text", "[]"), ("notify_inapp_text", FALLBACK_TEXT)] {
             let source = format!("[{{% include ['{reach}'] ignore missing %}}]");
             check_template("notify_inapp", &source).unwrap();
             store.put_template(&evil, "notify_inapp", &source).await.unwrap();
             let mut run = TemplateCache::new();
             assert_eq!(run.render(&store, &demo, &names, false, &context).await.unwrap(), "demo's secret");
-            assert_eq!(run.render(&store, &evil, &names, false, &context).await.unwrap(), "[]", "{reach}");
+            assert_eq!(run.render(&store, &evil, &names, false, &context).await.unwrap(), expected, "{reach}");
         }
     }
 

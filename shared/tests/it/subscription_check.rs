@@ -5,7 +5,7 @@
 //! digest, not lost.
 use crate::common;
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -38,6 +38,8 @@ impl Mailer for RecordingMailer {
 struct CrashBeforeFinish {
     inner: Arc<dyn SubscriptionStore>,
     armed: AtomicBool,
+    /// Saves that reached the store.
+    saves: AtomicUsize,
 }
 
 #[async_trait]
@@ -46,6 +48,7 @@ impl SubscriptionStore for CrashBeforeFinish {
         if s.pending_window_end.is_none() && expected.is_some() && self.armed.swap(false, Ordering::SeqCst) {
             return Err(WriteError::Store(StoreError::Unavailable("simulated crash".into())));
         }
+        self.saves.fetch_add(1, Ordering::SeqCst);
         self.inner.save(s, expected).await
     }
     async fn get(&self, t: &TenantId, id: &SubscriptionId) -> Result<Option<Subscription>, StoreError> {
@@ -147,7 +150,7 @@ async fn harness(moto: bool) -> Harness {
 
 async fn with_adapters<B: Backend>(wiring: &Wiring<B, LocalGateway>, clock: Arc<ManualClock>, mut adapters: Adapters) -> Harness {
     let mailer = Arc::new(RecordingMailer::default());
-    let crash = Arc::new(CrashBeforeFinish { inner: adapters.subscriptions.clone(), armed: AtomicBool::new(false) });
+    let crash = Arc::new(CrashBeforeFinish { inner: adapters.subscriptions.clone(), armed: AtomicBool::new(false), saves: AtomicUsize::new(0) });
     let slow_writer = Arc::new(SlowWriterDuringRead { inner: adapters.records.clone(), clock: clock.clone(), armed: AtomicBool::new(false) });
     adapters.mailer = mailer.clone();
     adapters.subscriptions = crash.clone();
@@ -281,6 +284,27 @@ async fn each_subscription_is_filtered_by_its_own_filter(h: Harness) {
     assert_eq!((with(true, true), with(true, false), with(false, true)), (1, 2, 1), "{sent:#?}");
 }
 
+/// A subscription with nothing to send is not claimed: one conditional
+/// write moves it to its next window, and what changes after is in the
+/// next digest.
+async fn a_subscription_with_nothing_to_send_moves_on_in_one_write(h: Harness) {
+    h.advance(360);
+    let before = h.crash.saves.load(Ordering::SeqCst);
+    let report = h.services.checker.run().await.unwrap();
+    assert_eq!((report.checked, report.digests), (1, 0));
+    assert_eq!(h.crash.saves.load(Ordering::SeqCst) - before, 1, "one write, no claim");
+    let due = h.crash.due(h.clock.now(), 10).await.unwrap();
+    assert!(due.is_empty(), "moved to its next window: {due:?}");
+    h.report("REQ-1").await;
+    h.advance(360);
+    let before = h.crash.saves.load(Ordering::SeqCst);
+    assert_eq!(h.services.checker.run().await.unwrap().digests, 1);
+    assert_eq!(h.crash.saves.load(Ordering::SeqCst) - before, 2, "a digest to send: the claim and the finish");
+    let sent = h.digests().await;
+    assert_eq!(sent.len(), 1);
+    assert!(sent[0].contains("REQ-1"), "{}", sent[0]);
+}
+
 macro_rules! on_both {
     ($($case:ident),* $(,)?) => {
         mod embedded_adapters {
@@ -298,4 +322,5 @@ on_both!(
     an_edit_written_during_a_check_is_in_the_next_digest,
     a_large_digest_lists_the_newest_rows_and_counts_the_rest,
     each_subscription_is_filtered_by_its_own_filter,
+    a_subscription_with_nothing_to_send_moves_on_in_one_write,
 );

@@ -239,6 +239,12 @@ pub fn to_json<T: serde::Serialize>(value: &T) -> rusqlite::Result<String> {
     serde_json::to_string(value).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))
 }
 
+/// A document for a `body` column, made before the write is handed to the
+/// writer (which then only stores it).
+pub fn encode<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
+    to_json(value).map_err(store_error)
+}
+
 /// Reads a document from a `body` column.
 pub fn from_json<T: serde::de::DeserializeOwned>(text: &str) -> rusqlite::Result<T> {
     serde_json::from_str(text).map_err(corrupt)

@@ -47,23 +47,21 @@ fn notification_id(conn: &Connection, sql: &str, params: impl rusqlite::Params) 
 #[async_trait]
 impl NotificationStore for EmbeddedNotificationStore {
     async fn save(&self, notification: &Notification, expected: Option<u64>) -> Result<(), WriteError> {
-        let notification = notification.clone();
+        let body = db::encode(notification)?;
+        let (tenant, id) = (notification.tenant.to_string(), notification.id.to_string());
+        let (version, due_at) = (db::int(notification.version), notification.due_index_at().map(Timestamp::as_millis));
         let applied = self
             .db
             .write(move |conn| {
-                let (tenant, id) = (notification.tenant.as_str(), notification.id.as_str());
                 let stored: Option<i64> =
                     conn.prepare_cached("SELECT version FROM notifications WHERE tenant = ?1 AND id = ?2")?.query_row(params![tenant, id], |row| row.get(0)).optional()?;
-                if stored != expected.map(db::int) {
-                    return Ok(false);
-                }
-                conn.prepare_cached("INSERT OR REPLACE INTO notifications (tenant, id, version, due_at, body) VALUES (?1, ?2, ?3, ?4, ?5)")?.execute(params![
-                    tenant,
-                    id,
-                    db::int(notification.version),
-                    notification.due_index_at().map(Timestamp::as_millis),
-                    db::to_json(&notification)?
-                ])?;
+                // An update, not a replace: the row is changed in place.
+                let sql = match (stored, expected.map(db::int)) {
+                    (None, None) => "INSERT INTO notifications (tenant, id, version, due_at, body) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    (Some(stored), Some(expected)) if stored == expected => "UPDATE notifications SET version = ?3, due_at = ?4, body = ?5 WHERE tenant = ?1 AND id = ?2",
+                    _ => return Ok(false),
+                };
+                conn.prepare_cached(sql)?.execute(params![tenant, id, version, due_at, body])?;
                 Ok(true)
             })
             .await?;

@@ -18,30 +18,36 @@ impl EmbeddedSubscriptionStore {
     }
 }
 
-fn stored_version(conn: &rusqlite::Connection, tenant: &str, id: &str) -> rusqlite::Result<Option<i64>> {
-    conn.prepare_cached("SELECT version FROM subscriptions WHERE tenant = ?1 AND id = ?2")?.query_row(params![tenant, id], |row| row.get(0)).optional()
+/// The stored version and subscriber of a subscription.
+fn stored(conn: &rusqlite::Connection, tenant: &str, id: &str) -> rusqlite::Result<Option<(i64, String)>> {
+    conn.prepare_cached("SELECT version, subscriber FROM subscriptions WHERE tenant = ?1 AND id = ?2")?
+        .query_row(params![tenant, id], |row| Ok((row.get(0)?, row.get(1)?)))
+        .optional()
 }
 
 #[async_trait]
 impl SubscriptionStore for EmbeddedSubscriptionStore {
     async fn save(&self, subscription: &Subscription, expected: Option<u64>) -> Result<(), WriteError> {
-        let subscription = subscription.clone();
+        let body = db::encode(subscription)?;
+        let (tenant, id, subscriber) = (subscription.tenant.to_string(), subscription.id.to_string(), subscription.subscriber.to_string());
+        let (version, due_at) = (db::int(subscription.version), subscription.due_index_at().map(Timestamp::as_millis));
         let applied = self
             .db
             .write(move |conn| {
-                let (tenant, id) = (subscription.tenant.as_str(), subscription.id.as_str());
-                if stored_version(conn, tenant, id)? != expected.map(db::int) {
-                    return Ok(false);
-                }
-                conn.prepare_cached("INSERT OR REPLACE INTO subscriptions (tenant, id, subscriber, version, due_at, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?
-                    .execute(params![
-                        tenant,
-                        id,
-                        subscription.subscriber.to_string(),
-                        db::int(subscription.version),
-                        subscription.due_index_at().map(Timestamp::as_millis),
-                        db::to_json(&subscription)?
-                    ])?;
+                // Updated in place, and the subscriber's index only when the
+                // subscriber changes: a check's writes touch the row and the
+                // due index alone.
+                let sql = match (stored(conn, &tenant, &id)?, expected.map(db::int)) {
+                    (None, None) => "INSERT INTO subscriptions (tenant, id, subscriber, version, due_at, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    (Some((stored, before)), Some(expected)) if stored == expected && before == subscriber => {
+                        "UPDATE subscriptions SET version = ?4, due_at = ?5, body = ?6 WHERE tenant = ?1 AND id = ?2 AND subscriber = ?3"
+                    }
+                    (Some((stored, _)), Some(expected)) if stored == expected => {
+                        "UPDATE subscriptions SET subscriber = ?3, version = ?4, due_at = ?5, body = ?6 WHERE tenant = ?1 AND id = ?2"
+                    }
+                    _ => return Ok(false),
+                };
+                conn.prepare_cached(sql)?.execute(params![tenant, id, subscriber, version, due_at, body])?;
                 Ok(true)
             })
             .await?;

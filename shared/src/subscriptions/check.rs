@@ -410,12 +410,7 @@ impl Checker {
 
     /// A lookup's compiled template, compiled once per run.
     async fn template(&self, cache: &tokio::sync::Mutex<RunCache>, tenant: &TenantId, names: &[String], html: bool) -> Result<Option<render::Compiled>, StoreError> {
-        let mut cache = cache.lock().await;
-        if let Some(found) = cache.templates.get(tenant, names, html) {
-            return Ok(found);
-        }
-        let compiled = render::compile(self.templates.as_ref(), tenant, names, html).await?;
-        Ok(cache.templates.keep(tenant, names, html, compiled))
+        cache.lock().await.templates.find(self.templates.as_ref(), tenant, names, html).await
     }
 
     /// The digests of a subscription's window (`pending_window_end`), made

@@ -267,35 +267,29 @@ impl TemplateCache {
         Self { compiled: HashMap::new() }
     }
 
-    /// The template already compiled for this lookup, if it was.
-    pub fn get(&self, tenant: &TenantId, names: &[String], html: bool) -> Option<Option<Compiled>> {
-        self.compiled.get(&(tenant.clone(), names.to_vec(), html)).cloned()
+    /// The template of a lookup (tenant's, then bundled; `None` for the
+    /// fallback text), compiled at its first lookup in the run. `html`
+    /// escapes what the template prints, whatever the template's name.
+    pub async fn find(&mut self, store: &dyn TemplateStore, tenant: &TenantId, names: &[String], html: bool) -> Result<Option<Compiled>, StoreError> {
+        let key = (tenant.clone(), names.to_vec(), html);
+        if let Some(found) = self.compiled.get(&key) {
+            return Ok(found.clone());
+        }
+        let template = compile(store, tenant, names, html).await?;
+        self.compiled.insert(key, template.clone());
+        Ok(template)
     }
 
-    /// Keeps a lookup's template (the first one kept stands).
-    pub fn keep(&mut self, tenant: &TenantId, names: &[String], html: bool, template: Option<Compiled>) -> Option<Compiled> {
-        self.compiled.entry((tenant.clone(), names.to_vec(), html)).or_insert(template).clone()
-    }
-
-    /// Renders the first template found (tenant's, then bundled); the
-    /// fallback text if none is. `html` escapes what the template prints,
-    /// whatever the template's name.
+    /// Renders the template [`Self::find`] finds; the fallback text if none is.
     pub async fn render(&mut self, store: &dyn TemplateStore, tenant: &TenantId, names: &[String], html: bool, context: &DigestContext) -> Result<String, StoreError> {
-        let template = match self.get(tenant, names, html) {
-            Some(template) => template,
-            None => {
-                let template = compile(store, tenant, names, html).await?;
-                self.keep(tenant, names, html, template)
-            }
-        };
-        Ok(render_with(template.as_ref(), context))
+        Ok(render_with(self.find(store, tenant, names, html).await?.as_ref(), context))
     }
 }
 
 /// Finds the source (the tenant's, then bundled) and compiles it under a
 /// name whose suffix sets the escaping; `None` if there is none or it does
 /// not compile.
-pub async fn compile(store: &dyn TemplateStore, tenant: &TenantId, names: &[String], html: bool) -> Result<Option<Compiled>, StoreError> {
+async fn compile(store: &dyn TemplateStore, tenant: &TenantId, names: &[String], html: bool) -> Result<Option<Compiled>, StoreError> {
     let mut found = None;
     for name in names {
         if let Some(source) = store.get_template(tenant, name).await? {

@@ -130,6 +130,8 @@ async fn embedded_run(args: &Args, store: Embedded, name: &str) -> anyhow::Resul
     eprintln!("embedded {name}: {subscriptions} subscriptions, {} records, {changed} changed…", args.records);
     let w = world(Wiring::new(config(None)?, store, LocalGateway), args.users, subscriptions, 0, args.records, changed).await?;
     let (rss_before, _) = memory_mib();
+    // A profiler may attach here (docs/benchmarks.md, "Subscription check").
+    eprintln!("embedded {name}: checking (pid {})…", std::process::id());
     let start = Instant::now();
     let report = w.services.checker.run().await?;
     let secs = start.elapsed().as_secs_f64();

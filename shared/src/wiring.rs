@@ -16,7 +16,7 @@ use crate::adapters::aws::{
     DynamoSubscriptionStore, DynamoTemplateStore, DynamoTypeStore, RequestCount, SdkClient, SdkConfig, SesMailer, SqsQueue, Table,
 };
 use crate::adapters::embedded::{
-    Database, Durability, EmbeddedBusStore, EmbeddedDirectoryStore, EmbeddedInboxStore, EmbeddedNotificationStore, EmbeddedQueue,
+    Database, Durability, EmbeddedBusStore, EmbeddedDirectoryStore, EmbeddedInboxStore, EmbeddedNotificationStore, EmbeddedPublication, EmbeddedQueue,
     EmbeddedRecordStore, EmbeddedSubscriptionStore, EmbeddedTemplateStore, EmbeddedTypeStore, FileMailer, Location, OpenError,
 };
 use crate::adapters::unwired::Unwired;
@@ -26,7 +26,7 @@ use crate::config::{Config, ConfigError};
 use crate::directory::{Directory, DirectoryStore};
 use crate::domain::{Clock, StoreError, StoreHealth, SystemClock};
 use crate::inbox::{Inbox, InboxStore};
-use crate::notifications::{NotificationStore, Notifier, NotifierSettings, OutboxQueue, TypeStore, Types};
+use crate::notifications::{NotificationStore, Notifier, NotifierSettings, OutboxQueue, Publication, TypeStore, Types};
 use crate::outbox::{Mailer, Outbox, OutboxSettings, QueueConsumer, DELIVERY_LEASE};
 use crate::records::{RecordStore, Records};
 use crate::services::Services;
@@ -52,6 +52,9 @@ pub struct Adapters {
     pub notifications: Arc<dyn NotificationStore>,
     pub inbox: Arc<dyn InboxStore>,
     pub queue: Arc<dyn OutboxQueue>,
+    /// A new notification's publication in one write, where the store and
+    /// the queue share transactions (the embedded store).
+    pub publication: Option<Arc<dyn Publication>>,
     pub consumer: Arc<dyn QueueConsumer>,
     pub mailer: Arc<dyn Mailer>,
     pub records: Arc<dyn RecordStore>,
@@ -69,6 +72,8 @@ pub struct Adapters {
 /// not use is [`Unwired`].
 pub struct OutboxPorts {
     pub queue: Arc<dyn OutboxQueue>,
+    /// Set where the queue shares the store's transactions.
+    pub publication: Option<Arc<dyn Publication>>,
     pub consumer: Arc<dyn QueueConsumer>,
     pub mailer: Arc<dyn Mailer>,
 }
@@ -77,11 +82,24 @@ impl OutboxPorts {
     /// Neither queues, pulls nor mails.
     pub fn unwired() -> Self {
         let queue = Arc::new(Unwired("the outbox queue"));
-        Self { queue: queue.clone(), consumer: queue, mailer: Arc::new(Unwired("the mailer")) }
+        Self { queue: queue.clone(), publication: None, consumer: queue, mailer: Arc::new(Unwired("the mailer")) }
     }
 
     fn queueing(queue: Arc<dyn OutboxQueue>) -> Self {
         Self { queue, consumer: Arc::new(Unwired("the outbox queue consumer")), ..Self::unwired() }
+    }
+
+    /// Queues into the embedded database's own queue (and pulls from it
+    /// if `pulls`), publishing new notifications in one transaction with it.
+    fn embedded_queueing(embedded: &EmbeddedSetup, pulls: bool) -> Self {
+        let queue = Arc::new(EmbeddedQueue::new(embedded.db.clone(), embedded.clock.clone(), embedded.config.outbox_max_attempts));
+        let publication: Arc<dyn Publication> = Arc::new(EmbeddedPublication::new(embedded.db.clone(), queue.clone()));
+        let ports = Self { publication: Some(publication), ..Self::queueing(queue.clone()) };
+        if pulls {
+            Self { consumer: queue, ..ports }
+        } else {
+            ports
+        }
     }
 
     fn mailing(mailer: Arc<dyn Mailer>) -> Self {
@@ -160,6 +178,7 @@ impl Backend for Embedded {
             notifications: Arc::new(EmbeddedNotificationStore::new(db.clone())),
             inbox: Arc::new(EmbeddedInboxStore::new(db.clone())),
             queue: outbox.queue,
+            publication: outbox.publication,
             consumer: outbox.consumer,
             mailer: outbox.mailer,
             records: Arc::new(EmbeddedRecordStore::new(db.clone())),
@@ -188,6 +207,7 @@ impl Backend for Aws {
             notifications: Arc::new(DynamoNotificationStore::new(data.clone())),
             inbox: Arc::new(DynamoInboxStore::new(data.clone())),
             queue: outbox.queue,
+            publication: outbox.publication,
             consumer: outbox.consumer,
             mailer: outbox.mailer,
             records: Arc::new(DynamoRecordStore::new(data.clone())),
@@ -230,10 +250,6 @@ pub struct CheckFunction;
 #[derive(Debug, Clone, Copy)]
 pub struct OutboxFunction;
 
-fn embedded_queue(embedded: &EmbeddedSetup) -> Arc<EmbeddedQueue> {
-    Arc::new(EmbeddedQueue::new(embedded.db.clone(), embedded.clock.clone(), embedded.config.outbox_max_attempts))
-}
-
 fn file_mailer(config: &Config) -> Arc<dyn Mailer> {
     Arc::new(FileMailer::new(config.mail_dir.clone()))
 }
@@ -250,8 +266,7 @@ fn configured_queue(aws: &AwsSetup) -> Result<Arc<dyn OutboxQueue>, StartError> 
 
 impl Role for LocalGateway {
     fn embedded_outbox(&self, embedded: &EmbeddedSetup) -> OutboxPorts {
-        let queue = embedded_queue(embedded);
-        OutboxPorts { queue: queue.clone(), consumer: queue, mailer: file_mailer(embedded.config) }
+        OutboxPorts { mailer: file_mailer(embedded.config), ..OutboxPorts::embedded_queueing(embedded, true) }
     }
 
     async fn aws_outbox(&self, aws: &AwsSetup) -> Result<OutboxPorts, StartError> {
@@ -265,7 +280,7 @@ impl Role for LocalGateway {
             None => aws::queue::ensure_outbox_queue(&sqs, &format!("{}-outbox", config.data_table), config.outbox_max_attempts).await?,
         };
         let queue = Arc::new(SqsQueue::new(sqs, url));
-        Ok(OutboxPorts { queue: queue.clone(), consumer: queue, mailer: ses_mailer(aws) })
+        Ok(OutboxPorts { queue: queue.clone(), publication: None, consumer: queue, mailer: ses_mailer(aws) })
     }
 }
 
@@ -291,7 +306,7 @@ impl Role for ApiFunction {
 
 impl Role for NotifyFunction {
     fn embedded_outbox(&self, embedded: &EmbeddedSetup) -> OutboxPorts {
-        OutboxPorts::queueing(embedded_queue(embedded))
+        OutboxPorts::embedded_queueing(embedded, false)
     }
 
     async fn aws_outbox(&self, aws: &AwsSetup) -> Result<OutboxPorts, StartError> {
@@ -360,6 +375,7 @@ impl<B: Backend, R: Role> Wiring<B, R> {
             adapters.directory.clone(),
             types.clone(),
             adapters.queue,
+            adapters.publication,
             clock.clone(),
             NotifierSettings::default(),
         );

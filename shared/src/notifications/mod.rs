@@ -13,6 +13,6 @@ pub mod types;
 pub use delivery::{Delivery, DeliveryKey, DeliveryStatus, OutboxQueue, Recipient};
 pub use model::{default_types, effective_types, Channel, Context, NotificationType, Notification, NotificationId, NotificationStatus, RecipientSpec, StatusType, TypeKey};
 pub use service::{CheckReport, NotifyError, Notifier, NotifierSettings, SendOutcome, SendRequest};
-pub use store::NotificationStore;
+pub use store::{NotificationStore, Publication};
 pub use type_store::TypeStore;
 pub use types::{TypeError, TypeRequest, Types};

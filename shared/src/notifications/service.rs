@@ -13,7 +13,7 @@ use super::model::{
     MAX_RECIPIENT_ENTRIES, MAX_TITLE_BYTES,
 };
 use super::recipients::resolve;
-use super::store::NotificationStore;
+use super::store::{NotificationStore, Publication};
 use super::types::Types;
 use crate::directory::{DirectoryStore, User};
 use crate::domain::{Clock, EmailAddress, StoreError, TenantId, Timestamp, WriteError};
@@ -137,6 +137,9 @@ pub struct Notifier {
     directory: Arc<dyn DirectoryStore>,
     types: Types,
     queue: Arc<dyn OutboxQueue>,
+    /// Where a new notification's publication is one write (the embedded
+    /// store); else it goes step by step.
+    publication: Option<Arc<dyn Publication>>,
     clock: Arc<dyn Clock>,
     settings: NotifierSettings,
 }
@@ -147,10 +150,11 @@ impl Notifier {
         directory: Arc<dyn DirectoryStore>,
         types: Types,
         queue: Arc<dyn OutboxQueue>,
+        publication: Option<Arc<dyn Publication>>,
         clock: Arc<dyn Clock>,
         settings: NotifierSettings,
     ) -> Self {
-        Self { store, directory, types, queue, clock, settings }
+        Self { store, directory, types, queue, publication, clock, settings }
     }
 
     /// The notification and every delivery it has had (all revisions).
@@ -243,6 +247,22 @@ impl Notifier {
     /// due check publishes it when its lease runs out).
     pub async fn publish_new(&self, mut notification: Notification) -> Result<(), StoreError> {
         let now = self.clock.now();
+        if let Some(publication) = &self.publication {
+            // All or nothing: a second attempt finds it and writes nothing.
+            let published = Notification {
+                status: NotificationStatus::Published,
+                lease_until: None,
+                due_at: now,
+                created_at: now,
+                published_at: Some(now),
+                revision: 1,
+                version: 1,
+                ..notification
+            };
+            let deliveries = self.deliveries(&published, now).await?;
+            publication.create_published(&published, &deliveries).await?;
+            return Ok(());
+        }
         notification.status = NotificationStatus::Publishing;
         notification.lease_until = Some(now.plus(self.settings.publish_lease));
         notification.due_at = now;
@@ -331,6 +351,35 @@ impl Notifier {
     /// and marks it published.
     async fn publish(&self, notification: Notification) -> Result<(Notification, usize), StoreError> {
         let now = self.clock.now();
+        let deliveries = self.deliveries(&notification, now).await?;
+        let store = &self.store;
+        stream::iter(deliveries.iter().map(Ok::<_, StoreError>))
+            .try_for_each_concurrent(WRITE_CONCURRENCY, |d| async move { store.create_delivery(d).await.map(|_| ()) })
+            .await?;
+        // Queue every key, also those a crashed publisher created: the
+        // outbox treats a key it already handled as done.
+        let keys: Vec<DeliveryKey> = deliveries.iter().map(|d| d.key.clone()).collect();
+        for chunk in keys.chunks(100) {
+            self.queue.enqueue(chunk).await?;
+        }
+        let published = Notification {
+            status: NotificationStatus::Published,
+            lease_until: None,
+            published_at: Some(now),
+            version: notification.version + 1,
+            ..notification.clone()
+        };
+        match self.store.save(&published, Some(notification.version)).await {
+            Ok(()) => Ok((published, deliveries.len())),
+            // Replaced meanwhile (a new revision): that one publishes itself.
+            Err(WriteError::Conflict) => Ok((notification, deliveries.len())),
+            Err(WriteError::Store(e)) => Err(e),
+        }
+    }
+
+    /// The deliveries of a notification's revision, one per resolved
+    /// recipient, queued.
+    async fn deliveries(&self, notification: &Notification, now: Timestamp) -> Result<Vec<Delivery>, StoreError> {
         let tenant = &notification.tenant;
         let resolved = resolve(self.directory.as_ref(), tenant, &notification.recipients, notification.channel).await?;
         let mut planned: Vec<(Recipient, Vec<EmailAddress>)> = Vec::new();
@@ -364,29 +413,7 @@ impl Notifier {
                 version: 1,
             })
             .collect();
-        let store = &self.store;
-        stream::iter(deliveries.iter().map(Ok::<_, StoreError>))
-            .try_for_each_concurrent(WRITE_CONCURRENCY, |d| async move { store.create_delivery(d).await.map(|_| ()) })
-            .await?;
-        // Queue every key, also those a crashed publisher created: the
-        // outbox treats a key it already handled as done.
-        let keys: Vec<DeliveryKey> = deliveries.iter().map(|d| d.key.clone()).collect();
-        for chunk in keys.chunks(100) {
-            self.queue.enqueue(chunk).await?;
-        }
-        let published = Notification {
-            status: NotificationStatus::Published,
-            lease_until: None,
-            published_at: Some(now),
-            version: notification.version + 1,
-            ..notification.clone()
-        };
-        match self.store.save(&published, Some(notification.version)).await {
-            Ok(()) => Ok((published, deliveries.len())),
-            // Replaced meanwhile (a new revision): that one publishes itself.
-            Err(WriteError::Conflict) => Ok((notification, deliveries.len())),
-            Err(WriteError::Store(e)) => Err(e),
-        }
+        Ok(deliveries)
     }
 }
 

@@ -31,3 +31,17 @@ pub trait NotificationStore: Send + Sync {
     /// Every delivery of a notification (all revisions).
     async fn deliveries(&self, tenant: &TenantId, id: &NotificationId) -> Result<Vec<Delivery>, StoreError>;
 }
+
+/// A new notification's whole publication in one write, where the
+/// notification store and the outbox queue share transactions (the
+/// embedded store: one database; the "transactional outbox"). Elsewhere
+/// (DynamoDB and SQS) the notifier takes the step-by-step path, in which
+/// every step can be retried: created while publishing, deliveries created,
+/// keys queued, marked published.
+#[async_trait]
+pub trait Publication: Send + Sync {
+    /// Creates `notification` (already published) unless one with its id
+    /// exists, with its `deliveries`, and queues their keys: all or nothing.
+    /// False if it existed: then nothing is written.
+    async fn create_published(&self, notification: &Notification, deliveries: &[Delivery]) -> Result<bool, StoreError>;
+}

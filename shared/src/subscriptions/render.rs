@@ -89,13 +89,34 @@ pub struct RowView {
     pub fields: Vec<FieldView>,
 }
 
+/// A row as templates see it (a [`RowView`]), made once per record and run
+/// and shared by every digest that lists it: a template value is passed
+/// into each digest's context as it is, not copied field by field.
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub id: String,
+    value: minijinja::Value,
+}
+
+impl From<RowView> for Row {
+    fn from(view: RowView) -> Self {
+        Self { value: minijinja::Value::from(minijinja::value::Serde(&view)), id: view.id }
+    }
+}
+
+impl Serialize for Row {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.value.serialize(serializer)
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct ResourceView {
     pub name: String,
     pub title: String,
     pub page_url: Option<String>,
-    pub new: Vec<RowView>,
-    pub upd: Vec<RowView>,
+    pub new: Vec<Row>,
+    pub upd: Vec<Row>,
     /// Matches counted but not listed.
     pub more_new: usize,
     pub more_upd: usize,
@@ -148,7 +169,11 @@ fn shown(value: &Value) -> Value {
 
 /// A record as a row: its notify fields, labelled, in order (all its
 /// fields, by name, when the resource names none).
-pub fn row(resource: &Resource, record: &Record) -> RowView {
+pub fn row(resource: &Resource, record: &Record) -> Row {
+    view(resource, record).into()
+}
+
+fn view(resource: &Resource, record: &Record) -> RowView {
     let fields = if resource.notify_fields.is_empty() {
         record.fields.iter().map(|(k, v)| FieldView { name: k.clone(), label: k.clone(), value: shown(v) }).collect()
     } else {
@@ -185,7 +210,7 @@ fn sample_context() -> DigestContext {
         total_new: 1,
         total_upd: 1,
         more: 0,
-        resources: vec![ResourceView { name: "sample".into(), title: "Samples".into(), page_url: None, new: vec![row.clone()], upd: vec![row], more_new: 0, more_upd: 0 }],
+        resources: vec![ResourceView { name: "sample".into(), title: "Samples".into(), page_url: None, new: vec![row.clone().into()], upd: vec![row.into()], more_new: 0, more_upd: 0 }],
     }
 }
 

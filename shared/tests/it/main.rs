@@ -15,4 +15,5 @@ mod outbox_exactly_once;
 mod parsers;
 mod record_store_contract;
 mod subscription_check;
+mod subscription_store_contract;
 mod type_store_contract;

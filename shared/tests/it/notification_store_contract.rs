@@ -213,3 +213,44 @@ contract_on_both_stores!(
     deliveries_are_created_once_and_updated_conditionally: 0,
     inbox_pages_newest_first_per_user: 1,
 );
+
+/// The embedded store publishes a new notification in one transaction:
+/// the notification, its deliveries and their queue messages, or nothing.
+async fn a_publication_is_written_whole_and_once(db: Arc<herald::adapters::embedded::Database>) {
+    use herald::adapters::embedded::{EmbeddedPublication, EmbeddedQueue};
+    use herald::notifications::Publication;
+    let clock: Arc<dyn herald::domain::Clock> = Arc::new(herald::domain::ManualClock::new());
+    let queue = Arc::new(EmbeddedQueue::new(db.clone(), clock, 5));
+    let publication = EmbeddedPublication::new(db.clone(), queue.clone());
+    let (store, _) = embedded(db.clone());
+
+    let n = Notification { published_at: Some(Timestamp::from_millis(2)), ..notification("a", 1_000, NotificationStatus::Published) };
+    let deliveries = [delivery(&n, "1", 1), delivery(&n, "2", 1)];
+    assert!(publication.create_published(&n, &deliveries).await.unwrap());
+    assert_eq!(store.get(&n.tenant, &n.id).await.unwrap(), Some(n.clone()));
+    assert_eq!(store.deliveries(&n.tenant, &n.id).await.unwrap(), deliveries.to_vec());
+    assert_eq!(queue.ready_len().await.unwrap(), 2);
+    assert!(!publication.create_published(&n, &deliveries).await.unwrap(), "created once");
+    assert_eq!(queue.ready_len().await.unwrap(), 2, "and queued once");
+
+    // A write that fails part way (its queue is gone) leaves nothing.
+    db.write(|conn| conn.execute_batch("ALTER TABLE queue RENAME TO queue_gone")).await.unwrap();
+    let other = notification("a", 1_000, NotificationStatus::Published);
+    assert!(publication.create_published(&other, &[delivery(&other, "1", 1)]).await.is_err());
+    db.write(|conn| conn.execute_batch("ALTER TABLE queue_gone RENAME TO queue")).await.unwrap();
+    assert_eq!(store.get(&other.tenant, &other.id).await.unwrap(), None);
+    assert_eq!(store.deliveries(&other.tenant, &other.id).await.unwrap(), vec![]);
+    assert_eq!(queue.ready_len().await.unwrap(), 2);
+}
+
+mod embedded_publication {
+    #[tokio::test]
+    async fn in_memory() {
+        super::a_publication_is_written_whole_and_once(crate::common::memory_db()).await;
+    }
+
+    #[tokio::test]
+    async fn in_a_data_directory() {
+        super::a_publication_is_written_whole_and_once(crate::common::durable_db()).await;
+    }
+}

@@ -74,6 +74,8 @@ struct SlowWriterDuringRead {
     inner: Arc<dyn RecordStore>,
     clock: Arc<ManualClock>,
     armed: AtomicBool,
+    /// Change-log reads that reached the store.
+    change_reads: AtomicUsize,
 }
 
 #[async_trait]
@@ -94,6 +96,7 @@ impl RecordStore for SlowWriterDuringRead {
         self.inner.save_record(t, r, expected).await
     }
     async fn changes(&self, t: &TenantId, r: &ResourceName, from: Timestamp, to: Timestamp) -> Result<Vec<Record>, StoreError> {
+        self.change_reads.fetch_add(1, Ordering::SeqCst);
         let read = self.inner.changes(t, r, from, to).await?;
         if self.armed.swap(false, Ordering::SeqCst) {
             let stamped = Timestamp::from_millis(self.clock.now().as_millis() - 10_000);
@@ -151,7 +154,7 @@ async fn harness(moto: bool) -> Harness {
 async fn with_adapters<B: Backend>(wiring: &Wiring<B, LocalGateway>, clock: Arc<ManualClock>, mut adapters: Adapters) -> Harness {
     let mailer = Arc::new(RecordingMailer::default());
     let crash = Arc::new(CrashBeforeFinish { inner: adapters.subscriptions.clone(), armed: AtomicBool::new(false), saves: AtomicUsize::new(0) });
-    let slow_writer = Arc::new(SlowWriterDuringRead { inner: adapters.records.clone(), clock: clock.clone(), armed: AtomicBool::new(false) });
+    let slow_writer = Arc::new(SlowWriterDuringRead { inner: adapters.records.clone(), clock: clock.clone(), armed: AtomicBool::new(false), change_reads: AtomicUsize::new(0) });
     adapters.mailer = mailer.clone();
     adapters.subscriptions = crash.clone();
     adapters.records = slow_writer.clone();
@@ -305,6 +308,41 @@ async fn a_subscription_with_nothing_to_send_moves_on_in_one_write(h: Harness) {
     assert!(sent[0].contains("REQ-1"), "{}", sent[0]);
 }
 
+/// A run reads each resource's change log once, from the earliest window
+/// start of the subscriptions due, whatever order their checks run in (the
+/// daily subscription's window starts first, and it is one of nine checked
+/// at once): what a run reads follows what is due and what changed, and
+/// each digest still lists its own window.
+async fn a_run_reads_each_change_log_once_from_the_earliest_window(h: Harness) {
+    let ann = UserId::parse("1").unwrap();
+    let create = |frequency: &str| {
+        let request: SubscriptionRequest = serde_json::from_value(json!({"resources": ["req"], "frequency": frequency})).unwrap();
+        let (services, tenant, ann) = (&h.services, &h.tenant, &ann);
+        async move { services.subscriptions.create(tenant, &Caller { user: ann, admin: false }, request).await.unwrap() }
+    };
+    create("daily").await;
+    h.advance(1);
+    for _ in 0..7 {
+        create("immediately").await;
+    }
+    h.advance(4);
+    h.report("REQ-A").await;
+    h.advance(360);
+    // The eight immediate subscriptions' first windows: REQ-A each.
+    assert_eq!(h.services.checker.run().await.unwrap().digests, 8);
+    assert_eq!(h.digests().await.len(), 8);
+    h.report("REQ-B").await;
+    h.advance(86_400);
+    let before = h.slow_writer.change_reads.load(Ordering::SeqCst);
+    let report = h.services.checker.run().await.unwrap();
+    assert_eq!((report.checked, report.digests), (9, 9));
+    assert_eq!(h.slow_writer.change_reads.load(Ordering::SeqCst) - before, 1, "one change-log read for the resource");
+    let sent = h.digests().await;
+    assert_eq!(sent.len(), 17, "{sent:#?}");
+    let with = |a: bool, b: bool| sent[8..].iter().filter(|d| d.contains("REQ-A") == a && d.contains("REQ-B") == b).count();
+    assert_eq!((with(true, true), with(false, true)), (1, 8), "the daily one lists both, the immediate ones their own window: {sent:#?}");
+}
+
 macro_rules! on_both {
     ($($case:ident),* $(,)?) => {
         mod embedded_adapters {
@@ -323,4 +361,5 @@ on_both!(
     a_large_digest_lists_the_newest_rows_and_counts_the_rest,
     each_subscription_is_filtered_by_its_own_filter,
     a_subscription_with_nothing_to_send_moves_on_in_one_write,
+    a_run_reads_each_change_log_once_from_the_earliest_window,
 );

@@ -20,7 +20,7 @@ pub use db::{Database, Durability, Location, OpenError};
 pub use directory_store::EmbeddedDirectoryStore;
 pub use file_mailer::FileMailer;
 pub use inbox_store::EmbeddedInboxStore;
-pub use notification_store::EmbeddedNotificationStore;
+pub use notification_store::{EmbeddedNotificationStore, EmbeddedPublication};
 pub use queue::{EmbeddedQueue, VISIBILITY_TIMEOUT};
 pub use record_store::EmbeddedRecordStore;
 pub use schema::KNOWN_VERSION as SCHEMA_VERSION;

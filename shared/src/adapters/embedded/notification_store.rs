@@ -4,8 +4,9 @@ use async_trait::async_trait;
 use rusqlite::{params, Connection, OptionalExtension as _};
 
 use super::db::{self, Database};
+use super::queue::{self, EmbeddedQueue};
 use crate::domain::{StoreError, TenantId, Timestamp, WriteError};
-use crate::notifications::{Context, Delivery, DeliveryKey, Notification, NotificationId, NotificationStore, Recipient, TypeKey};
+use crate::notifications::{Context, Delivery, DeliveryKey, Notification, NotificationId, NotificationStore, Publication, Recipient, TypeKey};
 
 /// Notifications with their context and idempotency bindings, and their
 /// deliveries; every state change conditioned on the version read.
@@ -44,27 +45,57 @@ fn notification_id(conn: &Connection, sql: &str, params: impl rusqlite::Params) 
     id.map(|id| NotificationId::parse(&id).map_err(db::corrupt)).transpose()
 }
 
+/// A notification's columns, made before the write: tenant, id, version,
+/// the due index's time, document.
+struct NotificationRow {
+    tenant: String,
+    id: String,
+    version: i64,
+    due_at: Option<i64>,
+    body: String,
+}
+
+impl NotificationRow {
+    fn of(notification: &Notification) -> Result<Self, StoreError> {
+        Ok(Self {
+            tenant: notification.tenant.to_string(),
+            id: notification.id.to_string(),
+            version: db::int(notification.version),
+            due_at: notification.due_index_at().map(Timestamp::as_millis),
+            body: db::encode(notification)?,
+        })
+    }
+
+    /// Creates it (`expected` = `None`: only if absent) or replaces the one
+    /// stored at version `expected`, in place; false if neither applies.
+    fn save(&self, conn: &Connection, expected: Option<u64>) -> rusqlite::Result<bool> {
+        let stored: Option<i64> =
+            conn.prepare_cached("SELECT version FROM notifications WHERE tenant = ?1 AND id = ?2")?.query_row(params![self.tenant, self.id], |row| row.get(0)).optional()?;
+        // An update, not a replace: the row is changed in place.
+        let sql = match (stored, expected.map(db::int)) {
+            (None, None) => "INSERT INTO notifications (tenant, id, version, due_at, body) VALUES (?1, ?2, ?3, ?4, ?5)",
+            (Some(stored), Some(expected)) if stored == expected => "UPDATE notifications SET version = ?3, due_at = ?4, body = ?5 WHERE tenant = ?1 AND id = ?2",
+            _ => return Ok(false),
+        };
+        conn.prepare_cached(sql)?.execute(params![self.tenant, self.id, self.version, self.due_at, self.body])?;
+        Ok(true)
+    }
+}
+
+/// Creates the delivery unless it exists; false if it did.
+fn insert_delivery(conn: &Connection, delivery: &Delivery) -> rusqlite::Result<bool> {
+    conn.prepare_cached(
+        "INSERT OR IGNORE INTO deliveries (tenant, notification, revision, recipient_kind, recipient, version, expires_at, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?
+    .execute(delivery_columns(delivery)?)
+    .map(|inserted| inserted > 0)
+}
+
 #[async_trait]
 impl NotificationStore for EmbeddedNotificationStore {
     async fn save(&self, notification: &Notification, expected: Option<u64>) -> Result<(), WriteError> {
-        let body = db::encode(notification)?;
-        let (tenant, id) = (notification.tenant.to_string(), notification.id.to_string());
-        let (version, due_at) = (db::int(notification.version), notification.due_index_at().map(Timestamp::as_millis));
-        let applied = self
-            .db
-            .write(move |conn| {
-                let stored: Option<i64> =
-                    conn.prepare_cached("SELECT version FROM notifications WHERE tenant = ?1 AND id = ?2")?.query_row(params![tenant, id], |row| row.get(0)).optional()?;
-                // An update, not a replace: the row is changed in place.
-                let sql = match (stored, expected.map(db::int)) {
-                    (None, None) => "INSERT INTO notifications (tenant, id, version, due_at, body) VALUES (?1, ?2, ?3, ?4, ?5)",
-                    (Some(stored), Some(expected)) if stored == expected => "UPDATE notifications SET version = ?3, due_at = ?4, body = ?5 WHERE tenant = ?1 AND id = ?2",
-                    _ => return Ok(false),
-                };
-                conn.prepare_cached(sql)?.execute(params![tenant, id, version, due_at, body])?;
-                Ok(true)
-            })
-            .await?;
+        let row = NotificationRow::of(notification)?;
+        let applied = self.db.write(move |conn| row.save(conn, expected)).await?;
         db::applied(applied)
     }
 
@@ -110,15 +141,7 @@ impl NotificationStore for EmbeddedNotificationStore {
 
     async fn create_delivery(&self, delivery: &Delivery) -> Result<bool, StoreError> {
         let delivery = delivery.clone();
-        self.db
-            .write(move |conn| {
-                conn.prepare_cached(
-                    "INSERT OR IGNORE INTO deliveries (tenant, notification, revision, recipient_kind, recipient, version, expires_at, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                )?
-                .execute(delivery_columns(&delivery)?)
-                .map(|inserted| inserted > 0)
-            })
-            .await
+        self.db.write(move |conn| insert_delivery(conn, &delivery)).await
     }
 
     async fn get_delivery(&self, key: &DeliveryKey) -> Result<Option<Delivery>, StoreError> {
@@ -163,5 +186,46 @@ impl NotificationStore for EmbeddedNotificationStore {
                 )
             })
             .await
+    }
+}
+
+/// A publication in one transaction of the embedded database: the
+/// notification, its deliveries and their queue messages.
+pub struct EmbeddedPublication {
+    db: Arc<Database>,
+    queue: Arc<EmbeddedQueue>,
+}
+
+impl EmbeddedPublication {
+    /// Publishes into `queue`, which must live in `db`.
+    pub fn new(db: Arc<Database>, queue: Arc<EmbeddedQueue>) -> Self {
+        Self { db, queue }
+    }
+}
+
+#[async_trait]
+impl Publication for EmbeddedPublication {
+    async fn create_published(&self, notification: &Notification, deliveries: &[Delivery]) -> Result<bool, StoreError> {
+        let row = NotificationRow::of(notification)?;
+        let keys: Vec<DeliveryKey> = deliveries.iter().map(|d| d.key.clone()).collect();
+        let bodies = queue::bodies(&keys)?;
+        let deliveries = deliveries.to_vec();
+        let created = self
+            .db
+            .write(move |conn| {
+                if !row.save(conn, None)? {
+                    return Ok(false);
+                }
+                for delivery in &deliveries {
+                    insert_delivery(conn, delivery)?;
+                }
+                queue::insert(conn, &bodies)?;
+                Ok(true)
+            })
+            .await?;
+        if created {
+            self.queue.wake();
+        }
+        Ok(created)
     }
 }

@@ -51,6 +51,26 @@ impl EmbeddedQueue {
     pub async fn arrived(&self) {
         self.arrived.notified().await;
     }
+
+    /// Tells the drainer something was enqueued by a write of another
+    /// store (a publication).
+    pub(super) fn wake(&self) {
+        self.arrived.notify_one();
+    }
+}
+
+/// The queue's message bodies for `keys`, made before the write.
+pub(super) fn bodies(keys: &[DeliveryKey]) -> Result<Vec<String>, StoreError> {
+    keys.iter().map(|key| serde_json::to_string(key).map_err(|e| StoreError::Corrupt(e.to_string()))).collect()
+}
+
+/// Queues `bodies`, visible at once, inside the caller's transaction.
+pub(super) fn insert(conn: &rusqlite::Connection, bodies: &[String]) -> rusqlite::Result<()> {
+    let mut insert = conn.prepare_cached("INSERT INTO queue (body, receives, visible_at) VALUES (?1, 0, 0)")?;
+    for body in bodies {
+        insert.execute([body])?;
+    }
+    Ok(())
 }
 
 /// A receipt names the message and the receive: `{id}-{receives}`.
@@ -61,17 +81,9 @@ fn parse_receipt(handle: &str) -> Option<i64> {
 #[async_trait]
 impl OutboxQueue for EmbeddedQueue {
     async fn enqueue(&self, keys: &[DeliveryKey]) -> Result<(), StoreError> {
-        let bodies = keys.iter().map(|key| serde_json::to_string(key).map_err(|e| StoreError::Corrupt(e.to_string()))).collect::<Result<Vec<_>, _>>()?;
-        self.db
-            .write(move |conn| {
-                let mut insert = conn.prepare_cached("INSERT INTO queue (body, receives, visible_at) VALUES (?1, 0, 0)")?;
-                for body in &bodies {
-                    insert.execute([body])?;
-                }
-                Ok(())
-            })
-            .await?;
-        self.arrived.notify_one();
+        let bodies = bodies(keys)?;
+        self.db.write(move |conn| insert(conn, &bodies)).await?;
+        self.wake();
         Ok(())
     }
 }

@@ -11,7 +11,7 @@ use rusqlite::Connection;
 
 /// Every migration, oldest first: migration `n` (counting from 1) takes the
 /// database from version `n - 1` to `n`. Append; never edit one released.
-const MIGRATIONS: &[&str] = &[V1];
+const MIGRATIONS: &[&str] = &[V1, V2];
 
 /// The schema version this build writes.
 pub const KNOWN_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -98,6 +98,49 @@ CREATE INDEX queue_visible ON queue (visible_at, id);
 CREATE TABLE dead_letters (id INTEGER PRIMARY KEY, body TEXT NOT NULL, receives INTEGER NOT NULL, moved_at INTEGER NOT NULL);
 "#;
 
+/// Notifications, their deliveries and subscriptions become rowid tables,
+/// keyed by a unique index. Their rows are documents of hundreds of bytes
+/// to kilobytes, written in place by every check and publication: in a
+/// WITHOUT ROWID table the whole row is the b-tree's key, so interior
+/// pages carry copies of documents (a deeper tree) and a notification's
+/// document over ~1 KB spills onto an overflow page; in a rowid table the
+/// row lives in its leaf (up to ~4 KB) and the key index holds only the
+/// key (docs/decisions.md, "Rowid tables for documents").
+const V2: &str = r#"
+CREATE TABLE notifications_v2 (
+    tenant TEXT NOT NULL, id TEXT NOT NULL, version INTEGER NOT NULL,
+    -- due time or end of the publisher's lease, while awaiting publication
+    due_at INTEGER, body TEXT NOT NULL);
+INSERT INTO notifications_v2 (tenant, id, version, due_at, body) SELECT tenant, id, version, due_at, body FROM notifications;
+DROP TABLE notifications;
+ALTER TABLE notifications_v2 RENAME TO notifications;
+CREATE UNIQUE INDEX notifications_key ON notifications (tenant, id);
+CREATE INDEX notifications_due ON notifications (due_at, tenant, id) WHERE due_at IS NOT NULL;
+
+CREATE TABLE deliveries_v2 (
+    tenant TEXT NOT NULL, notification TEXT NOT NULL, revision INTEGER NOT NULL,
+    -- 0 a company, 1 a user: the order of their keys on DynamoDB
+    recipient_kind INTEGER NOT NULL, recipient TEXT NOT NULL,
+    version INTEGER NOT NULL, expires_at INTEGER, body TEXT NOT NULL);
+INSERT INTO deliveries_v2 (tenant, notification, revision, recipient_kind, recipient, version, expires_at, body)
+    SELECT tenant, notification, revision, recipient_kind, recipient, version, expires_at, body FROM deliveries;
+DROP TABLE deliveries;
+ALTER TABLE deliveries_v2 RENAME TO deliveries;
+CREATE UNIQUE INDEX deliveries_key ON deliveries (tenant, notification, revision, recipient_kind, recipient);
+CREATE INDEX deliveries_expiry ON deliveries (expires_at) WHERE expires_at IS NOT NULL;
+
+CREATE TABLE subscriptions_v2 (
+    tenant TEXT NOT NULL, id TEXT NOT NULL, subscriber TEXT NOT NULL, version INTEGER NOT NULL,
+    -- next check or end of a check's lease, while scheduled
+    due_at INTEGER, body TEXT NOT NULL);
+INSERT INTO subscriptions_v2 (tenant, id, subscriber, version, due_at, body) SELECT tenant, id, subscriber, version, due_at, body FROM subscriptions;
+DROP TABLE subscriptions;
+ALTER TABLE subscriptions_v2 RENAME TO subscriptions;
+CREATE UNIQUE INDEX subscriptions_key ON subscriptions (tenant, id);
+CREATE INDEX subscriptions_of_subscriber ON subscriptions (tenant, subscriber, id);
+CREATE INDEX subscriptions_due ON subscriptions (due_at, tenant, id) WHERE due_at IS NOT NULL;
+"#;
+
 /// Run at every open, after the migrations: makes every outbox message
 /// received before the database was opened visible again at once (whoever
 /// received it is gone: the data directory's lock, or memory, says no other
@@ -119,11 +162,16 @@ pub fn version(conn: &Connection) -> rusqlite::Result<i64> {
 
 /// Brings the database to [`KNOWN_VERSION`].
 pub fn migrate(conn: &Connection) -> Result<(), MigrateError> {
+    migrate_to(conn, MIGRATIONS.len())
+}
+
+/// Brings the database to version `target` (tests start from older ones).
+fn migrate_to(conn: &Connection, target: usize) -> Result<(), MigrateError> {
     let found = version(conn)?;
     if found > KNOWN_VERSION {
         return Err(MigrateError::TooNew { found, known: KNOWN_VERSION });
     }
-    for (index, sql) in MIGRATIONS.iter().enumerate().skip(usize::try_from(found).unwrap_or(0)) {
+    for (index, sql) in MIGRATIONS.iter().enumerate().take(target).skip(usize::try_from(found).unwrap_or(0)) {
         let target = index as i64 + 1;
         conn.execute_batch(&format!("BEGIN IMMEDIATE; {sql}; PRAGMA user_version = {target}; COMMIT;"))
             .inspect_err(|_| {
@@ -146,5 +194,65 @@ mod tests {
         migrate(&conn).unwrap();
         conn.execute_batch(&format!("PRAGMA user_version = {}", KNOWN_VERSION + 1)).unwrap();
         assert!(matches!(migrate(&conn), Err(MigrateError::TooNew { found, .. }) if found == KNOWN_VERSION + 1));
+    }
+
+    /// Version 1's WITHOUT ROWID notifications, deliveries and
+    /// subscriptions become rowid tables: every row kept, every index there,
+    /// the keys still unique.
+    #[test]
+    fn version_2_keeps_every_row_and_key_of_the_tables_it_rebuilds() {
+        let conn = Connection::open_in_memory().unwrap();
+        migrate_to(&conn, 1).unwrap();
+        assert_eq!(version(&conn).unwrap(), 1);
+        conn.execute_batch(
+            "INSERT INTO notifications VALUES ('t', 'n1', 2, NULL, '{\"n\":1}'), ('t', 'n2', 1, 5, '{\"n\":2}');
+             INSERT INTO deliveries VALUES ('t', 'n1', 1, 1, 'u1', 3, 9, '{\"d\":1}'), ('t', 'n1', 1, 0, 'c1', 1, NULL, '{\"d\":2}');
+             INSERT INTO subscriptions VALUES ('t', 's1', 'user:u1', 4, 7, '{\"s\":1}'), ('u', 's1', 'group:g', 1, NULL, '{\"s\":2}');",
+        )
+        .unwrap();
+        let rows = |sql: &str| -> Vec<String> {
+            let mut statement = conn.prepare(sql).unwrap();
+            statement.query_map([], |row| row.get::<_, String>(0)).unwrap().collect::<Result<_, _>>().unwrap()
+        };
+        let before = [
+            rows("SELECT tenant || id || version || ifnull(due_at, '-') || body FROM notifications ORDER BY tenant, id"),
+            rows("SELECT tenant || notification || revision || recipient_kind || recipient || version || ifnull(expires_at, '-') || body FROM deliveries ORDER BY 1"),
+            rows("SELECT tenant || id || subscriber || version || ifnull(due_at, '-') || body FROM subscriptions ORDER BY tenant, id"),
+        ];
+        migrate(&conn).unwrap();
+        assert_eq!(version(&conn).unwrap(), KNOWN_VERSION);
+        let after = [
+            rows("SELECT tenant || id || version || ifnull(due_at, '-') || body FROM notifications ORDER BY tenant, id"),
+            rows("SELECT tenant || notification || revision || recipient_kind || recipient || version || ifnull(expires_at, '-') || body FROM deliveries ORDER BY 1"),
+            rows("SELECT tenant || id || subscriber || version || ifnull(due_at, '-') || body FROM subscriptions ORDER BY tenant, id"),
+        ];
+        assert_eq!(before, after);
+        assert_eq!(before.iter().map(Vec::len).sum::<usize>(), 6);
+        // Rowid tables now, with their indexes.
+        for table in ["notifications", "deliveries", "subscriptions"] {
+            assert_eq!(rows(&format!("SELECT count(rowid) || '' FROM {table}")), ["2"]);
+        }
+        let indexes = rows("SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%' ORDER BY name");
+        for index in ["deliveries_expiry", "deliveries_key", "notifications_due", "notifications_key", "subscriptions_due", "subscriptions_key", "subscriptions_of_subscriber"] {
+            assert!(indexes.iter().any(|i| i == index), "{index} missing: {indexes:?}");
+        }
+        // The keys are still unique.
+        assert!(conn.execute("INSERT INTO notifications VALUES ('t', 'n1', 1, NULL, '{}')", []).is_err());
+        assert_eq!(conn.execute("INSERT OR IGNORE INTO deliveries VALUES ('t', 'n1', 1, 1, 'u1', 1, NULL, '{}')", []).unwrap(), 0);
+        assert!(conn.execute("INSERT INTO subscriptions VALUES ('u', 's1', 'user:x', 1, NULL, '{}')", []).is_err());
+        // Reads by key and by due time go through the indexes, not the table.
+        let plan = |sql: &str| -> String {
+            let mut statement = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+            statement.query_map([], |row| row.get::<_, String>(3)).unwrap().collect::<Result<Vec<_>, _>>().unwrap().join("; ")
+        };
+        for (sql, index) in [
+            ("SELECT body FROM notifications WHERE tenant = 't' AND id = 'n1'", "notifications_key"),
+            ("SELECT body FROM deliveries WHERE tenant = 't' AND notification = 'n1' ORDER BY revision, recipient_kind, recipient", "deliveries_key"),
+            ("SELECT body FROM subscriptions WHERE tenant = 't' AND id = 's1'", "subscriptions_key"),
+            ("SELECT tenant, id FROM subscriptions WHERE due_at IS NOT NULL AND due_at <= 10 ORDER BY due_at, tenant, id LIMIT 5", "subscriptions_due"),
+        ] {
+            let plan = plan(sql);
+            assert!(plan.contains(index) && !plan.contains("TEMP B-TREE"), "{sql}: {plan}");
+        }
     }
 }

@@ -59,6 +59,19 @@ impl SubscriptionStore for EmbeddedSubscriptionStore {
         self.db.read(move |conn| db::document(conn, "SELECT body FROM subscriptions WHERE tenant = ?1 AND id = ?2", params![tenant, id])).await
     }
 
+    async fn get_many(&self, ids: &[(TenantId, SubscriptionId)]) -> Result<Vec<Subscription>, StoreError> {
+        let ids: Vec<(String, String)> = ids.iter().map(|(tenant, id)| (tenant.to_string(), id.to_string())).collect();
+        self.db
+            .read(move |conn| {
+                let mut found = Vec::with_capacity(ids.len());
+                for (tenant, id) in &ids {
+                    found.extend(db::document(conn, "SELECT body FROM subscriptions WHERE tenant = ?1 AND id = ?2", params![tenant, id])?);
+                }
+                Ok(found)
+            })
+            .await
+    }
+
     async fn delete(&self, subscription: &Subscription, expected: u64) -> Result<(), WriteError> {
         let (tenant, id) = (subscription.tenant.to_string(), subscription.id.to_string());
         let applied = self

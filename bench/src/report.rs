@@ -319,7 +319,7 @@ fn targets(results: &Value, peers: &[PeerTable]) -> Vec<Target> {
         let mut check_target = Target::new(
             format!("one subscription check, 10k subscriptions / 100k records / 1% changed, {label}{size}"),
             "< 2 s and < 64 MiB",
-            check["wall_secs"].as_f64().zip(check["rss_growth_mib"].as_f64()).map(|(secs, mib)| (format!("{secs:.2} s, +{mib:.0} MiB"), secs < 2.0 && mib < 64.0)),
+            check["wall_secs"].as_f64().zip(check["rss_growth_mib"].as_f64()).map(|(secs, mib)| (format!("{secs:.2} s, {mib:+.0} MiB"), secs < 2.0 && mib < 64.0)),
         );
         if !full_size {
             // A smaller run says nothing about the target.
@@ -366,6 +366,7 @@ fn render(results: &Value, peers: &[PeerTable], targets: &[Target], quick: bool)
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Chainable);
     env.add_filter("fixed", fixed);
     env.add_filter("count", count);
+    env.add_filter("grew", grew);
     env.add_filter("divided_by", |a: minijinja::Value, b: minijinja::Value| arithmetic(a, b, |a, b| a / b));
     env.add_filter("multiplied_by", |a: minijinja::Value, b: minijinja::Value| arithmetic(a, b, |a, b| a * b));
     env.add_filter("times", |value: minijinja::Value, digits: Option<usize>| match fixed(value, digits) {
@@ -403,6 +404,15 @@ fn fixed(value: minijinja::Value, digits: Option<usize>) -> String {
     match f64::try_from(value) {
         Ok(number) if number.is_finite() => format!("{number:.*}", digits.unwrap_or(1)),
         _ => "—".to_owned(),
+    }
+}
+
+/// `{{ mib|grew }}`: "grew **n MiB**", or "shrank **n MiB**" when `mib` is
+/// negative ("—" when missing).
+fn grew(mib: minijinja::Value) -> String {
+    match f64::try_from(mib.clone()) {
+        Ok(number) if number < 0.0 => format!("shrank **{} MiB**", fixed(minijinja::Value::from(-number), Some(0))),
+        _ => format!("grew **{} MiB**", fixed(mib, Some(0))),
     }
 }
 
@@ -524,12 +534,14 @@ mod tests {
         notifications["recipients"] = json!(1000);
         notifications["durable"] = figures(2.0);
         let check = |secs: f64| json!({"subscriptions": 10000, "records": 100000, "wall_secs": secs, "rss_growth_mib": 10.0, "peak_rss_mib": 100.0, "digests": 3});
-        let subscriptions = json!({"embedded": check(1.0), "durable": check(2.5)});
+        let mut subscriptions = json!({"embedded": check(1.0), "durable": check(2.5)});
+        subscriptions["durable"]["rss_growth_mib"] = json!(-3.2);
         let results = json!({"machine": {"cores": 2}, "benches": {"bus": bus, "notifications": notifications, "subscriptions": subscriptions}, "peers": {}});
         let judged = targets(&results, &[]);
         let document = render(&results, &[], &judged, false).expect("renders");
         for line in ["publish→receive latency, durable store", "**p50 1.25 ms", "deliveries per second, memory store", "**20,000 deliveries/s**",
-            "**612 bytes live, 401 bytes compact**", "in-app 2 notifications/s (2,000 recipients/s)", "**2.50 s**, 3 digests"] {
+            "**612 bytes live, 401 bytes compact**", "in-app 2 notifications/s (2,000 recipients/s)", "**2.50 s**, 3 digests",
+            "the process grew **10 MiB**", "the process shrank **3 MiB**", "| 2.50 s, -3 MiB |", "| 1.00 s, +10 MiB |"] {
             assert!(document.contains(line), "{line} missing:\n{document}");
         }
         let verdict = |name: &str| judged.iter().find(|t| t.name.contains(name)).map(|t| t.verdict);

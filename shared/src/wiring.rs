@@ -53,7 +53,9 @@ pub struct Adapters {
     pub inbox: Arc<dyn InboxStore>,
     pub queue: Arc<dyn OutboxQueue>,
     /// A new notification's publication in one write, where the store and
-    /// the queue share transactions (the embedded store).
+    /// the queue share transactions (the embedded store). It writes the
+    /// database itself, past `notifications` and `queue`: a test that
+    /// replaces either to watch or fail the publications sets it to `None`.
     pub publication: Option<Arc<dyn Publication>>,
     pub consumer: Arc<dyn QueueConsumer>,
     pub mailer: Arc<dyn Mailer>,

@@ -1,11 +1,13 @@
 //! Channel names as clients write them, and the storage keys they map to.
 //!
 //! Per-user channels are bound to the caller: `user:*` is replaced by the
-//! caller's own, `notification:<uid>` only for the caller, and `client:<id>` is
-//! stored under the caller's user so one user can never read another user's
-//! client channel, even by guessing its id. Any other channel needs a grant in
-//! the token. Channels a user may not read are dropped silently (Tryton clients
-//! stop listening on an error).
+//! caller's own and `notification:<uid>` is only for the caller. A
+//! `client:<id>` channel is the client's, as in Tryton (a publisher reaches
+//! it by the id alone); the bus binds each client id to one user, the
+//! first that polls it or that a publisher names, and no other user reads
+//! it (`Bus::listen`). Any other channel needs a grant in the token.
+//! Channels a user may not read are dropped silently (Tryton clients stop
+//! listening on an error).
 use crate::domain::UserId;
 
 pub const MAX_CHANNELS: usize = 32;
@@ -36,8 +38,12 @@ impl ChannelKey {
     pub fn notification(user: &UserId) -> Self {
         Self(format!("n:{user}"))
     }
-    pub fn client(user: &UserId, client: &str) -> Self {
-        Self(format!("c:{user}:{client}"))
+    pub fn client(client: &str) -> Self {
+        Self(format!("cl:{client}"))
+    }
+    /// The client id of a `client:<id>` channel's key.
+    pub fn client_id(&self) -> Option<&str> {
+        self.0.strip_prefix("cl:")
     }
     fn shared(name: &str) -> Self {
         Self(format!("s:{name}"))
@@ -106,7 +112,7 @@ pub fn authorize_subscriptions(
             continue; // replaced by the caller's own, below
         } else if let Some(client) = name.strip_prefix("client:") {
             if !client.is_empty() {
-                push(name, ChannelKey::client(user, client));
+                push(name, ChannelKey::client(client));
             }
         } else if name.starts_with("notification:") {
             if *name == own_notification_channel {
@@ -120,9 +126,8 @@ pub fn authorize_subscriptions(
     subscriptions
 }
 
-/// Where a publisher's message for `name` goes. `client:` channels belong to
-/// `user` (the `user` of the request, or the publisher itself).
-pub fn publish_key(name: &str, user: &UserId) -> Result<ChannelKey, ChannelError> {
+/// Where a publisher's message for `name` goes.
+pub fn publish_key(name: &str) -> Result<ChannelKey, ChannelError> {
     check_name(name)?;
     if let Some(target) = name.strip_prefix("user:") {
         let target = UserId::parse(target).map_err(|_| ChannelError::InvalidUserId)?;
@@ -136,7 +141,7 @@ pub fn publish_key(name: &str, user: &UserId) -> Result<ChannelKey, ChannelError
         if client.is_empty() {
             return Err(ChannelError::MissingClientId);
         }
-        return Ok(ChannelKey::client(user, client));
+        return Ok(ChannelKey::client(client));
     }
     Ok(ChannelKey::shared(name))
 }
@@ -164,12 +169,15 @@ mod tests {
         assert_eq!(subs[1].key, ChannelKey::user(&uid("5")));
     }
 
+    /// A client channel is the client's, whoever publishes; which user may
+    /// read it is the bus's binding (`Bus::listen`), not its key.
     #[test]
-    fn client_channels_are_scoped_to_their_user() {
+    fn client_channels_are_keyed_by_the_client_id_alone() {
         let a = authorize_subscriptions(&uid("5"), &ChannelGrants::default(), &["client:abc".into()]);
-        let b = authorize_subscriptions(&uid("6"), &ChannelGrants::default(), &["client:abc".into()]);
-        assert_ne!(a[0].key, b[0].key);
-        assert_eq!(publish_key("client:abc", &uid("5")).unwrap(), a[0].key);
+        assert_eq!(a[0].key, publish_key("client:abc").unwrap());
+        assert_eq!(a[0].key.client_id(), Some("abc"));
+        assert_eq!(ChannelKey::user(&uid("5")).client_id(), None);
+        assert_ne!(publish_key("client:abc").unwrap(), publish_key("client:abd").unwrap());
     }
 
     #[test]
@@ -189,7 +197,7 @@ mod tests {
         assert_eq!(check_name(&"a".repeat(257)), Err(ChannelError::TooLong));
         assert!(check_name(&"a".repeat(256)).is_ok());
         assert_eq!(check_name("a\nb"), Err(ChannelError::ControlCharacter));
-        assert!(publish_key("client:", &uid("1")).is_err());
-        assert!(publish_key("user:", &uid("1")).is_err());
+        assert!(publish_key("client:").is_err());
+        assert!(publish_key("user:").is_err());
     }
 }

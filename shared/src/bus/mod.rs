@@ -8,4 +8,4 @@ pub mod store;
 pub use channel::{ChannelError, ChannelGrants, ChannelKey, Subscription};
 pub use cursor::Cursor;
 pub use service::{Bus, BusError, BusSettings, Delivery, NotifyRequest, PollRequest, PublishRequest, Published, MAX_CLIENT_ID_BYTES, MAX_NOTIFY_TITLE_BYTES};
-pub use store::{BusStore, Look, Seen, Seq, StoredMessage};
+pub use store::{BusStore, ClientBinding, Look, Seen, Seq, StoredMessage};

@@ -10,7 +10,7 @@ use tokio::time::Instant;
 
 use super::channel::{authorize_subscriptions, check_name, publish_key, ChannelGrants, ChannelKey, Subscription, MAX_CHANNELS};
 use super::cursor::{Cursor, MAX_CURSOR_LEN};
-use super::store::{BusStore, Look, NewMessage, Seq, StoredMessage};
+use super::store::{BusStore, ClientBinding, Look, NewMessage, Seq, StoredMessage};
 use crate::domain::{Clock, StoreError, TenantId, UserId};
 
 /// Longest title and body of a Tryton `notify`: those of a typed
@@ -20,11 +20,20 @@ pub const MAX_NOTIFY_TITLE_BYTES: usize = 256;
 pub const MAX_NOTIFY_BODY_BYTES: usize = 16 * 1024;
 /// Longest client id of a `client:<id>` channel given to `notify`.
 pub const MAX_CLIENT_ID_BYTES: usize = 128;
+/// How long a client id stays bound to its user: longer than a client runs
+/// (trytond's sessions last 30 days at most by default); once it ends, the
+/// next poll binds it again.
+pub const CLIENT_BINDING_LIFETIME: Duration = Duration::from_secs(30 * 86_400);
+/// Client bindings an instance keeps in memory (each is read from the store
+/// once, then known until it expires); past this they are forgotten.
+const MAX_KNOWN_CLIENTS: usize = 65_536;
 
 #[derive(Debug, thiserror::Error)]
 pub enum BusError {
     #[error("{0}")]
     Invalid(String),
+    #[error("{0}")]
+    Conflict(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -51,8 +60,10 @@ pub struct PollRequest {
 pub struct PublishRequest {
     pub channel: String,
     pub message: Map<String, Value>,
-    /// Owner of a `client:` channel (a number or a string); the publisher
-    /// by default.
+    /// The user a `client:` channel's client id belongs to (a number or a
+    /// string): binds the id to that user if it is not bound yet, refused
+    /// (409) if it is bound to another. Without it the message goes to
+    /// whoever polls the client id, as in Tryton.
     #[serde(default)]
     #[schema(schema_with = crate::domain::schema::optional_user_ref)]
     pub user: Option<Value>,
@@ -68,18 +79,22 @@ pub struct NotifyRequest {
     #[serde(default)]
     pub priority: Option<i64>,
     /// The user notified (a number or a string); the publisher by default.
+    /// With `client`, the user that client id belongs to (see
+    /// `PublishRequest::user`).
     #[serde(default)]
     #[schema(schema_with = crate::domain::schema::optional_user_ref)]
     pub user: Option<Value>,
+    /// A client id: the message goes to that client alone (`client:<id>`),
+    /// whoever polls it.
     #[serde(default)]
     pub client: Option<String>,
 }
 
-/// The user a request names, or the publisher.
-fn target_user(user: Option<&Value>, publisher: &UserId) -> Result<UserId, BusError> {
+/// The user a request names, if it names one.
+fn named_user(user: Option<&Value>) -> Result<Option<UserId>, BusError> {
     match user {
-        None | Some(Value::Null) => Ok(publisher.clone()),
-        Some(v) => UserId::from_json(v).map_err(|e| BusError::invalid(format_args!("user: {e}"))),
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => UserId::from_json(v).map(Some).map_err(|e| BusError::invalid(format_args!("user: {e}"))),
     }
 }
 
@@ -124,6 +139,8 @@ pub struct Bus {
     /// Wakes this instance's polls waiting on a channel when it publishes
     /// there (other instances' publishes are seen at the next look).
     watchers: Watchers,
+    /// Client bindings read from the store, until they expire.
+    clients: std::sync::Mutex<std::collections::HashMap<(TenantId, String), ClientBinding>>,
 }
 
 type WatchKey = (TenantId, ChannelKey);
@@ -183,7 +200,7 @@ impl Drop for Watch<'_> {
 
 impl Bus {
     pub fn new(store: Arc<dyn BusStore>, clock: Arc<dyn Clock>, settings: BusSettings) -> Self {
-        Self { store, clock, settings, watchers: Watchers::default() }
+        Self { store, clock, settings, watchers: Watchers::default(), clients: Default::default() }
     }
 
     pub fn settings(&self) -> &BusSettings {
@@ -202,14 +219,58 @@ impl Bus {
         if request.last_message.as_ref().is_some_and(|m| m.len() > MAX_CURSOR_LEN) {
             return Err(BusError::Invalid(format!("last_message is limited to {MAX_CURSOR_LEN} bytes")));
         }
-        let subscriptions = authorize_subscriptions(user, grants, &request.channels);
+        let mut subscriptions = Vec::new();
+        for subscription in authorize_subscriptions(user, grants, &request.channels) {
+            // A client channel is read by the user its id is bound to alone.
+            let readable = match subscription.key.client_id() {
+                Some(client) => self.client_owner(tenant, client, user).await? == *user,
+                None => true,
+            };
+            if readable {
+                subscriptions.push(subscription);
+            }
+        }
         Ok(self.poll(tenant, &subscriptions, request.last_message.as_deref()).await?)
     }
 
+    /// The user `client` is bound to, binding it to `user` if no one holds
+    /// it: the first poller (or the user a publisher names) owns a client id
+    /// until the binding ends. Known bindings are not read again.
+    async fn client_owner(&self, tenant: &TenantId, client: &str, user: &UserId) -> Result<UserId, StoreError> {
+        let now = self.clock.now();
+        let key = (tenant.clone(), client.to_owned());
+        let known = self.clients.lock().ok().and_then(|clients| clients.get(&key).filter(|b| b.expires_at > now).map(|b| b.user.clone()));
+        if let Some(owner) = known {
+            return Ok(owner);
+        }
+        let binding = self.store.bind_client(tenant, client, user, now, now.plus(CLIENT_BINDING_LIFETIME)).await?;
+        let owner = binding.user.clone();
+        if let Ok(mut clients) = self.clients.lock() {
+            if clients.len() >= MAX_KNOWN_CLIENTS {
+                clients.clear();
+            }
+            clients.insert(key, binding);
+        }
+        Ok(owner)
+    }
+
+    /// Where a publisher's message for `channel` goes; a client channel
+    /// named with its user is bound to that user, and refused if it is
+    /// another's.
+    async fn publish_target(&self, tenant: &TenantId, channel: &str, user: Option<&UserId>) -> Result<ChannelKey, BusError> {
+        let key = publish_key(channel).map_err(BusError::invalid)?;
+        if let (Some(client), Some(user)) = (key.client_id(), user) {
+            if self.client_owner(tenant, client, user).await? != *user {
+                return Err(BusError::Conflict(format!("{channel} belongs to another user")));
+            }
+        }
+        Ok(key)
+    }
+
     /// Puts a raw message on the channel a publisher names.
-    pub async fn publish_named(&self, tenant: &TenantId, publisher: &UserId, request: &PublishRequest) -> Result<Published, BusError> {
-        let user = target_user(request.user.as_ref(), publisher)?;
-        let key = publish_key(&request.channel, &user).map_err(BusError::invalid)?;
+    pub async fn publish_named(&self, tenant: &TenantId, request: &PublishRequest) -> Result<Published, BusError> {
+        let user = named_user(request.user.as_ref())?;
+        let key = self.publish_target(tenant, &request.channel, user.as_ref()).await?;
         Ok(self.publish(tenant, &key, &request.message).await?)
     }
 
@@ -230,15 +291,17 @@ impl Bus {
         if !(0..=3).contains(&priority) {
             return Err(BusError::invalid("priority must be 0, 1, 2 or 3"));
         }
-        let user = target_user(request.user.as_ref(), publisher)?;
+        let user = named_user(request.user.as_ref())?;
+        // As Tryton's: the client's own channel when one is named (whoever
+        // the user), else the user's, the publisher's by default.
         let channel = match &request.client {
             Some(client) if client.is_empty() || client.len() > MAX_CLIENT_ID_BYTES => {
                 return Err(BusError::Invalid(format!("client must be 1 to {MAX_CLIENT_ID_BYTES} bytes")));
             }
             Some(client) => format!("client:{client}"),
-            None => format!("user:{user}"),
+            None => format!("user:{}", user.as_ref().unwrap_or(publisher)),
         };
-        let key = publish_key(&channel, &user).map_err(BusError::invalid)?;
+        let key = self.publish_target(tenant, &channel, user.as_ref()).await?;
         let mut message = Map::new();
         message.insert("type".into(), json!("notification"));
         message.insert("title".into(), json!(request.title));
@@ -390,6 +453,48 @@ mod tests {
         async fn first_after(&self, tenant: &TenantId, channel: &ChannelKey, after: Seq, now: crate::domain::Timestamp, since: Option<crate::domain::Timestamp>) -> Result<Option<StoredMessage>, StoreError> {
             self.inner.first_after(tenant, channel, after, now, since).await
         }
+        async fn bind_client(&self, tenant: &TenantId, client: &str, user: &UserId, now: crate::domain::Timestamp, until: crate::domain::Timestamp) -> Result<ClientBinding, StoreError> {
+            self.inner.bind_client(tenant, client, user, now, until).await
+        }
+    }
+
+    /// A client id is read by one user: the first that polls it, or the
+    /// one a publisher names; another user's poll of it is dropped, and a
+    /// publisher naming another user is refused. A message for the client
+    /// id alone reaches whoever holds it.
+    #[tokio::test]
+    async fn a_client_id_is_read_by_the_user_it_is_bound_to_alone() {
+        let settings = BusSettings { wait: Duration::from_millis(50), ..BusSettings::default() };
+        let bus = Bus::new(Arc::new(CountingStore::default()), Arc::new(SystemClock), settings);
+        let tenant = TenantId::parse("demo").unwrap();
+        let (ann, bob) = (UserId::parse("5").unwrap(), UserId::parse("6").unwrap());
+        let poll = |channels: &[&str]| PollRequest { last_message: None, channels: channels.iter().map(|c| c.to_string()).collect() };
+        let notify = |client: &str, user: Option<&str>| NotifyRequest {
+            title: format!("to {client}"),
+            body: None,
+            priority: None,
+            user: user.map(|u| serde_json::json!(u)),
+            client: Some(client.into()),
+        };
+        let grants = ChannelGrants::default();
+        // Ann polls first: the id is hers. A message for the id alone reaches her.
+        assert_eq!(bus.listen(&tenant, &ann, &grants, &poll(&["client:a1"])).await.unwrap(), None);
+        bus.notify(&tenant, &bob, &notify("a1", None)).await.unwrap();
+        let got = bus.listen(&tenant, &ann, &grants, &poll(&["client:a1"])).await.unwrap().expect("delivered");
+        assert_eq!((got.channel.as_str(), got.message["title"].as_str()), ("client:a1", Some("to a1")));
+        // Bob asks for it: dropped (he hears his own channel only).
+        assert_eq!(bus.listen(&tenant, &bob, &grants, &poll(&["client:a1"])).await.unwrap(), None);
+        // A publisher naming Bob for Ann's client is refused; naming Ann is fine.
+        assert!(matches!(bus.notify(&tenant, &bob, &notify("a1", Some("6"))).await, Err(BusError::Conflict(_))));
+        bus.notify(&tenant, &bob, &notify("a1", Some("5"))).await.unwrap();
+        // A publisher naming a user binds a new id to that user before anyone polls.
+        bus.notify(&tenant, &ann, &notify("b1", Some("6"))).await.unwrap();
+        assert_eq!(bus.listen(&tenant, &ann, &grants, &poll(&["client:b1"])).await.unwrap(), None, "Bob's, though Ann polled first");
+        let got = bus.listen(&tenant, &bob, &grants, &poll(&["client:b1"])).await.unwrap().expect("delivered");
+        assert_eq!(got.message["title"], "to b1");
+        // Each tenant's ids are its own.
+        let other = TenantId::parse("other").unwrap();
+        bus.notify(&other, &bob, &notify("a1", Some("6"))).await.unwrap();
     }
 
     /// Finding 12 of issue 11: every publish woke every waiting poll of

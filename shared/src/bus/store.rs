@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use serde_json::{Map, Value};
 
 use super::channel::ChannelKey;
-use crate::domain::{StoreError, TenantId, Timestamp};
+use crate::domain::{StoreError, TenantId, Timestamp, UserId};
 
 /// A channel's head outlives its last message by this much (both adapters),
 /// so its numbering stays stable while a client may still hold a cursor in
@@ -67,6 +67,13 @@ pub struct Seen {
     pub next: Option<StoredMessage>,
 }
 
+/// Whose a client id is (`client:<id>`), and until when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientBinding {
+    pub user: UserId,
+    pub expires_at: Timestamp,
+}
+
 #[async_trait]
 pub trait BusStore: Send + Sync {
     /// Appends after the channel's head, atomically; returns the new sequence.
@@ -79,6 +86,11 @@ pub trait BusStore: Send + Sync {
     /// given, was published at or after `published_after` (ties included: a
     /// message in the same millisecond as the client's last one is not older).
     async fn first_after(&self, tenant: &TenantId, channel: &ChannelKey, after: Seq, now: Timestamp, published_after: Option<Timestamp>) -> Result<Option<StoredMessage>, StoreError>;
+
+    /// Binds the client id `client` to `user` until `expires_at`, unless a
+    /// binding of it is live at `now`: created once (of two first binds at
+    /// once, one wins and both see it). The binding that holds.
+    async fn bind_client(&self, tenant: &TenantId, client: &str, user: &UserId, now: Timestamp, expires_at: Timestamp) -> Result<ClientBinding, StoreError>;
 
     /// One look of a poll at its channels: each one's head and, where the
     /// head is past the position, the next message ([`Seen`]). As written

@@ -79,6 +79,7 @@ impl From<BusError> for ApiError {
     fn from(e: BusError) -> Self {
         match e {
             BusError::Invalid(m) => Self::BadRequest(m),
+            BusError::Conflict(m) => Self::Conflict(m),
             BusError::Store(e) => Self::Unavailable(e),
         }
     }

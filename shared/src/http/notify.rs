@@ -9,7 +9,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::extract::{AdminTenant, JsonBody};
-use super::openapi::{BodyRefusals, Refusals, TenantPath};
+use super::openapi::{BodyRefusals, Conflicts, Refusals, TenantPath};
 use super::ApiError;
 use crate::bus::{NotifyRequest, PublishRequest};
 use crate::services::Services;
@@ -32,10 +32,10 @@ pub struct Published {
     tag = "bus",
     params(TenantPath),
     request_body = PublishRequest,
-    responses((status = 200, description = "Published", body = Published), Refusals, BodyRefusals)
+    responses((status = 200, description = "Published", body = Published), Refusals, BodyRefusals, Conflicts)
 )]
 async fn publish(State(services): State<Services>, admin: AdminTenant, JsonBody(request): JsonBody<PublishRequest>) -> Result<Json<Published>, ApiError> {
-    let published = services.bus.publish_named(&admin.tenant, &admin.principal.user, &request).await?;
+    let published = services.bus.publish_named(&admin.tenant, &request).await?;
     Ok(Json(Published { channel: request.channel, sequence: published.seq }))
 }
 
@@ -46,7 +46,7 @@ async fn publish(State(services): State<Services>, admin: AdminTenant, JsonBody(
     tag = "bus",
     params(TenantPath),
     request_body = NotifyRequest,
-    responses((status = 200, description = "Published", body = Published), Refusals, BodyRefusals)
+    responses((status = 200, description = "Published", body = Published), Refusals, BodyRefusals, Conflicts)
 )]
 async fn notify(State(services): State<Services>, admin: AdminTenant, JsonBody(request): JsonBody<NotifyRequest>) -> Result<Json<Published>, ApiError> {
     let (channel, published) = services.bus.notify(&admin.tenant, &admin.principal.user, &request).await?;

@@ -29,11 +29,15 @@ pub struct NotifierSettings {
     pub publish_lease: Duration,
     /// How long an idempotency key makes a repeated send a no-op.
     pub idempotency_window: Duration,
+    /// Most deliveries a publication writes in one transaction (where the
+    /// store offers one); a larger one goes step by step, so one digest to
+    /// a large group never holds the embedded writer for long.
+    pub max_atomic_deliveries: usize,
 }
 
 impl Default for NotifierSettings {
     fn default() -> Self {
-        Self { publish_lease: Duration::from_secs(120), idempotency_window: Duration::from_secs(24 * 3600) }
+        Self { publish_lease: Duration::from_secs(120), idempotency_window: Duration::from_secs(24 * 3600), max_atomic_deliveries: 1000 }
     }
 }
 
@@ -257,11 +261,13 @@ impl Notifier {
                 published_at: Some(now),
                 revision: 1,
                 version: 1,
-                ..notification
+                ..notification.clone()
             };
             let deliveries = self.deliveries(&published, now).await?;
-            publication.create_published(&published, &deliveries).await?;
-            return Ok(());
+            if deliveries.len() <= self.settings.max_atomic_deliveries {
+                publication.create_published(&published, &deliveries).await?;
+                return Ok(());
+            }
         }
         notification.status = NotificationStatus::Publishing;
         notification.lease_until = Some(now.plus(self.settings.publish_lease));
@@ -429,4 +435,75 @@ fn email_addresses(user: &User) -> Vec<EmailAddress> {
         }
     }
     addresses
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::adapters::embedded::{Database, EmbeddedDirectoryStore, EmbeddedNotificationStore, EmbeddedPublication, EmbeddedQueue, EmbeddedTypeStore};
+    use crate::domain::{GroupName, ManualClock, UserId};
+
+    /// A new notification is published in one write where the store offers
+    /// it (stored once: version 1), and step by step (created, then marked
+    /// published: version 2) past `max_atomic_deliveries`; either way with
+    /// every delivery queued once.
+    #[tokio::test]
+    async fn a_publication_is_one_write_up_to_its_limit() {
+        let db = Database::in_memory();
+        let clock: Arc<dyn Clock> = Arc::new(ManualClock::new());
+        let store: Arc<dyn NotificationStore> = Arc::new(EmbeddedNotificationStore::new(db.clone()));
+        let directory: Arc<dyn DirectoryStore> = Arc::new(EmbeddedDirectoryStore::new(db.clone()));
+        let queue = Arc::new(EmbeddedQueue::new(db.clone(), clock.clone(), 5));
+        let publication: Arc<dyn Publication> = Arc::new(EmbeddedPublication::new(db.clone(), queue.clone()));
+        let settings = NotifierSettings { max_atomic_deliveries: 2, ..NotifierSettings::default() };
+        let types = Types::new(Arc::new(EmbeddedTypeStore::new(db.clone())), 100);
+        let notifier = Notifier::new(store.clone(), directory.clone(), types, queue.clone(), Some(publication), clock, settings);
+        let tenant = TenantId::parse("demo").unwrap();
+        for (id, group) in [("1", "small"), ("2", "small"), ("3", "large"), ("4", "large"), ("5", "large")] {
+            let user = User {
+                id: UserId::parse(id).unwrap(),
+                login: format!("u{id}"),
+                email: None,
+                active: true,
+                groups: vec![GroupName::parse(group).unwrap()],
+                companies: vec![],
+                follower: None,
+                account_type: None,
+                locale: None,
+                timezone: None,
+                contacts: vec![],
+            };
+            directory.put_user(&tenant, &user).await.unwrap();
+        }
+        let digest = |group: &str| Notification {
+            id: NotificationId::derived(group),
+            tenant: tenant.clone(),
+            key: TypeKey::parse("subscription:digest").unwrap(),
+            title: "Digest".into(),
+            body: "Rows".into(),
+            body_html: None,
+            channel: Channel::Message,
+            status_type: StatusType::Neutral,
+            recipients: RecipientSpec { groups: vec![GroupName::parse(group).unwrap()], ..Default::default() },
+            due_at: Timestamp::from_millis(0),
+            until: None,
+            context: None,
+            status: NotificationStatus::Publishing,
+            revision: 1,
+            lease_until: None,
+            created_at: Timestamp::from_millis(0),
+            published_at: None,
+            cancel_reason: None,
+            version: 1,
+        };
+        for (group, recipients, version) in [("small", 2, 1), ("large", 3, 2)] {
+            let n = digest(group);
+            notifier.publish_new(n.clone()).await.unwrap();
+            notifier.publish_new(n.clone()).await.unwrap();
+            let stored = store.get(&tenant, &n.id).await.unwrap().expect("stored");
+            assert_eq!((stored.status, stored.version), (NotificationStatus::Published, version), "{group}");
+            assert_eq!(store.deliveries(&tenant, &n.id).await.unwrap().len(), recipients, "{group}");
+        }
+        assert_eq!(queue.ready_len().await.unwrap(), 5, "each delivery queued once");
+    }
 }

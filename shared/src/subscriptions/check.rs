@@ -224,7 +224,7 @@ impl Checker {
                 .into_iter()
                 .filter(|s| s.is_scheduled() && s.next_check_time <= now && s.lease_until.is_none_or(|l| l <= now))
                 .collect();
-            self.read_changes(&due, window_end, &mut *cache.lock().await).await?;
+            self.read_changes(&due, window_end, &mut *cache.lock().await).await;
             // In key order: the writes of subscriptions checked at the same
             // time touch neighbouring rows, so a commit writes fewer pages.
             due.sort_by(|a, b| (&a.tenant, &a.id).cmp(&(&b.tenant, &b.id)));
@@ -263,8 +263,10 @@ impl Checker {
     /// Reads, into the run's cache, each resource of `due` and its changes
     /// up to the run's window end from the earliest window start of the
     /// subscriptions that read it (a crashed check's window, which ends
-    /// elsewhere, is read on its own).
-    async fn read_changes(&self, due: &[Subscription], run_window_end: Timestamp, cache: &mut RunCache) -> Result<(), StoreError> {
+    /// elsewhere, is read on its own). A resource whose read fails is left
+    /// out: each subscription reading it then reads it itself and fails on
+    /// its own (backing off), not the whole run.
+    async fn read_changes(&self, due: &[Subscription], run_window_end: Timestamp, cache: &mut RunCache) {
         let mut earliest: HashMap<(TenantId, ResourceName), Timestamp> = HashMap::new();
         for subscription in due.iter().filter(|s| s.pending_window_end.is_none_or(|end| end == run_window_end)) {
             for resource in &subscription.resources {
@@ -273,18 +275,24 @@ impl Checker {
             }
         }
         for ((tenant, resource), from) in earliest {
-            if from >= run_window_end || self.resource(cache, &tenant, &resource).await?.is_none() {
-                continue;
-            }
             let cached = cache.changes.get(&(tenant.clone(), resource.clone()));
-            if cached.is_some_and(|c| c.to == run_window_end && c.from <= from) {
+            if from >= run_window_end || cached.is_some_and(|c| c.to == run_window_end && c.from <= from) {
                 continue;
             }
-            let latest = Arc::new(latest_versions(self.records.changes(&tenant, &resource, from, run_window_end).await?));
-            let rows = empty_rows(latest.len());
-            cache.changes.insert((tenant, resource), Changes { from, to: run_window_end, latest, rows, matching: HashMap::new() });
+            let read = match self.resource(cache, &tenant, &resource).await {
+                Ok(Some(_)) => self.records.changes(&tenant, &resource, from, run_window_end).await,
+                Ok(None) => continue,
+                Err(e) => Err(e),
+            };
+            match read {
+                Ok(log) => {
+                    let latest = Arc::new(latest_versions(log));
+                    let rows = empty_rows(latest.len());
+                    cache.changes.insert((tenant, resource), Changes { from, to: run_window_end, latest, rows, matching: HashMap::new() });
+                }
+                Err(e) => tracing::warn!(%tenant, %resource, error = %e, "a resource's changes could not be read for the batch; its subscriptions read them on their own"),
+            }
         }
-        Ok(())
     }
 
     /// Checks one due subscription, as read: `None` if it was not ours to
@@ -393,8 +401,9 @@ impl Checker {
         }
         let latest = Arc::new(latest_versions(self.records.changes(tenant, resource, from, to).await?));
         let rows = empty_rows(latest.len());
-        // Keep the widest list for the run's common window end.
-        let wider = cache.changes.get(&key).is_none_or(|cached| cached.to != to || from < cached.from);
+        // Keep the widest list for the run's common window end; a crashed
+        // check's window (another end) never replaces it.
+        let wider = cache.changes.get(&key).is_none_or(|cached| cached.to == to && from < cached.from);
         if wider {
             let mut changes = Changes { from, to, latest: latest.clone(), rows: rows.clone(), matching: HashMap::new() };
             let matching = changes.matching(filter);

@@ -90,7 +90,7 @@ async fn tenants_and_channels_are_isolated(store: Arc<dyn BusStore>) {
     store.append(&a, &c, message(&b1, T0)).await.unwrap();
     assert_eq!(store.heads(&b, std::slice::from_ref(&c)).await.unwrap(), vec![None]);
     assert_eq!(store.first_after(&b, &c, 0, Timestamp::from_millis(T0), None).await.unwrap(), None);
-    let client = ChannelKey::client(&UserId::parse("1").unwrap(), "x");
+    let client = ChannelKey::client("x");
     assert_eq!(store.heads(&a, &[client, c]).await.unwrap(), vec![None, Some(1_000)]);
 }
 
@@ -157,7 +157,34 @@ async fn a_look_finds_heads_and_next_messages(store: Arc<dyn BusStore>) {
     assert!(other.iter().all(|s| s.head.is_none() && s.next.is_none()), "another tenant sees nothing: {other:?}");
 }
 
+/// A client id is bound once: the first bind wins, later ones (and
+/// concurrent ones) see it, until it expires; each tenant apart.
+async fn a_client_id_is_bound_once_until_it_expires(store: Arc<dyn BusStore>) {
+    let (t, other) = (tenant("a"), tenant("b"));
+    let (ann, bob) = (UserId::parse("5").unwrap(), UserId::parse("6").unwrap());
+    let (now, until) = (Timestamp::from_millis(T0), Timestamp::from_millis(T0 + 60_000));
+    let first = store.bind_client(&t, "c-1", &ann, now, until).await.unwrap();
+    assert_eq!((first.user.clone(), first.expires_at), (ann.clone(), until));
+    let later = Timestamp::from_millis(T0 + 1_000);
+    assert_eq!(store.bind_client(&t, "c-1", &bob, later, Timestamp::from_millis(T0 + 90_000)).await.unwrap(), first, "bound already");
+    assert_eq!(store.bind_client(&other, "c-1", &bob, later, until).await.unwrap().user, bob, "another tenant's id is another id");
+    // Expired: the next bind takes it.
+    let after = Timestamp::from_millis(T0 + 60_000);
+    let rebound = store.bind_client(&t, "c-1", &bob, after, Timestamp::from_millis(T0 + 120_000)).await.unwrap();
+    assert_eq!(rebound.user, bob);
+    // Many first binds at once: one owner, seen by all.
+    let binds: Vec<_> = (0..8)
+        .map(|i| {
+            let (store, t) = (store.clone(), t.clone());
+            tokio::spawn(async move { store.bind_client(&t, "c-2", &UserId::parse(format!("{i}")).unwrap(), now, until).await.unwrap().user })
+        })
+        .collect();
+    let owners: std::collections::BTreeSet<UserId> = futures::future::join_all(binds).await.into_iter().map(|o| o.unwrap()).collect();
+    assert_eq!(owners.len(), 1, "{owners:?}");
+}
+
 contract_on_both_stores!(
+    a_client_id_is_bound_once_until_it_expires,
     a_look_finds_heads_and_next_messages,
     appends_are_contiguous_and_readable,
     expired_and_older_messages_are_skipped,

@@ -76,6 +76,8 @@ struct SlowWriterDuringRead {
     armed: AtomicBool,
     /// Change-log reads that reached the store.
     change_reads: AtomicUsize,
+    /// A resource whose change log cannot be read.
+    failing: Mutex<Option<ResourceName>>,
 }
 
 #[async_trait]
@@ -97,6 +99,9 @@ impl RecordStore for SlowWriterDuringRead {
     }
     async fn changes(&self, t: &TenantId, r: &ResourceName, from: Timestamp, to: Timestamp) -> Result<Vec<Record>, StoreError> {
         self.change_reads.fetch_add(1, Ordering::SeqCst);
+        if self.failing.lock().unwrap().as_ref() == Some(r) {
+            return Err(StoreError::Unavailable("simulated unreadable change log".into()));
+        }
         let read = self.inner.changes(t, r, from, to).await?;
         if self.armed.swap(false, Ordering::SeqCst) {
             let stamped = Timestamp::from_millis(self.clock.now().as_millis() - 10_000);
@@ -154,7 +159,7 @@ async fn harness(moto: bool) -> Harness {
 async fn with_adapters<B: Backend>(wiring: &Wiring<B, LocalGateway>, clock: Arc<ManualClock>, mut adapters: Adapters) -> Harness {
     let mailer = Arc::new(RecordingMailer::default());
     let crash = Arc::new(CrashBeforeFinish { inner: adapters.subscriptions.clone(), armed: AtomicBool::new(false), saves: AtomicUsize::new(0) });
-    let slow_writer = Arc::new(SlowWriterDuringRead { inner: adapters.records.clone(), clock: clock.clone(), armed: AtomicBool::new(false), change_reads: AtomicUsize::new(0) });
+    let slow_writer = Arc::new(SlowWriterDuringRead { inner: adapters.records.clone(), clock: clock.clone(), armed: AtomicBool::new(false), change_reads: AtomicUsize::new(0), failing: Mutex::new(None) });
     adapters.mailer = mailer.clone();
     adapters.subscriptions = crash.clone();
     adapters.records = slow_writer.clone();
@@ -343,6 +348,34 @@ async fn a_run_reads_each_change_log_once_from_the_earliest_window(h: Harness) {
     assert_eq!((with(true, true), with(false, true)), (1, 8), "the daily one lists both, the immediate ones their own window: {sent:#?}");
 }
 
+/// A resource whose change log cannot be read fails the subscriptions that
+/// read it (each backs off), not the run: the others' digests go out.
+async fn an_unreadable_change_log_fails_its_subscriptions_not_the_run(h: Harness) {
+    let ann = UserId::parse("1").unwrap();
+    let other: ResourceRequest = serde_json::from_value(json!({"title": "Others", "notify_fields": [], "notify_template": "notify"})).unwrap();
+    h.services.records.put_resource(&h.tenant, ResourceName::parse("other").unwrap(), other).await.unwrap();
+    let request: SubscriptionRequest = serde_json::from_value(json!({"resources": ["other"], "frequency": "immediately"})).unwrap();
+    h.services.subscriptions.create(&h.tenant, &Caller { user: &ann, admin: false }, request).await.unwrap();
+    h.advance(5);
+    h.report("REQ-1").await;
+    let report = RecordReport { id: RecordId::parse("OTHER-1").unwrap(), fields: json!({"status": "open"}).as_object().unwrap().clone(), acl: Acl { public: true, ..Default::default() }, deleted: false };
+    h.services.records.report(&h.tenant, &ResourceName::parse("other").unwrap(), report).await.unwrap();
+    h.advance(360);
+    *h.slow_writer.failing.lock().unwrap() = Some(ResourceName::parse("req").unwrap());
+    let report = h.services.checker.run().await.expect("the run goes on");
+    assert_eq!((report.checked, report.digests, report.failed), (2, 1, 1));
+    let sent = h.digests().await;
+    assert_eq!(sent.len(), 1);
+    assert!(sent[0].contains("OTHER-1"), "{}", sent[0]);
+    // Readable again: the failed one is retried after its backoff, with its window.
+    *h.slow_writer.failing.lock().unwrap() = None;
+    h.advance(400);
+    h.services.checker.run().await.unwrap();
+    let sent = h.digests().await;
+    assert_eq!(sent.len(), 2, "{sent:#?}");
+    assert!(sent[1].contains("REQ-1"), "{}", sent[1]);
+}
+
 macro_rules! on_both {
     ($($case:ident),* $(,)?) => {
         mod embedded_adapters {
@@ -362,4 +395,5 @@ on_both!(
     each_subscription_is_filtered_by_its_own_filter,
     a_subscription_with_nothing_to_send_moves_on_in_one_write,
     a_run_reads_each_change_log_once_from_the_earliest_window,
+    an_unreadable_change_log_fails_its_subscriptions_not_the_run,
 );

@@ -164,7 +164,34 @@ async fn a_new_channel_starts_after_the_last_message(store: Store) {
     assert_eq!(message(&reply).unwrap()["title"], "new on client");
 }
 
+/// Tryton's `notify(client=X)`: a message for the client id alone reaches
+/// the client that polls it (the first user to poll the id holds it); no
+/// other user reads it, and a publisher naming another user for it is
+/// refused.
+async fn a_notify_to_a_client_alone_reaches_the_client_that_polls_it(store: Store) {
+    let gw = Gateway::start(store).await;
+    let (admin, alice, bob) = (admin_token(), user_token("5"), user_token("6"));
+    let client = "9f1c2d3e-4b5a-4c6d-8e7f-0a1b2c3d4e5f";
+    let channel = format!("client:{client}");
+    // Alice's client starts listening, then the message comes for it alone.
+    assert_eq!(gw.poll(&alice, None, &[&channel]).await, json!({"channel": null, "message": null}));
+    let published = gw.notify(&admin, json!({"title": "for this client", "client": client})).await;
+    assert_eq!(published["channel"], channel);
+    let reply = gw.poll(&alice, None, &[&channel]).await;
+    assert_eq!((reply["channel"].as_str(), message(&reply).unwrap()["title"].as_str()), (Some(channel.as_str()), Some("for this client")));
+    // Bob asks for Alice's client: dropped, he hears nothing of it.
+    assert_eq!(gw.poll(&bob, None, &[&channel]).await, json!({"channel": null, "message": null}));
+    // A publisher naming Bob for Alice's client is refused, and sends nothing.
+    let (status, answer) = gw.post(&format!("/{DB}/notify"), Some(&admin), &json!({"title": "misrouted", "user": 6, "client": client})).await;
+    assert_eq!((status, answer["error"].as_str()), (409, Some("conflict")), "{answer}");
+    let (status, answer) = gw.post(&format!("/{DB}/bus/publish"), Some(&admin), &json!({"channel": channel, "message": {"n": 1}, "user": "6"})).await;
+    assert_eq!((status, answer["error"].as_str()), (409, Some("conflict")), "{answer}");
+    let reply = gw.poll(&alice, message_id(&reply).as_deref(), &[&channel]).await;
+    assert_eq!(reply, json!({"channel": null, "message": null}), "nothing more for Alice's client");
+}
+
 on_both_stores!(
+    a_notify_to_a_client_alone_reaches_the_client_that_polls_it,
     delivers_a_notify_with_trytons_shape,
     one_message_per_reply_in_publish_order,
     unknown_or_null_last_message_starts_at_the_oldest_retained,

@@ -68,7 +68,8 @@ async fn receives_notifications(store: Store, client: Client) {
     let ready = next_line(&mut lines).await;
     let client_id = ready.strip_prefix("ready ").expect("ready line").to_owned();
 
-    gw.notify(&admin, json!({"title": "to this client", "body": "b", "priority": 3, "user": 7, "client": client_id})).await;
+    // Tryton's `notify(client=…)`: the client id alone.
+    gw.notify(&admin, json!({"title": "to this client", "body": "b", "priority": 3, "client": client_id})).await;
     let got = next_message(&mut lines).await;
     assert_eq!(got["channel"], format!("client:{client_id}"));
     assert_eq!(got["message"]["type"], "notification");

@@ -13,11 +13,11 @@ use rand::Rng;
 use serde_json::{Map, Value};
 
 use super::items::{built, json_text, n, number, s, unavailable, Item};
-use super::table::Table;
+use super::table::{Expect, Table};
 use super::tables::TTL_ATTRIBUTE;
 use crate::bus::store::NewMessage;
-use crate::bus::{BusStore, ChannelKey, Seq, StoredMessage};
-use crate::domain::{StoreError, TenantId, Timestamp};
+use crate::bus::{BusStore, ChannelKey, ClientBinding, Seq, StoredMessage};
+use crate::domain::{StoreError, TenantId, Timestamp, UserId, WriteError};
 
 const HEAD_SK: &str = "0";
 /// Appends retried on conflict before giving up (with jittered backoff).
@@ -38,7 +38,9 @@ impl DynamoBusStore {
         Self { table }
     }
 
-    async fn read_head(&self, pk: &AttributeValue) -> Result<Option<Seq>, StoreError> {
+    /// The item at `sk` 0 of a partition (a channel's head, a client's
+    /// binding), read consistently.
+    async fn read_first(&self, pk: &AttributeValue) -> Result<Option<Item>, StoreError> {
         self.table.requests.add(1);
         let out = self
             .table
@@ -47,13 +49,27 @@ impl DynamoBusStore {
             .table_name(&self.table.name)
             .key("pk", pk.clone())
             .key("sk", n(HEAD_SK))
-            .projection_expression("#seq")
-            .expression_attribute_names("#seq", "seq")
             .consistent_read(true)
             .send()
             .await
             .map_err(unavailable)?;
-        out.item.map(|item| number(&item, "seq")).transpose()
+        Ok(out.item)
+    }
+
+    async fn read_head(&self, pk: &AttributeValue) -> Result<Option<Seq>, StoreError> {
+        self.read_first(pk).await?.map(|item| number(&item, "seq")).transpose()
+    }
+
+    /// A client id's binding, if live at `now`.
+    async fn read_binding(&self, pk: &AttributeValue, now: Timestamp) -> Result<Option<ClientBinding>, StoreError> {
+        let Some(item) = self.read_first(pk).await? else { return Ok(None) };
+        let expires_at = Timestamp::from_millis(number(&item, "expires_ms")?);
+        if expires_at <= now {
+            // TTL deletes late.
+            return Ok(None);
+        }
+        let user = item.get("user").and_then(|v| v.as_s().ok()).ok_or_else(|| StoreError::Corrupt("client binding without user".into()))?;
+        Ok(Some(ClientBinding { user: UserId::parse(user.as_str()).map_err(|e| StoreError::Corrupt(e.to_string()))?, expires_at }))
     }
 
     fn message_from_item(item: &Item) -> Result<StoredMessage, StoreError> {
@@ -74,6 +90,32 @@ impl DynamoBusStore {
 
 #[async_trait]
 impl BusStore for DynamoBusStore {
+    /// A binding is an item of its own partition (`{tenant}#client#{id}`,
+    /// `sk` 0): read first (bound already, mostly), then put on the
+    /// condition that none is there or it expired.
+    async fn bind_client(&self, tenant: &TenantId, client: &str, user: &UserId, now: Timestamp, expires_at: Timestamp) -> Result<ClientBinding, StoreError> {
+        let pk = s(format!("{tenant}#client#{client}"));
+        for _ in 0..4 {
+            if let Some(bound) = self.read_binding(&pk, now).await? {
+                return Ok(bound);
+            }
+            let item = Item::from([
+                ("pk".into(), pk.clone()),
+                ("sk".into(), n(HEAD_SK)),
+                ("user".into(), s(user.as_str())),
+                ("expires_ms".into(), n(expires_at.as_millis())),
+                (TTL_ATTRIBUTE.into(), n(expires_at.as_secs())),
+            ]);
+            match self.table.put(item, Expect::AbsentOrExpired(now)).await {
+                Ok(()) => return Ok(ClientBinding { user: user.clone(), expires_at }),
+                // Another bound it first: read theirs.
+                Err(WriteError::Conflict) => continue,
+                Err(WriteError::Store(e)) => return Err(e),
+            }
+        }
+        Err(StoreError::Contention)
+    }
+
     async fn append(&self, tenant: &TenantId, channel: &ChannelKey, message: NewMessage<'_>) -> Result<Seq, StoreError> {
         let pk = partition(tenant, channel);
         let body = json_text(message.body)?;

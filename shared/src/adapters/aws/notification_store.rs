@@ -5,7 +5,7 @@
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::AttributeValue;
 
-use super::items::{document, due_keys, n, parse_doc, put_error, s, Item, DOC_SK};
+use super::items::{document, due_keys, n, parse_doc, s, Item, DOC_SK};
 use super::table::{Expect, Table};
 use crate::domain::{StoreError, TenantId, Timestamp, WriteError};
 use crate::notifications::{Context, Delivery, DeliveryKey, Notification, NotificationId, NotificationStore, TypeKey};
@@ -98,19 +98,8 @@ impl NotificationStore for DynamoNotificationStore {
             ("expires_ms".into(), n(expires.as_millis())),
             (super::tables::TTL_ATTRIBUTE.into(), n(expires.as_secs())),
         ]);
-        self.table.requests.add(1);
-        // Absent, or expired (TTL deletes late): this send takes the key.
-        let put = self
-            .table
-            .client
-            .put_item()
-            .table_name(&self.table.name)
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(pk) OR expires_ms <= :now")
-            .expression_attribute_values(":now", n(now.as_millis()))
-            .send()
-            .await;
-        match put.map_err(put_error) {
+        // Absent, or expired: this send takes the key.
+        match self.table.put(item, Expect::AbsentOrExpired(now)).await {
             Ok(_) => Ok(None),
             Err(WriteError::Conflict) => {
                 let stored = self.table.get_item(format!("{tenant}#idempotency#{key}"), DOC_SK).await?;

@@ -24,6 +24,9 @@ pub(crate) enum Expect {
     Absent,
     /// Only over the item stored at this `version`.
     Version(u64),
+    /// Only if no item has its key or the stored one's `expires_ms` is at
+    /// or before this time (TTL deletes late): takes an expired claim over.
+    AbsentOrExpired(Timestamp),
 }
 
 impl Expect {
@@ -36,6 +39,7 @@ impl Expect {
         match self {
             Self::Absent => "attribute_not_exists(pk)",
             Self::Version(_) => "version = :v",
+            Self::AbsentOrExpired(_) => "attribute_not_exists(pk) OR expires_ms <= :now",
         }
     }
 
@@ -44,6 +48,7 @@ impl Expect {
         match self {
             Self::Absent => None,
             Self::Version(v) => Some(HashMap::from([(":v".to_owned(), n(v))])),
+            Self::AbsentOrExpired(now) => Some(HashMap::from([(":now".to_owned(), n(now.as_millis()))])),
         }
     }
 }

@@ -5,8 +5,8 @@ use rusqlite::{params, OptionalExtension as _};
 
 use super::db::{self, Database};
 use crate::bus::store::{next_read, Look, NewMessage, Seen};
-use crate::bus::{BusStore, ChannelKey, Seq, StoredMessage};
-use crate::domain::{StoreError, TenantId, Timestamp};
+use crate::bus::{BusStore, ChannelKey, ClientBinding, Seq, StoredMessage};
+use crate::domain::{StoreError, TenantId, Timestamp, UserId};
 
 /// The bus: a head per channel and its messages. An append reads the head
 /// and writes head and message in one transaction of the single writer, so
@@ -53,8 +53,37 @@ fn first_after(conn: &rusqlite::Connection, tenant: &str, channel: &str, after: 
         .transpose()
 }
 
+/// The binding of a client id live at `now`, if any.
+fn client_binding(conn: &rusqlite::Connection, tenant: &str, client: &str, now: Timestamp) -> rusqlite::Result<Option<ClientBinding>> {
+    let found: Option<(String, i64)> = conn
+        .prepare_cached("SELECT user, expires_at FROM bus_clients WHERE tenant = ?1 AND client = ?2 AND expires_at > ?3")?
+        .query_row(params![tenant, client, now.as_millis()], |row| Ok((row.get(0)?, row.get(1)?)))
+        .optional()?;
+    found.map(|(user, expires_at)| Ok(ClientBinding { user: UserId::parse(user).map_err(db::corrupt)?, expires_at: Timestamp::from_millis(expires_at) })).transpose()
+}
+
 #[async_trait]
 impl BusStore for EmbeddedBusStore {
+    async fn bind_client(&self, tenant: &TenantId, client: &str, user: &UserId, now: Timestamp, expires_at: Timestamp) -> Result<ClientBinding, StoreError> {
+        let (tenant, client) = (tenant.to_string(), client.to_owned());
+        let read = (tenant.clone(), client.clone());
+        // Bound already, mostly: a read, and the writer only for a first bind.
+        if let Some(bound) = self.db.read(move |conn| client_binding(conn, &read.0, &read.1, now)).await? {
+            return Ok(bound);
+        }
+        let user = user.clone();
+        self.db
+            .write(move |conn| {
+                if let Some(bound) = client_binding(conn, &tenant, &client, now)? {
+                    return Ok(bound);
+                }
+                conn.prepare_cached("INSERT OR REPLACE INTO bus_clients (tenant, client, user, expires_at) VALUES (?1, ?2, ?3, ?4)")?
+                    .execute(params![tenant, client, user.as_str(), expires_at.as_millis()])?;
+                Ok(ClientBinding { user, expires_at })
+            })
+            .await
+    }
+
     async fn append(&self, tenant: &TenantId, channel: &ChannelKey, message: NewMessage<'_>) -> Result<Seq, StoreError> {
         let (tenant, channel) = (tenant.to_string(), channel.as_str().to_owned());
         let body = serde_json::to_string(message.body).map_err(|e| StoreError::Corrupt(e.to_string()))?;

@@ -287,7 +287,8 @@ impl Database {
         tune(&conn).map_err(sqlite)?;
         // Before anything writes the file's first page (switching to WAL
         // does): only then can a database become incremental-vacuum.
-        if schema::version(&conn).map_err(sqlite)? == 0 {
+        let found = schema::version(&conn).map_err(sqlite)?;
+        if found == 0 {
             conn.pragma_update(None, "auto_vacuum", "INCREMENTAL").map_err(sqlite)?;
         }
         if readers.is_some() {
@@ -303,6 +304,10 @@ impl Database {
             schema::MigrateError::TooNew { found, known } => OpenError::TooNew { path: path.to_owned(), found, known },
             schema::MigrateError::Sqlite(e) => sqlite(e),
         })?;
+        if found > 0 && found < schema::KNOWN_VERSION {
+            // A migration that rebuilt tables left their old pages free.
+            super::sweeper::free_pages(&conn).map_err(sqlite)?;
+        }
         conn.execute_batch(schema::AT_OPEN).map_err(sqlite)?;
         let (writer, jobs) = mpsc::sync_channel::<Box<dyn Job>>(QUEUE_DEPTH);
         std::thread::Builder::new()
@@ -627,6 +632,37 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A database an older build wrote (version 1, with rows) is migrated
+    /// when a newer one opens it: rows kept, the rebuilt tables' old pages
+    /// handed back to the file system.
+    #[tokio::test]
+    async fn an_older_database_is_migrated_at_open() {
+        let dir = temp_dir();
+        std::fs::create_dir_all(&dir).unwrap();
+        {
+            let conn = Connection::open(dir.join(DATABASE_FILE)).unwrap();
+            conn.pragma_update(None, "auto_vacuum", "INCREMENTAL").unwrap();
+            conn.pragma_update(None, "journal_mode", "WAL").unwrap();
+            schema::migrate_to(&conn, 1).unwrap();
+            let mut insert = conn.prepare("INSERT INTO notifications VALUES ('t', ?1, 1, NULL, ?2)").unwrap();
+            for n in 0..500 {
+                insert.execute(rusqlite::params![format!("n{n}"), "x".repeat(1500)]).unwrap();
+            }
+        }
+        let db = Database::open(&Location::Directory(dir), Durability::Full).unwrap();
+        let (version, rows, free): (i64, i64, i64) = db
+            .read(|conn| {
+                Ok((
+                    schema::version(conn)?,
+                    conn.query_row("SELECT count(*) FROM notifications WHERE length(body) = 1500", [], |row| row.get(0))?,
+                    conn.query_row("PRAGMA freelist_count", [], |row| row.get(0))?,
+                ))
+            })
+            .await
+            .unwrap();
+        assert_eq!((version, rows, free), (schema::KNOWN_VERSION, 500, 0));
+    }
 
     fn temp_dir() -> PathBuf {
         std::env::temp_dir().join("herald-db-tests").join(uuid::Uuid::new_v4().to_string())

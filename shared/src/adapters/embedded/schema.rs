@@ -11,7 +11,7 @@ use rusqlite::Connection;
 
 /// Every migration, oldest first: migration `n` (counting from 1) takes the
 /// database from version `n - 1` to `n`. Append; never edit one released.
-const MIGRATIONS: &[&str] = &[V1, V2];
+const MIGRATIONS: &[&str] = &[V1, V2, V3];
 
 /// The schema version this build writes.
 pub const KNOWN_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -141,6 +141,15 @@ CREATE INDEX subscriptions_of_subscriber ON subscriptions (tenant, subscriber, i
 CREATE INDEX subscriptions_due ON subscriptions (due_at, tenant, id) WHERE due_at IS NOT NULL;
 "#;
 
+/// Client ids (`client:<id>` channels) bound to the first user that polls
+/// them, or that a publisher names (docs/decisions.md, "Client channels").
+const V3: &str = r#"
+CREATE TABLE bus_clients (
+    tenant TEXT NOT NULL, client TEXT NOT NULL, user TEXT NOT NULL, expires_at INTEGER NOT NULL,
+    PRIMARY KEY (tenant, client)) WITHOUT ROWID;
+CREATE INDEX bus_clients_expiry ON bus_clients (expires_at);
+"#;
+
 /// Run at every open, after the migrations: makes every outbox message
 /// received before the database was opened visible again at once (whoever
 /// received it is gone: the data directory's lock, or memory, says no other
@@ -166,7 +175,7 @@ pub fn migrate(conn: &Connection) -> Result<(), MigrateError> {
 }
 
 /// Brings the database to version `target` (tests start from older ones).
-fn migrate_to(conn: &Connection, target: usize) -> Result<(), MigrateError> {
+pub(super) fn migrate_to(conn: &Connection, target: usize) -> Result<(), MigrateError> {
     let found = version(conn)?;
     if found > KNOWN_VERSION {
         return Err(MigrateError::TooNew { found, known: KNOWN_VERSION });
@@ -201,7 +210,17 @@ mod tests {
     /// the keys still unique.
     #[test]
     fn version_2_keeps_every_row_and_key_of_the_tables_it_rebuilds() {
-        let conn = Connection::open_in_memory().unwrap();
+        version_2_keeps_every_row_and_key(Connection::open_in_memory().unwrap());
+        // As herald-local's files are: incremental vacuum, then WAL.
+        let dir = std::env::temp_dir().join("herald-db-tests").join(uuid::Uuid::new_v4().to_string());
+        std::fs::create_dir_all(&dir).unwrap();
+        let conn = Connection::open(dir.join("herald.db")).unwrap();
+        conn.pragma_update(None, "auto_vacuum", "INCREMENTAL").unwrap();
+        conn.pragma_update(None, "journal_mode", "WAL").unwrap();
+        version_2_keeps_every_row_and_key(conn);
+    }
+
+    fn version_2_keeps_every_row_and_key(conn: Connection) {
         migrate_to(&conn, 1).unwrap();
         assert_eq!(version(&conn).unwrap(), 1);
         conn.execute_batch(

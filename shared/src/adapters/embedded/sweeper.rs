@@ -18,6 +18,7 @@ pub const DEAD_LETTER_RETENTION: Duration = Duration::from_secs(14 * 86_400);
 pub struct SweepReport {
     pub bus_messages: usize,
     pub bus_channels: usize,
+    pub client_bindings: usize,
     pub inbox_items: usize,
     pub deliveries: usize,
     pub changes: usize,
@@ -27,7 +28,7 @@ pub struct SweepReport {
 
 impl SweepReport {
     pub fn total(&self) -> usize {
-        self.bus_messages + self.bus_channels + self.inbox_items + self.deliveries + self.changes + self.idempotency_keys + self.dead_letters
+        self.bus_messages + self.bus_channels + self.client_bindings + self.inbox_items + self.deliveries + self.changes + self.idempotency_keys + self.dead_letters
     }
 }
 
@@ -47,6 +48,7 @@ const fn expiring(table: &'static str, key: &'static str) -> Expiring {
 const BUS_MESSAGES: Expiring = expiring("bus_messages", "tenant, channel, seq");
 /// A channel's head is kept a day past its last message, as on DynamoDB.
 const BUS_CHANNELS: Expiring = Expiring { grace: crate::bus::store::HEAD_GRACE, ..expiring("bus_channels", "tenant, channel") };
+const CLIENT_BINDINGS: Expiring = expiring("bus_clients", "tenant, client");
 const INBOX: Expiring = expiring("inbox", "tenant, user, id");
 const DELIVERIES: Expiring = expiring("deliveries", "tenant, notification, revision, recipient_kind, recipient");
 const CHANGES: Expiring = expiring("changes", "seq");
@@ -55,7 +57,7 @@ const DEAD_LETTERS: Expiring = Expiring { expires: "moved_at", grace: DEAD_LETTE
 
 /// Hands every free page back to the file system. The pragma frees one page
 /// per step of its statement: step it to the end.
-fn free_pages(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
+pub(super) fn free_pages(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
     let mut statement = conn.prepare_cached("PRAGMA incremental_vacuum")?;
     let mut rows = statement.query([])?;
     while rows.next()?.is_some() {}
@@ -69,6 +71,7 @@ impl Database {
         let report = SweepReport {
             bus_messages: self.delete_expired(&BUS_MESSAGES, now).await?,
             bus_channels: self.delete_expired(&BUS_CHANNELS, now).await?,
+            client_bindings: self.delete_expired(&CLIENT_BINDINGS, now).await?,
             inbox_items: self.delete_expired(&INBOX, now).await?,
             deliveries: self.delete_expired(&DELIVERIES, now).await?,
             changes: self.delete_expired(&CHANGES, now).await?,

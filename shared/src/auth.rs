@@ -1,6 +1,9 @@
 //! Who is calling: Herald JWTs (HS256) read from `Authorization: Bearer`, or,
 //! for Tryton clients, `Authorization: Session base64(login:uid:jwt)` or the
-//! cookie `tryton_session=login:uid:jwt` (with `uid` equal to the token's `sub`).
+//! cookie `tryton_session=login:uid:jwt` (with `uid` equal to the token's
+//! `sub`). A session whose last part is not a JWT is trytond's own session
+//! key ([`Credential::TrytonSession`]), checked against the sessions the
+//! site mirrored (`sessions`), for the path's tenant.
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use http::HeaderMap;
@@ -144,6 +147,12 @@ impl Principal {
         self.roles.iter().any(|r| r == ADMIN_ROLE)
     }
 
+    /// A client holding a live Tryton session of `user` on `tenant`: no
+    /// role, that tenant only, the channels the site granted its sessions.
+    pub fn tryton_session(user: UserId, tenant: &TenantId, channels: Vec<String>, source: CredentialSource) -> Self {
+        Self { user, tenants: TenantClaim::One(tenant.to_string()), roles: Vec::new(), grants: ChannelGrants::new(channels), source }
+    }
+
     pub fn require_admin(&self) -> Result<(), AuthError> {
         if self.is_admin() { Ok(()) } else { Err(AuthError::NotAdmin) }
     }
@@ -194,15 +203,24 @@ impl Authenticator {
         Self { key: DecodingKey::from_secret(secret), validation, policy }
     }
 
+    /// The caller of a request that only a token may make (an operator's
+    /// routes, with no tenant to check a Tryton session against).
     pub fn authenticate(&self, headers: &HeaderMap) -> Result<Principal, AuthError> {
-        let (token, session_uid, source) = credential(headers)?;
-        let header = jsonwebtoken::decode_header(&token).map_err(|_| AuthError::Invalid("the token could not be verified".into()))?;
+        match Credential::of(headers)? {
+            Credential::Token { token, session_uid, source } => self.verify(&token, session_uid, source),
+            Credential::TrytonSession { .. } => Err(AuthError::Invalid("this route takes a token, not a Tryton session".into())),
+        }
+    }
+
+    /// The caller a token names, checked.
+    pub fn verify(&self, token: &str, session_uid: Option<String>, source: CredentialSource) -> Result<Principal, AuthError> {
+        let header = jsonwebtoken::decode_header(token).map_err(|_| AuthError::Invalid("the token could not be verified".into()))?;
         // No extension is understood, so a token that marks any critical
         // must be refused (RFC 7515 §4.1.11).
         if header.crit.is_some() {
             return Err(AuthError::Invalid("the token's header names critical extensions Herald does not understand".into()));
         }
-        let claims = jsonwebtoken::decode::<Claims>(&token, &self.key, &self.validation)
+        let claims = jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation)
             .map_err(|e| match e.kind() {
                 jsonwebtoken::errors::ErrorKind::ExpiredSignature => AuthError::Expired,
                 jsonwebtoken::errors::ErrorKind::ImmatureSignature => AuthError::NotYetValid,
@@ -254,6 +272,37 @@ impl Authenticator {
 
 fn now_secs() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+}
+
+/// What a request presents.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Credential {
+    /// A Herald JWT, and for a Tryton session carrying one the user id the
+    /// session names.
+    Token { token: String, session_uid: Option<String>, source: CredentialSource },
+    /// A Tryton session whose key is trytond's own.
+    TrytonSession { user: UserId, key: String, source: CredentialSource },
+}
+
+/// Longest trytond session key accepted (trytond's are 64 hex digits).
+const MAX_SESSION_KEY_LEN: usize = 256;
+
+impl Credential {
+    /// The credential of a request's headers, read but not checked.
+    pub fn of(headers: &HeaderMap) -> Result<Self, AuthError> {
+        let (token, session_uid, source) = credential(headers)?;
+        // A JWT has three parts separated by dots; trytond's keys have none.
+        if token.contains('.') {
+            return Ok(Self::Token { token, session_uid, source });
+        }
+        let Some(uid) = session_uid else { return Ok(Self::Token { token, session_uid: None, source }) };
+        let key_ok = token.len() <= MAX_SESSION_KEY_LEN && token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if !key_ok {
+            return Err(AuthError::Invalid("a Tryton session key is at most 256 letters, digits, '-' or '_'".into()));
+        }
+        let user = UserId::parse(uid).map_err(|e| AuthError::Invalid(format!("the session's user id: {e}")))?;
+        Ok(Self::TrytonSession { user, key: token, source })
+    }
 }
 
 /// The token and, for Tryton sessions, the user id the session names.

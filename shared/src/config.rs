@@ -7,6 +7,7 @@ use crate::auth::{TokenPolicy, MIN_SECRET_BYTES};
 use crate::bus::BusSettings;
 use crate::directory::DirectoryQuota;
 use crate::domain::EmailAddress;
+use crate::sessions::SessionSettings;
 use crate::subscriptions::{EmailFormat, SubscriptionQuota};
 
 #[derive(Debug, thiserror::Error)]
@@ -183,6 +184,9 @@ pub struct Config {
     /// `HERALD_EMAIL_FORMAT` (`html`): digests' email format for
     /// subscriptions that do not choose (`html` or `text`).
     pub email_format: EmailFormat,
+    /// `HERALD_TRYTON_BIND_ADDRESS` (`on`): a mirrored Tryton session bound
+    /// to an address is honoured only from it (`off`: from anywhere).
+    pub tryton_sessions: SessionSettings,
 }
 
 impl Config {
@@ -267,6 +271,13 @@ impl Config {
                 }
             },
             mail_dir: lookup("HERALD_MAIL_DIR").filter(|s| !s.is_empty()).unwrap_or_else(|| "herald-mail".to_owned()).into(),
+            tryton_sessions: SessionSettings {
+                bind_to_address: match lookup("HERALD_TRYTON_BIND_ADDRESS").as_deref() {
+                    None | Some("") | Some("on") => true,
+                    Some("off") => false,
+                    Some(other) => return Err(ConfigError::Invalid { name: "HERALD_TRYTON_BIND_ADDRESS", expected: "on or off", value: other.to_owned() }),
+                },
+            },
         })
     }
 
@@ -296,6 +307,9 @@ mod tests {
         assert!(!format!("{c:?}").contains("0123456789abcdef"));
         assert!(from(&[("HERALD_BUS_WAIT_SECS", "soon")]).is_err());
         assert!(from(&[("HERALD_JWT_SECRET", "short")]).is_err());
+        assert!(c.tryton_sessions.bind_to_address);
+        assert!(!from(&[("HERALD_TRYTON_BIND_ADDRESS", "off")]).unwrap().tryton_sessions.bind_to_address);
+        assert!(from(&[("HERALD_TRYTON_BIND_ADDRESS", "maybe")]).is_err());
     }
 
     #[test]

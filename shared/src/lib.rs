@@ -16,6 +16,7 @@ pub mod notifications;
 pub mod outbox;
 pub mod records;
 pub mod services;
+pub mod sessions;
 pub mod subscriptions;
 pub mod telemetry;
 pub mod wiring;

@@ -11,6 +11,7 @@ use crate::inbox::Inbox;
 use crate::notifications::{Notifier, Types};
 use crate::outbox::{Outbox, QueueConsumer};
 use crate::records::Records;
+use crate::sessions::Sessions;
 use crate::subscriptions::{Checker, Subscriptions, Templates};
 
 /// Everything a handler may use. Cheap to clone.
@@ -31,6 +32,8 @@ pub struct Services {
     pub templates: Templates,
     /// The subscription check (digests).
     pub checker: Checker,
+    /// trytond's sessions, mirrored: Tryton clients' credentials.
+    pub sessions: Sessions,
     pub clock: Arc<dyn Clock>,
     /// Whether the store answers (`GET /health`).
     pub health: Arc<dyn StoreHealth>,

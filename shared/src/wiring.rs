@@ -13,11 +13,11 @@ use std::time::Duration;
 
 use crate::adapters::aws::{
     self, tables, DynamoBusStore, DynamoClient, DynamoDirectoryStore, DynamoInboxStore, DynamoNotificationStore, DynamoRecordStore,
-    DynamoSubscriptionStore, DynamoTemplateStore, DynamoTypeStore, RequestCount, SdkClient, SdkConfig, SesMailer, SqsQueue, Table,
+    DynamoSessionStore, DynamoSubscriptionStore, DynamoTemplateStore, DynamoTypeStore, RequestCount, SdkClient, SdkConfig, SesMailer, SqsQueue, Table,
 };
 use crate::adapters::embedded::{
     Database, Durability, EmbeddedBusStore, EmbeddedDirectoryStore, EmbeddedInboxStore, EmbeddedNotificationStore, EmbeddedPublication, EmbeddedQueue,
-    EmbeddedRecordStore, EmbeddedSubscriptionStore, EmbeddedTemplateStore, EmbeddedTypeStore, FileMailer, Location, OpenError,
+    EmbeddedRecordStore, EmbeddedSessionStore, EmbeddedSubscriptionStore, EmbeddedTemplateStore, EmbeddedTypeStore, FileMailer, Location, OpenError,
 };
 use crate::adapters::unwired::Unwired;
 use crate::auth::Authenticator;
@@ -30,6 +30,7 @@ use crate::notifications::{NotificationStore, Notifier, NotifierSettings, Outbox
 use crate::outbox::{Mailer, Outbox, OutboxSettings, QueueConsumer, DELIVERY_LEASE};
 use crate::records::{RecordStore, Records};
 use crate::services::Services;
+use crate::sessions::{SessionStore, Sessions};
 use crate::subscriptions::{Checker, CheckerSettings, SubscriptionStore, Subscriptions, TemplateStore, Templates};
 
 #[derive(Debug, thiserror::Error)]
@@ -62,6 +63,7 @@ pub struct Adapters {
     pub records: Arc<dyn RecordStore>,
     pub subscriptions: Arc<dyn SubscriptionStore>,
     pub templates: Arc<dyn TemplateStore>,
+    pub sessions: Arc<dyn SessionStore>,
     /// Whether the store answers (`GET /health`).
     pub health: Arc<dyn StoreHealth>,
     /// Requests the DynamoDB stores sent, all together (benchmarks count
@@ -186,6 +188,7 @@ impl Backend for Embedded {
             records: Arc::new(EmbeddedRecordStore::new(db.clone())),
             subscriptions: Arc::new(EmbeddedSubscriptionStore::new(db.clone())),
             templates: Arc::new(EmbeddedTemplateStore::new(db.clone())),
+            sessions: Arc::new(EmbeddedSessionStore::new(db.clone())),
             health: db.clone(),
             dynamodb_requests: RequestCount::default(),
         })
@@ -215,6 +218,7 @@ impl Backend for Aws {
             records: Arc::new(DynamoRecordStore::new(data.clone())),
             subscriptions: Arc::new(DynamoSubscriptionStore::new(data.clone())),
             templates: Arc::new(DynamoTemplateStore::new(data.clone())),
+            sessions: Arc::new(DynamoSessionStore::new(data.clone())),
             health: Arc::new(data),
             dynamodb_requests: requests,
         })
@@ -402,6 +406,7 @@ impl<B: Backend, R: Role> Wiring<B, R> {
             templates: Templates::new(adapters.templates.clone(), config.max_templates_per_tenant),
             checker: Checker::new(adapters.subscriptions, adapters.records, adapters.directory, adapters.templates, notifier.clone(), clock.clone(), checker_settings),
             notifier,
+            sessions: Sessions::new(adapters.sessions, clock.clone(), config.tryton_sessions.clone()),
             health: adapters.health,
             clock: clock.clone(),
         })

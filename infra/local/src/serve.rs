@@ -57,8 +57,8 @@ pub async fn serve(listener: TcpListener, app: Router, limits: Limits, shutdown:
             accepted = listener.accept() => accepted,
             () = &mut shutdown => return,
         };
-        let stream = match accepted {
-            Ok((stream, _)) => stream,
+        let (stream, peer) = match accepted {
+            Ok(accepted) => accepted,
             Err(e) => {
                 // Out of file descriptors, most likely: wait for some to close.
                 tracing::warn!(error = %e, "accept failed");
@@ -72,7 +72,13 @@ pub async fn serve(listener: TcpListener, app: Router, limits: Limits, shutdown:
         };
         // The peak between two looks of `return_freed_memory`, however short.
         most_open.fetch_max(limits.max_connections - permits.available_permits(), Ordering::Relaxed);
-        let service = TowerToHyperService::new(app.clone());
+        // Each request knows the address it came from (a Tryton session
+        // may be bound to one).
+        let address = herald::http::edge::ClientAddress(peer.ip());
+        let service = TowerToHyperService::new(tower::ServiceExt::map_request(app.clone(), move |mut request: hyper::Request<hyper::body::Incoming>| {
+            request.extensions_mut().insert(address);
+            request
+        }));
         tokio::spawn(async move {
             let _permit = permit;
             let connection = hyper::server::conn::http1::Builder::new()

@@ -46,7 +46,27 @@ fn tenant<'a>(route: &str, request: &'a Request) -> &'a str {
     &segment[..segment.char_indices().nth(64).map_or(segment.len(), |(i, _)| i)]
 }
 
-pub async fn middleware(request: Request, next: Next) -> Response {
+/// The address a request came from: the peer of the connection
+/// (`herald-local`), or API Gateway's `sourceIp` (Lambda). A Tryton session
+/// bound to an address is checked against it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientAddress(pub std::net::IpAddr);
+
+/// API Gateway's `requestContext.http.sourceIp`, as `lambda_http` hands it.
+fn lambda_source(request: &Request) -> Option<ClientAddress> {
+    match request.extensions().get::<lambda_http::request::RequestContext>()? {
+        lambda_http::request::RequestContext::ApiGatewayV2(context) => context.http.source_ip.as_deref()?.parse().ok().map(ClientAddress),
+        #[allow(unreachable_patterns)]
+        _ => None,
+    }
+}
+
+pub async fn middleware(mut request: Request, next: Next) -> Response {
+    if request.extensions().get::<ClientAddress>().is_none() {
+        if let Some(address) = lambda_source(&request) {
+            request.extensions_mut().insert(address);
+        }
+    }
     let started = Instant::now();
     let id = request_id(&request);
     let method = request.method().clone();

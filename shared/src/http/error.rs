@@ -12,6 +12,7 @@ use crate::domain::StoreError;
 use crate::inbox::InboxError;
 use crate::notifications::{NotifyError, TypeError};
 use crate::records::RecordError;
+use crate::sessions::SessionError;
 use crate::subscriptions::{SubscriptionError, TemplateError};
 
 #[derive(Debug, thiserror::Error)]
@@ -157,6 +158,15 @@ impl From<TemplateError> for ApiError {
             TemplateError::NotFound(m) => Self::NotFound(m),
             TemplateError::QuotaExceeded(m) => Self::QuotaExceeded(m),
             TemplateError::Store(e) => Self::Unavailable(e),
+        }
+    }
+}
+
+impl From<SessionError> for ApiError {
+    fn from(e: SessionError) -> Self {
+        match e {
+            SessionError::Invalid(m) => Self::BadRequest(m),
+            SessionError::Store(e) => Self::Unavailable(e),
         }
     }
 }

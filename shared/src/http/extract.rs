@@ -13,8 +13,9 @@ use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
+use super::edge::ClientAddress;
 use super::ApiError;
-use crate::auth::Principal;
+use crate::auth::{AuthError, Credential, Principal};
 use crate::domain::{CompanyId, GroupName, NotificationId, RecordId, ResourceName, SubscriptionId, TenantId, UserId};
 use crate::inbox::InboxId;
 use crate::notifications::TypeKey;
@@ -45,7 +46,34 @@ async fn path_params<S: Send + Sync>(parts: &mut Parts, state: &S) -> Result<Vec
 /// make a browser send a cookie with a plain-text or form POST, never with
 /// `application/json` unless CORS lets that site (a preflight asks first).
 fn authenticate(services: &Services, parts: &Parts) -> Result<Principal, ApiError> {
-    let principal = services.auth.authenticate(&parts.headers)?;
+    cookie_rule(parts, services.auth.authenticate(&parts.headers)?)
+}
+
+/// The caller of a tenant's route: a token, or a live Tryton session of
+/// that tenant mirrored by its site, from the address it is bound to.
+async fn authenticate_for(services: &Services, parts: &Parts, tenant: impl FnOnce() -> Result<TenantId, ApiError>) -> Result<(Principal, TenantId), ApiError> {
+    match Credential::of(&parts.headers)? {
+        Credential::Token { token, session_uid, source } => {
+            let principal = cookie_rule(parts, services.auth.verify(&token, session_uid, source)?)?;
+            Ok((principal, tenant()?))
+        }
+        Credential::TrytonSession { user, key, source } => {
+            let tenant = tenant()?;
+            let address = parts.extensions.get::<ClientAddress>().map(|a| a.0);
+            match services.sessions.verify(&tenant, &user, &key, address).await? {
+                Ok(grant) => Ok((cookie_rule(parts, Principal::tryton_session(grant.user, &tenant, grant.channels, source))?, tenant)),
+                Err(refusal) => {
+                    tracing::info!(%tenant, user = %user, ?refusal, "a Tryton session was refused");
+                    Err(AuthError::Invalid("the Tryton session is not one this site shared with Herald, has ended, or is used from another address".into()).into())
+                }
+            }
+        }
+    }
+}
+
+/// A request carrying the session cookie that changes anything must say
+/// its body is JSON.
+fn cookie_rule(parts: &Parts, principal: Principal) -> Result<Principal, ApiError> {
     let safe = matches!(parts.method, http::Method::GET | http::Method::HEAD | http::Method::OPTIONS);
     if principal.via_cookie() && !safe && !declares_json(&parts.headers) {
         return Err(ApiError::UnsupportedMediaType(
@@ -125,9 +153,8 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
         let params = path_params(parts, state).await?;
         let services = Services::from_ref(state);
-        let principal = authenticate(&services, parts)?;
         let db = params.iter().find(|(name, _)| name == "db").map_or("", |(_, value)| value.as_str());
-        let tenant = TenantId::parse(db).map_err(ApiError::bad_request)?;
+        let (principal, tenant) = authenticate_for(&services, parts, || TenantId::parse(db).map_err(ApiError::bad_request)).await?;
         principal.require_tenant(&tenant).map_err(ApiError::from)?;
         R::check(&services, &tenant, &principal).await?;
         Ok(Self { tenant, principal, meets: PhantomData })

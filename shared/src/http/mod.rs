@@ -13,6 +13,7 @@ pub mod records;
 mod strict_json;
 pub mod subscriptions;
 pub mod templates;
+pub mod tryton;
 pub mod types;
 
 use std::time::Duration;
@@ -72,6 +73,7 @@ fn api_routes() -> Routes {
         .merge(records::routes())
         .merge(subscriptions::routes())
         .merge(templates::routes())
+        .merge(tryton::routes())
 }
 
 /// The answers to browsers' CORS requests that `origins` allows. No origin

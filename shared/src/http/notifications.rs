@@ -51,7 +51,7 @@ struct SendBody {
 }
 
 /// A time as RFC 3339 text or milliseconds since the epoch.
-fn time(field: &str, value: Option<Value>) -> Result<Option<Timestamp>, ApiError> {
+pub(super) fn time(field: &str, value: Option<Value>) -> Result<Option<Timestamp>, ApiError> {
     match value {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(text)) => Timestamp::parse_rfc3339(&text)

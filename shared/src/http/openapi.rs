@@ -212,6 +212,12 @@ pub fn field_limits() -> Vec<(&'static str, &'static str, Value)> {
         ("Context", "table", without_hash(notifications::MAX_CONTEXT_BYTES)),
         ("Context", "id", without_hash(notifications::MAX_CONTEXT_BYTES)),
         ("RecipientSpec", "account_type", text(1, 64)),
+        ("MirrorBody", "sessions", at_most(crate::sessions::MAX_SESSIONS_PER_REQUEST)),
+        ("SessionBody", "key_sha256", json!({"pattern": "^[0-9a-f]{64}$"})),
+        ("SessionBody", "channels", at_most(32)),
+        ("SessionKey", "key_sha256", json!({"pattern": "^[0-9a-f]{64}$"})),
+        ("RemoveBody", "sessions", at_most(crate::sessions::MAX_SESSIONS_PER_REQUEST)),
+        ("RemoveBody", "users", at_most(crate::sessions::MAX_SESSIONS_PER_REQUEST)),
     ];
     for list in ["users", "groups", "companies", "followers_of", "fallback_groups"] {
         limits.push(("RecipientSpec", list, at_most(notifications::MAX_RECIPIENT_ENTRIES)));

@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-const CAPABILITIES: &[&str] = &["bus", "directory", "records", "notifications", "inbox", "subscriptions", "outbox"];
+const CAPABILITIES: &[&str] = &["bus", "directory", "records", "notifications", "inbox", "subscriptions", "outbox", "sessions"];
 
 /// What each module may import, from the ground up.
 fn allowed() -> BTreeMap<&'static str, Vec<&'static str>> {
@@ -21,7 +21,8 @@ fn allowed() -> BTreeMap<&'static str, Vec<&'static str>> {
         ("inbox", vec!["domain", "notifications"]),
         ("subscriptions", vec!["domain", "directory", "records", "notifications"]),
         ("outbox", vec!["domain", "bus", "notifications", "inbox"]),
-        ("config", vec!["domain", "bus", "auth", "directory", "subscriptions"]),
+        ("sessions", vec!["domain"]),
+        ("config", vec!["domain", "bus", "auth", "directory", "subscriptions", "sessions"]),
         ("services", with_capabilities(&["domain", "auth"])),
         ("adapters", with_capabilities(&["domain"])),
         ("http", with_capabilities(&["domain", "auth", "config", "services"])),

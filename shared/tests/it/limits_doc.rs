@@ -58,6 +58,8 @@ fn values() -> HashMap<&'static str, u64> {
         ("domain::paging::DEFAULT_PAGE", n(domain::paging::DEFAULT_PAGE)),
         ("http::extract::MAX_PAGE_QUERY_BYTES", n(http::extract::MAX_PAGE_QUERY_BYTES)),
         ("outbox::MAX_ERROR_BYTES", n(outbox::MAX_ERROR_BYTES)),
+        ("sessions::MAX_SESSIONS_PER_REQUEST", n(sessions::MAX_SESSIONS_PER_REQUEST)),
+        ("sessions::MAX_SESSION_AGE", sessions::MAX_SESSION_AGE.as_secs()),
     ])
 }
 

@@ -14,6 +14,7 @@ mod openapi_doc;
 mod outbox_exactly_once;
 mod parsers;
 mod record_store_contract;
+mod session_store_contract;
 mod subscription_check;
 mod subscription_store_contract;
 mod type_store_contract;

@@ -20,3 +20,4 @@ mod records_http;
 mod refusals;
 mod subscriptions_http;
 mod tryton_clients;
+mod tryton_sessions_http;

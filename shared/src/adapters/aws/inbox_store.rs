@@ -63,18 +63,6 @@ impl InboxStore for DynamoInboxStore {
     }
 
     async fn delete(&self, tenant: &TenantId, user: &UserId, id: &InboxId) -> Result<bool, StoreError> {
-        self.table.requests.add(1);
-        let out = self
-            .table
-            .client
-            .delete_item()
-            .table_name(&self.table.name)
-            .key("pk", s(partition(tenant, user)))
-            .key("sk", s(id.as_str()))
-            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllOld)
-            .send()
-            .await
-            .map_err(unavailable)?;
-        Ok(out.attributes.is_some_and(|a| !a.is_empty()))
+        self.table.delete_item(partition(tenant, user), id.to_string()).await
     }
 }

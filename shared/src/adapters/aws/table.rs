@@ -92,6 +92,22 @@ impl Table {
         Ok(out.item)
     }
 
+    /// Deletes one item by its key; false if there was none.
+    pub(crate) async fn delete_item(&self, pk: String, sk: String) -> Result<bool, StoreError> {
+        self.requests.add(1);
+        let out = self
+            .client
+            .delete_item()
+            .table_name(&self.name)
+            .key("pk", s(pk))
+            .key("sk", s(sk))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllOld)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(out.attributes.is_some_and(|a| !a.is_empty()))
+    }
+
     /// The table answers a strongly consistent read (of an item no one
     /// writes): what `GET /health` asks on AWS.
     pub(crate) async fn check(&self) -> Result<(), StoreError> {

@@ -11,7 +11,7 @@ use rusqlite::Connection;
 
 /// Every migration, oldest first: migration `n` (counting from 1) takes the
 /// database from version `n - 1` to `n`. Append; never edit one released.
-const MIGRATIONS: &[&str] = &[V1, V2, V3];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
 
 /// The schema version this build writes.
 pub const KNOWN_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -148,6 +148,15 @@ CREATE TABLE bus_clients (
     tenant TEXT NOT NULL, client TEXT NOT NULL, user TEXT NOT NULL, expires_at INTEGER NOT NULL,
     PRIMARY KEY (tenant, client)) WITHOUT ROWID;
 CREATE INDEX bus_clients_expiry ON bus_clients (expires_at);
+"#;
+
+/// trytond's sessions, mirrored (docs/tryton.md): the hash of each key,
+/// never the key.
+const V4: &str = r#"
+CREATE TABLE tryton_sessions (
+    tenant TEXT NOT NULL, user TEXT NOT NULL, key_hash TEXT NOT NULL, expires_at INTEGER NOT NULL, body TEXT NOT NULL,
+    PRIMARY KEY (tenant, user, key_hash)) WITHOUT ROWID;
+CREATE INDEX tryton_sessions_expiry ON tryton_sessions (expires_at);
 "#;
 
 /// Run at every open, after the migrations: makes every outbox message

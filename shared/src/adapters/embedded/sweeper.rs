@@ -19,6 +19,7 @@ pub struct SweepReport {
     pub bus_messages: usize,
     pub bus_channels: usize,
     pub client_bindings: usize,
+    pub tryton_sessions: usize,
     pub inbox_items: usize,
     pub deliveries: usize,
     pub changes: usize,
@@ -28,7 +29,7 @@ pub struct SweepReport {
 
 impl SweepReport {
     pub fn total(&self) -> usize {
-        self.bus_messages + self.bus_channels + self.client_bindings + self.inbox_items + self.deliveries + self.changes + self.idempotency_keys + self.dead_letters
+        self.bus_messages + self.bus_channels + self.client_bindings + self.tryton_sessions + self.inbox_items + self.deliveries + self.changes + self.idempotency_keys + self.dead_letters
     }
 }
 
@@ -49,6 +50,7 @@ const BUS_MESSAGES: Expiring = expiring("bus_messages", "tenant, channel, seq");
 /// A channel's head is kept a day past its last message, as on DynamoDB.
 const BUS_CHANNELS: Expiring = Expiring { grace: crate::bus::store::HEAD_GRACE, ..expiring("bus_channels", "tenant, channel") };
 const CLIENT_BINDINGS: Expiring = expiring("bus_clients", "tenant, client");
+const TRYTON_SESSIONS: Expiring = expiring("tryton_sessions", "tenant, user, key_hash");
 const INBOX: Expiring = expiring("inbox", "tenant, user, id");
 const DELIVERIES: Expiring = expiring("deliveries", "tenant, notification, revision, recipient_kind, recipient");
 const CHANGES: Expiring = expiring("changes", "seq");
@@ -72,6 +74,7 @@ impl Database {
             bus_messages: self.delete_expired(&BUS_MESSAGES, now).await?,
             bus_channels: self.delete_expired(&BUS_CHANNELS, now).await?,
             client_bindings: self.delete_expired(&CLIENT_BINDINGS, now).await?,
+            tryton_sessions: self.delete_expired(&TRYTON_SESSIONS, now).await?,
             inbox_items: self.delete_expired(&INBOX, now).await?,
             deliveries: self.delete_expired(&DELIVERIES, now).await?,
             changes: self.delete_expired(&CHANGES, now).await?,

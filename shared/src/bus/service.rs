@@ -69,6 +69,26 @@ pub struct PublishRequest {
     pub user: Option<Value>,
 }
 
+/// Messages to publish in order (`POST /{db}/bus/messages`): a trytond
+/// transaction's, sent once it committed.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PublishBatch {
+    /// At most [`MAX_BATCH_MESSAGES`].
+    pub messages: Vec<BatchMessage>,
+}
+
+/// One message of a batch: a channel and what to put on it.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BatchMessage {
+    pub channel: String,
+    pub message: Map<String, Value>,
+}
+
+/// Most messages one batch publishes.
+pub const MAX_BATCH_MESSAGES: usize = 100;
+
 /// Tryton's `notify(title, body, priority, user, client)` (`POST /{db}/notify`).
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -272,6 +292,20 @@ impl Bus {
         let user = named_user(request.user.as_ref())?;
         let key = self.publish_target(tenant, &request.channel, user.as_ref()).await?;
         Ok(self.publish(tenant, &key, &request.message).await?)
+    }
+
+    /// Publishes a batch in its order (each channel's sequence keeps it);
+    /// every channel is checked before any message is published.
+    pub async fn publish_batch(&self, tenant: &TenantId, batch: &PublishBatch) -> Result<Vec<(String, Published)>, BusError> {
+        if batch.messages.len() > MAX_BATCH_MESSAGES {
+            return Err(BusError::Invalid(format!("at most {MAX_BATCH_MESSAGES} messages per batch")));
+        }
+        let keys = batch.messages.iter().map(|m| publish_key(&m.channel).map_err(|e| BusError::Invalid(format!("{}: {e}", m.channel)))).collect::<Result<Vec<_>, _>>()?;
+        let mut published = Vec::with_capacity(keys.len());
+        for (message, key) in batch.messages.iter().zip(keys) {
+            published.push((message.channel.clone(), self.publish(tenant, &key, &message.message).await?));
+        }
+        Ok(published)
     }
 
     /// Tryton's `notify`: a `notification` message on the client's own

@@ -11,11 +11,11 @@ use utoipa_axum::routes;
 use super::extract::{AdminTenant, JsonBody};
 use super::openapi::{BodyRefusals, Conflicts, Refusals, TenantPath};
 use super::ApiError;
-use crate::bus::{NotifyRequest, PublishRequest};
+use crate::bus::{NotifyRequest, PublishBatch, PublishRequest};
 use crate::services::Services;
 
 pub(super) fn routes() -> OpenApiRouter<Services> {
-    OpenApiRouter::new().routes(routes!(publish)).routes(routes!(notify))
+    OpenApiRouter::new().routes(routes!(publish)).routes(routes!(publish_batch)).routes(routes!(notify))
 }
 
 /// Where a message went and its place on that channel.
@@ -37,6 +37,26 @@ pub struct Published {
 async fn publish(State(services): State<Services>, admin: AdminTenant, JsonBody(request): JsonBody<PublishRequest>) -> Result<Json<Published>, ApiError> {
     let published = services.bus.publish_named(&admin.tenant, &request).await?;
     Ok(Json(Published { channel: request.channel, sequence: published.seq }))
+}
+
+/// What a batch published, in its order.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PublishedBatch {
+    pub published: Vec<Published>,
+}
+
+/// Publishes messages in order (a trytond transaction's, once committed).
+#[utoipa::path(
+    post,
+    path = "/{db}/bus/messages",
+    tag = "bus",
+    params(TenantPath),
+    request_body = PublishBatch,
+    responses((status = 200, description = "Published", body = PublishedBatch), Refusals, BodyRefusals)
+)]
+async fn publish_batch(State(services): State<Services>, admin: AdminTenant, JsonBody(batch): JsonBody<PublishBatch>) -> Result<Json<PublishedBatch>, ApiError> {
+    let published = services.bus.publish_batch(&admin.tenant, &batch).await?;
+    Ok(Json(PublishedBatch { published: published.into_iter().map(|(channel, p)| Published { channel, sequence: p.seq }).collect() }))
 }
 
 /// Tryton's `notify`: a message for a user's open clients.

@@ -212,6 +212,8 @@ pub fn field_limits() -> Vec<(&'static str, &'static str, Value)> {
         ("Context", "table", without_hash(notifications::MAX_CONTEXT_BYTES)),
         ("Context", "id", without_hash(notifications::MAX_CONTEXT_BYTES)),
         ("RecipientSpec", "account_type", text(1, 64)),
+        ("PublishBatch", "messages", at_most(bus::MAX_BATCH_MESSAGES)),
+        ("BatchMessage", "channel", text(1, channel::MAX_CHANNEL_BYTES)),
         ("MirrorBody", "sessions", at_most(crate::sessions::MAX_SESSIONS_PER_REQUEST)),
         ("SessionBody", "key_sha256", json!({"pattern": "^[0-9a-f]{64}$"})),
         ("SessionBody", "channels", at_most(32)),

@@ -2,7 +2,7 @@
 //! Tryton's request/reply shapes, one message per reply, `last_message`
 //! semantics, retention, waiting, and the channel rules.
 use herald_tests::*;
-use serde_json::json;
+use serde_json::{json, Value};
 
 async fn delivers_a_notify_with_trytons_shape(store: Store) {
     let gw = Gateway::start(store).await;
@@ -190,7 +190,37 @@ async fn a_notify_to_a_client_alone_reaches_the_client_that_polls_it(store: Stor
     assert_eq!(reply, json!({"channel": null, "message": null}), "nothing more for Alice's client");
 }
 
+/// A trytond transaction's messages, in one request, in their order; a
+/// batch naming a channel no one may publish to publishes nothing.
+async fn a_batch_publishes_in_order_or_not_at_all(store: Store) {
+    let gw = Gateway::start(store).await;
+    let (admin, alice) = (admin_token(), user_token("5"));
+    let path = format!("/{DB}/bus/messages");
+    let (status, answer) = gw.post(&path, Some(&admin), &json!({"messages": [{"channel": "user:5", "message": {"n": 1}}, {"channel": "user:", "message": {"n": 2}}]})).await;
+    assert_eq!((status, answer["error"].as_str()), (400, Some("bad_request")), "{answer}");
+    let (status, answer) = gw.post(&path, Some(&admin), &json!({"messages": (0..101).map(|n| json!({"channel": "user:5", "message": {"n": n}})).collect::<Vec<_>>()})).await;
+    assert_eq!(status, 400, "{answer}");
+    let (status, answer) = gw.post(&path, Some(&user_token("5")), &json!({"messages": []})).await;
+    assert_eq!(status, 403, "{answer}");
+    let (status, answer) = gw.post(&path, Some(&admin), &json!({"messages": [{"channel": "user:5", "message": {"n": 1}}, {"channel": "notification:5", "message": {"n": 2}}, {"channel": "user:5", "message": {"n": 3}}]})).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["published"].as_array().map(Vec::len), Some(3));
+    let mut last = None;
+    let mut got = Vec::new();
+    for _ in 0..3 {
+        let reply = gw.poll(&alice, last.as_deref(), &["notification:5"]).await;
+        got.push((reply["channel"].as_str().map(str::to_owned), message(&reply).expect("a message")["n"].as_i64()));
+        last = message_id(&reply);
+    }
+    // Each channel in its order (across channels, the same millisecond may
+    // come either way); nothing of the refused batch.
+    let on = |channel: &str| got.iter().filter(|(c, _)| c.as_deref() == Some(channel)).map(|(_, n)| *n).collect::<Vec<_>>();
+    assert_eq!((on("user:5"), on("notification:5")), (vec![Some(1), Some(3)], vec![Some(2)]), "{got:?}");
+    assert_eq!(gw.poll(&alice, last.as_deref(), &["notification:5"]).await["message"], Value::Null);
+}
+
 on_both_stores!(
+    a_batch_publishes_in_order_or_not_at_all,
     a_notify_to_a_client_alone_reaches_the_client_that_polls_it,
     delivers_a_notify_with_trytons_shape,
     one_message_per_reply_in_publish_order,

@@ -21,6 +21,23 @@ ensure_python_tools() {
   export PATH="$root/.venv/bin:$PATH"
 }
 
+# trytond (SQLite) with the module integrations/tryton installed editable,
+# in its own venv (.venv-trytond): the module's tests and the end-to-end test
+# with the real server.
+ensure_trytond() {
+  if [ ! -x .venv-trytond/bin/python ]; then
+    python3 -m venv .venv-trytond
+  fi
+  # Installed again when the requirements or the package's metadata change.
+  local stamp=.venv-trytond/.herald-requirements wanted
+  wanted=$(cat integrations/tryton/requirements-test.txt integrations/tryton/pyproject.toml)
+  if [ "$wanted" != "$(cat "$stamp" 2>/dev/null)" ]; then
+    .venv-trytond/bin/pip install --quiet --disable-pip-version-check -r integrations/tryton/requirements-test.txt
+    .venv-trytond/bin/pip install --quiet --disable-pip-version-check --no-deps -e integrations/tryton
+    printf '%s' "$wanted" > "$stamp"
+  fi
+}
+
 # Dummy credentials, a region, and no instance-metadata lookups: nothing
 # here ever reaches AWS (traffic goes to moto on loopback only).
 local_aws_environment() {

@@ -4,14 +4,15 @@
 // with `tryton_session=login:uid:token`.
 //
 // Prints `ready <client-id>` once listening, then one JSON line per message.
-// usage: node sao_bus.mjs <base-url> <database> <login> <uid> <token>
+// usage: node sao_bus.mjs <base-url> <database> <login> <uid> <token> [channel ...]
+// (the channels after the token are listened to as well)
 import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { JSDOM } from 'jsdom';
 
 const require = createRequire(import.meta.url);
-const [baseUrl, database, login, uid, token] = process.argv.slice(2);
+const [baseUrl, database, login, uid, token, ...channels] = process.argv.slice(2);
 const origin = baseUrl.replace(/\/$/, '') + '/';
 
 const dom = new JSDOM('<!doctype html><html><body></body></html>', {
@@ -43,6 +44,9 @@ const handled = (channel) => (message) => {
 };
 Sao.Bus.register(`client:${Sao.Bus.id}`, handled(`client:${Sao.Bus.id}`));
 Sao.Bus.register(`user:${uid}`, handled(`user:${uid}`));
+for (const channel of channels) {
+  Sao.Bus.register(channel, handled(channel));
+}
 Sao.Bus.listen();
 process.stdout.write(`ready ${Sao.Bus.id}\n`);
 process.stdin.on('end', () => process.exit(0));

@@ -4,7 +4,9 @@ package `tryton`) against a Herald gateway, unchanged.
 Only `gi` (GTK) is stubbed: GLib.idle_add calls its function at once. Prints
 `ready <client-id>` once listening, then one JSON line per message handled.
 
-usage: tryton_desktop.py <base-url> <database> <login> <uid> <token>
+usage: tryton_desktop.py <base-url> <database> <login> <uid> <token> [channel ...]
+(the channels after the token are listened to as well: `notification:<uid>`,
+or another user's channels a test asks for)
 """
 import json
 import sys
@@ -52,6 +54,8 @@ def main():
     Bus.unregister(client_channel, bus.popup_notification)
     Bus.register(client_channel, handled(client_channel))
     Bus.register(f"user:{uid}", handled(f"user:{uid}"))
+    for channel in sys.argv[6:]:
+        Bus.register(channel, handled(channel))
 
     connection = types.SimpleNamespace(session=f"{login}:{uid}:{token}", _database=database)
     Bus.listen(connection, base_url.rstrip("/") + "/")

@@ -21,3 +21,4 @@ mod refusals;
 mod subscriptions_http;
 mod tryton_clients;
 mod tryton_sessions_http;
+mod tryton_site;

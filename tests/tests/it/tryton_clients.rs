@@ -9,10 +9,10 @@ use std::time::Duration;
 use herald_tests::*;
 use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, BufReader, Lines};
-use tokio::process::{ChildStdout, Command};
+use tokio::process::{Child, ChildStdout, Command};
 
-#[derive(Clone, Copy)]
-enum Client {
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Client {
     Desktop,
     Web,
 }
@@ -21,7 +21,7 @@ fn clients_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("clients")
 }
 
-fn command(client: Client) -> Command {
+pub(crate) fn command(client: Client) -> Command {
     match client {
         Client::Desktop => {
             let python = std::env::var_os("HERALD_TEST_PYTHON")
@@ -41,7 +41,7 @@ fn command(client: Client) -> Command {
     }
 }
 
-async fn next_line(lines: &mut Lines<BufReader<ChildStdout>>) -> String {
+pub(crate) async fn next_line(lines: &mut Lines<BufReader<ChildStdout>>) -> String {
     tokio::time::timeout(Duration::from_secs(30), lines.next_line())
         .await
         .expect("the client printed nothing for 30 s")
@@ -53,24 +53,60 @@ async fn next_message(lines: &mut Lines<BufReader<ChildStdout>>) -> Value {
     serde_json::from_str(&next_line(lines).await).expect("a JSON line")
 }
 
+/// A real client listening: `ready <client-id>` printed, then one JSON line
+/// per message it handled.
+pub(crate) struct Listener {
+    pub(crate) id: String,
+    lines: Lines<BufReader<ChildStdout>>,
+    _child: Child,
+}
+
+impl Listener {
+    /// Listens at `base_url` with the session `login:uid:key`, on the
+    /// client's own channels and `channels`.
+    pub(crate) async fn start(client: Client, base_url: &str, login: &str, uid: &str, key: &str, channels: &[String]) -> Self {
+        let mut child = command(client)
+            .args([base_url, DB, login, uid, key])
+            .args(channels)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("start the client");
+        let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+        let ready = next_line(&mut lines).await;
+        let id = ready.strip_prefix("ready ").expect("ready line").to_owned();
+        Self { id, lines, _child: child }
+    }
+
+    /// The next message handled: {"channel", "message"}.
+    pub(crate) async fn next_json(&mut self) -> Value {
+        next_message(&mut self.lines).await
+    }
+
+    /// The next message handled: (channel, message).
+    pub(crate) async fn next(&mut self) -> (String, Value) {
+        let got = self.next_json().await;
+        (got["channel"].as_str().unwrap_or_default().to_owned(), got["message"].clone())
+    }
+
+    /// The next message's channel and title.
+    pub(crate) async fn next_title(&mut self) -> (String, String) {
+        let (channel, message) = self.next().await;
+        (channel, message["title"].as_str().unwrap_or_default().to_owned())
+    }
+}
+
 async fn receives_notifications(store: Store, client: Client) {
     let gw = Gateway::start_with(GatewayOptions { wait_secs: 1, ..GatewayOptions::new(store) }).await;
     let (admin, uid) = (admin_token(), "7");
-    let mut child = command(client)
-        .args([&gw.url, DB, "admin", uid, &user_token(uid)])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("start the client");
-    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-    let ready = next_line(&mut lines).await;
-    let client_id = ready.strip_prefix("ready ").expect("ready line").to_owned();
+    let mut listener = Listener::start(client, &gw.url, "admin", uid, &user_token(uid), &[]).await;
+    let client_id = listener.id.clone();
 
     // Tryton's `notify(client=…)`: the client id alone.
     gw.notify(&admin, json!({"title": "to this client", "body": "b", "priority": 3, "client": client_id})).await;
-    let got = next_message(&mut lines).await;
+    let got = listener.next_json().await;
     assert_eq!(got["channel"], format!("client:{client_id}"));
     assert_eq!(got["message"]["type"], "notification");
     assert_eq!(got["message"]["title"], "to this client");
@@ -82,7 +118,7 @@ async fn receives_notifications(store: Store, client: Client) {
     gw.notify(&admin, json!({"title": "and one more", "user": "7", "client": client_id})).await;
     // Two channels: each arrives once (their relative order is publish time,
     // which may be the same millisecond).
-    let mut got = [next_message(&mut lines).await, next_message(&mut lines).await];
+    let mut got = [listener.next_json().await, listener.next_json().await];
     got.sort_by_key(|m| m["message"]["title"].as_str().map(str::to_owned));
     assert_eq!((got[0]["channel"].as_str(), got[0]["message"]["title"].as_str()), (Some("user:7"), Some("after timeouts")));
     assert_eq!(got[1]["channel"], format!("client:{client_id}"));
@@ -91,9 +127,7 @@ async fn receives_notifications(store: Store, client: Client) {
     // Nothing for another user reaches it.
     gw.notify(&admin, json!({"title": "for someone else", "user": 8})).await;
     gw.notify(&admin, json!({"title": "last", "user": 7})).await;
-    assert_eq!(next_message(&mut lines).await["message"]["title"], "last");
-    drop(child.stdin.take());
-    let _ = child.kill().await;
+    assert_eq!(listener.next_json().await["message"]["title"], "last");
 }
 
 async fn desktop_client(store: Store) {

@@ -9,6 +9,10 @@ which scripts/test builds):
     .venv/bin/python bench/peers/bus_compare.py trytond-single
     .venv/bin/python bench/peers/bus_compare.py trytond-workers --workers 4
     .venv/bin/python bench/peers/bus_compare.py herald --start-herald
+    # trytond (one process) with its bus on Herald: the module herald
+    # (integrations/tryton), herald-local started here; clients poll Herald
+    # with the trytond sessions their logins answered
+    .venv/bin/python bench/peers/bus_compare.py trytond-herald
     # herald-local --aws on the DynamoDB endpoint in AWS_ENDPOINT_URL (moto):
     .venv/bin/python bench/peers/bus_compare.py herald-dynamodb --start-herald
     .venv/bin/python bench/peers/bus_compare.py herald --base-url URL \\
@@ -443,8 +447,11 @@ class HeraldPublisher(Publisher):
 
 
 class TrytondServer:
-    def __init__(self, mode, workers, threads, database):
+    def __init__(self, mode, workers, threads, database, herald=None):
         self.kind = 'trytond-single' if mode == 'single' else 'trytond-workers'
+        if herald is not None:
+            self.kind = 'trytond-herald'
+        self.herald = herald
         self.database = database
         if not os.path.exists(os.path.join(PEERS, f'{database}.initialized')):
             sys.exit('run bench/peers/trytond/setup.sh first')
@@ -452,8 +459,12 @@ class TrytondServer:
         if mode == 'workers':
             cmd += [str(workers), '--threads', str(threads)]
         cmd += ['--db', database]
+        env = None
+        if herald is not None:
+            cmd += ['--herald-url', herald.base_url]
+            env = dict(os.environ, HERALD_ADMIN_TOKEN=herald.admin_token(database))
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            text=True, preexec_fn=pdeathsig())
+            text=True, preexec_fn=pdeathsig(), env=env)
         self.pid = self.proc.pid
         self.conf = self.base_url = self.pg_port = None
         deadline = time.time() + 240
@@ -476,11 +487,17 @@ class TrytondServer:
             _, login, uid = line.split()
             self.users.append((login, int(uid)))
         self.publisher = None
+        # Where clients poll: the bus_url_host of trytond's login answer.
+        self.bus_url = self.base_url
         self.listeners = self.warm_up(workers) if mode == 'workers' else None
         self.server_info = {'mode': mode, 'workers': workers if mode == 'workers' else 1,
             'threads_per_worker': threads if mode == 'workers' else 'thread per request',
             'trytond': '8.2.1', 'long_polling_timeout_s': 20,
             'bus_listeners_after_warm_up': self.listeners}
+        if herald is not None:
+            self.server_info['bus'] = ('Herald (the module herald: trytond_herald.bus.HeraldBus, '
+                'sessions mirrored)')
+            self.server_info['herald'] = herald.server_info
 
     def count_listeners(self):
         """trytond processes whose bus listener runs: PostgreSQL sessions whose
@@ -534,6 +551,8 @@ class TrytondServer:
             headers={'Content-Type': 'application/json'})
         with urllib.request.urlopen(request, timeout=30) as response:
             result = json.load(response)['result']
+        if result[2]:
+            self.bus_url = result[2]
         return result[0], result[1]
 
     def phase(self, index):
@@ -547,6 +566,9 @@ class TrytondServer:
             self.publisher = TrytondPublisher(self.conf, self.database, uid)
         return dict(database=self.database, login=login, uid=uid, token=session), uid
 
+    def cpu_pids(self):
+        return [self.pid] + ([self.herald.pid] if self.herald and self.herald.pid else [])
+
     def close(self):
         if self.publisher:
             self.publisher.close()
@@ -556,6 +578,8 @@ class TrytondServer:
         except subprocess.TimeoutExpired:
             self.proc.terminate()
             self.proc.wait(30)
+        if self.herald:
+            self.herald.close()
 
 
 class HeraldServer:
@@ -566,9 +590,11 @@ class HeraldServer:
         self.kind = args.kind
         self.proc = None
         self.pid = args.server_pid
+        data_dir = None
         base_url, admin, user = args.base_url, args.admin_token, args.user_token
+        self.binary = os.path.abspath(args.herald_binary)
         if args.start_herald:
-            binary = args.herald_binary
+            binary = self.binary
             if not os.path.exists(binary):
                 sys.exit(f'{binary} is missing: cargo build -q --bin herald-local')
             mail = os.path.join(PEERS, 'herald-mail')
@@ -578,9 +604,9 @@ class HeraldServer:
             elif self.kind == 'herald-memory':
                 store = ['--memory']
             else:
-                data = os.path.join(PEERS, 'herald-data')
-                shutil.rmtree(data, ignore_errors=True)
-                store = ['--data-dir', data]
+                data_dir = os.path.join(PEERS, 'herald-data')
+                shutil.rmtree(data_dir, ignore_errors=True)
+                store = ['--data-dir', data_dir]
             if self.kind == 'herald-dynamodb' and not os.environ.get('AWS_ENDPOINT_URL'):
                 sys.exit('herald-dynamodb needs AWS_ENDPOINT_URL (a moto server: scripts/bench starts one)')
             self.proc = subprocess.Popen([binary, '--port', '0', '--mail-dir', mail, *store],
@@ -609,6 +635,7 @@ class HeraldServer:
         if host not in ('127.0.0.1', 'localhost', '::1'):
             sys.exit(f'refusing a non-loopback Herald URL: {base_url}')
         self.base_url = base_url.rstrip('/') + '/'
+        self.data_dir = data_dir
         self.user_token = user
         self.uid = args.uid
         self.db = args.db
@@ -617,6 +644,19 @@ class HeraldServer:
         self.server_info = {'base_url': self.base_url, 'started_here': bool(self.proc),
             'store': {'herald-dynamodb': 'dynamodb (moto, an emulator)', 'herald-memory': 'embedded, in memory'}.get(self.kind, 'embedded, durable (SQLite)'),
             'tenant_prefix': f'{self.db}-{self.run}'}
+
+    def admin_token(self, tenant):
+        """An admin token of `tenant`, minted with the secret herald-local
+        generated in its data directory (`herald token`)."""
+        if not self.data_dir:
+            sys.exit('an admin token for another tenant needs --start-herald (durable store)')
+        cli = os.path.join(os.path.dirname(self.binary), 'herald')
+        out = subprocess.run([cli, 'token', '--admin', '--db', tenant, '--tenant', tenant,
+            '--data-dir', self.data_dir], capture_output=True, text=True, check=True)
+        return out.stdout.strip()
+
+    def cpu_pids(self):
+        return [self.pid] if self.pid else []
 
     def phase(self, index):
         tenant = f'{self.db}-{self.run}-p{index + 1}'
@@ -643,17 +683,31 @@ def client_suffix(args):
     return '-rust-per-poll' if args.connection_per_poll else '-rust'
 
 
+def bus_url(server):
+    """Where clients poll (trytond: its login answer's bus_url_host)."""
+    return getattr(server, 'bus_url', server.base_url)
+
+
+def server_cpu(server):
+    """CPU seconds of the server's process trees (trytond-herald: trytond
+    and PostgreSQL, and herald-local); None when one is unknown."""
+    times = [proc_tree_cpu(pid) for pid in server.cpu_pids()]
+    if not times or any(t is None for t in times):
+        return None
+    return sum(times)
+
+
 def start_clients(server, index, count, args):
     client, target = server.phase(index)
     suffix = client_suffix(args)
     log_path = os.path.join(PEERS, f'bus-compare-{server.kind}{suffix}-clients.log')
     t0 = time.time()
     if args.client == 'rust':
-        clients = RustClients(args.bus_load, server.base_url, client['database'], client['login'],
+        clients = RustClients(args.bus_load, bus_url(server), client['database'], client['login'],
             client['uid'], client['token'], count, log_path, args.load_threads,
             args.connection_per_poll)
     else:
-        clients = Clients(args.client_python, server.base_url, client['database'], client['login'],
+        clients = Clients(args.client_python, bus_url(server), client['database'], client['login'],
             client['uid'], client['token'], count, log_path)
     ready_timeout = min(30 + count * 1.0, 240)
     if not clients.all_ready(ready_timeout):
@@ -683,8 +737,8 @@ def latency_phase(server, index, args):
     clients, target, info = start_clients(server, index, 1, args)
     publisher = server.publisher
     publisher.reset()
-    cpu0 = proc_tree_cpu(server.pid)
-    latencies, publish_times, lost = [], [], 0
+    cpu0 = server_cpu(server)
+    latencies, publish_times, from_commit, lost = [], [], [], 0
     t_begin = time.time()
     for seq in range(1, args.latency_messages + 1):
         publisher.submit(seq, target)
@@ -698,8 +752,9 @@ def latency_phase(server, index, args):
         latencies.append(received - start)
         if str(seq) in publisher.sent:
             publish_times.append(publisher.sent[str(seq)] - start)
+            from_commit.append(received - publisher.sent[str(seq)])
     elapsed = time.time() - t_begin
-    cpu1 = proc_tree_cpu(server.pid)
+    cpu1 = server_cpu(server)
     client_cpu = clients.stop()
     result = dict(info, phase='latency', clients=1, messages=args.latency_messages,
         received=len(latencies), lost=lost, elapsed_s=round(elapsed, 3),
@@ -707,6 +762,8 @@ def latency_phase(server, index, args):
         p99_ms=ms(percentile(latencies, 99)), max_ms=ms(max(latencies) if latencies else None),
         mean_ms=ms(statistics.mean(latencies) if latencies else None),
         publish_p50_ms=ms(percentile(publish_times, 50)),
+        from_commit_p50_ms=ms(percentile(from_commit, 50)),
+        from_commit_p99_ms=ms(percentile(from_commit, 99)),
         client_cpu_s=round(client_cpu, 3),
         server_cpu_s=None if cpu0 is None else round(cpu1 - cpu0, 3),
         publish_errors=publisher.errors)
@@ -726,7 +783,7 @@ def throughput_phase(server, index, count, args):
     if early:
         clients.stop()
         raise RuntimeError(f'{early} numbered messages arrived before the phase began')
-    cpu0 = proc_tree_cpu(server.pid)
+    cpu0 = server_cpu(server)
     t_start = time.time()
     for seq in range(1, m + 1):
         publisher.submit(seq, target)
@@ -734,7 +791,7 @@ def throughput_phase(server, index, count, args):
     done = clients.wait(lambda: clients.complete == count, args.timeout)
     t_end = time.time()
     publisher.wait_sent([str(m)], 5)
-    cpu1 = proc_tree_cpu(server.pid)
+    cpu1 = server_cpu(server)
     with clients.lock:
         received = [list(r) for r in clients.received]
     client_cpu = clients.stop()
@@ -821,7 +878,7 @@ def table(results):
 def main():
     parser = argparse.ArgumentParser(description='Tryton bus comparison with the real desktop client',
         formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
-    parser.add_argument('kind', choices=['trytond-single', 'trytond-workers', 'herald', 'herald-memory', 'herald-dynamodb'])
+    parser.add_argument('kind', choices=['trytond-single', 'trytond-workers', 'trytond-herald', 'herald', 'herald-memory', 'herald-dynamodb'])
     parser.add_argument('--workers', type=int, default=4, help='trytond-workers: gunicorn workers (4)')
     parser.add_argument('--threads', type=int, default=100, help='trytond-workers: threads per worker (100)')
     parser.add_argument('--db', default=None, help="database/tenant (trytond: bench; herald: demo)")
@@ -883,6 +940,10 @@ def main():
     if args.kind.startswith('herald'):
         args.db = args.db or 'demo'
         server = HeraldServer(args)
+    elif args.kind == 'trytond-herald':
+        args.db = args.db or 'bench'
+        args.start_herald = True
+        server = TrytondServer('single', args.workers, args.threads, args.db, herald=HeraldServer(args))
     else:
         mode = 'single' if args.kind == 'trytond-single' else 'workers'
         server = TrytondServer(mode, args.workers, args.threads, args.db or 'bench')
@@ -926,6 +987,8 @@ def main():
             'loadavg_at_end': [round(x, 2) for x in os.getloadavg()]},
         'notes': [
             'latency: publish start (driver) -> the client printed the message (driver read time)',
+            'from_commit: the end of the publish (trytond: its commit returned; Herald: the HTTP answer) '
+            '-> the client printed the message',
             'deliveries_per_s: unique (client, message) deliveries / (last one - first publish)',
             'throughput lost: messages a client never got although it had stopped receiving before the '
             'phase ended; late: messages missing at the timeout for clients still receiving in its last 2 s',

@@ -39,9 +39,10 @@ struct Args {
 const BENCHES: [&str; 4] = ["bus", "notifications", "subscriptions", "coldstart"];
 
 /// The peer comparison's runs: file stem under `peers/` → label.
-const SERVERS: [(&str, &str); 5] = [
+const SERVERS: [(&str, &str); 6] = [
     ("trytond-single", "trytond, one process"),
     ("trytond-workers", "trytond, gunicorn 4 workers"),
+    ("trytond-herald", "trytond, one process, its bus on Herald (the module herald; durable embedded)"),
     ("herald", "Herald, durable embedded store (SQLite, synced commits)"),
     ("herald-memory", "Herald, embedded store in memory (--memory)"),
     ("herald-dynamodb", "Herald, DynamoDB (moto, an emulator)"),
@@ -137,9 +138,15 @@ struct PeerRow {
     server: &'static str,
     label: &'static str,
     client: &'static str,
+    /// One of trytond's own buses (the reference of the ratios).
     is_trytond: bool,
+    /// Published by a trytond transaction (its commit is timed).
+    from_trytond: bool,
     p50_ms: Option<f64>,
     p99_ms: Option<f64>,
+    /// The publish's end (trytond: its commit) → the client, p50 and p99.
+    from_commit_p50_ms: Option<f64>,
+    from_commit_p99_ms: Option<f64>,
     latency_lost: u64,
     throughput: Vec<Option<Throughput>>,
     lost: u64,
@@ -212,9 +219,12 @@ fn peer_row(server: &'static str, label: &'static str, client: &'static str, run
         server,
         label,
         client,
-        is_trytond: server.starts_with("trytond"),
+        is_trytond: matches!(server, "trytond-single" | "trytond-workers"),
+        from_trytond: server.starts_with("trytond"),
         p50_ms: latency.and_then(|phase| phase["p50_ms"].as_f64()),
         p99_ms: latency.and_then(|phase| phase["p99_ms"].as_f64()),
+        from_commit_p50_ms: latency.and_then(|phase| phase["from_commit_p50_ms"].as_f64()),
+        from_commit_p99_ms: latency.and_then(|phase| phase["from_commit_p99_ms"].as_f64()),
         latency_lost: latency.map(|phase| count(phase, "lost")).unwrap_or(0),
         throughput,
         lost: results.iter().filter(|phase| phase["phase"] == "throughput").map(|phase| count(phase, "lost")).sum(),
@@ -454,6 +464,22 @@ mod tests {
             {"phase": "throughput", "clients": 100, "deliveries_per_s": per_s_100, "complete": true,
              "deliveries": 20000, "expected_deliveries": 20000, "lost": 0, "duplicated": 3, "out_of_order": 5},
         ]})
+    }
+
+    #[test]
+    fn trytond_on_herald_is_compared_with_trytonds_own_bus_not_counted_as_one() {
+        let mut on_herald = run(3.0, 900.0);
+        on_herald["results"][0]["from_commit_p50_ms"] = json!(2.5);
+        on_herald["results"][0]["from_commit_p99_ms"] = json!(4.0);
+        let peers = json!({"trytond-single": run(6.0, 200.0), "trytond-herald": on_herald});
+        let tables = peer_tables(&peers);
+        let row = tables[0].rows.iter().find(|row| row.server == "trytond-herald").expect("trytond-herald row");
+        assert!(!row.is_trytond && row.from_trytond);
+        assert_eq!(row.p50_ratio, Some(3.0 / 6.0), "against trytond's own bus, not itself");
+        assert_eq!((row.from_commit_p50_ms, row.from_commit_p99_ms), (Some(2.5), Some(4.0)));
+        let results = json!({"run": {}, "machine": {}, "benches": {}, "peers": peers});
+        let document = render(&results, &tables, &targets(&results, &tables), false).expect("render");
+        assert!(document.contains("| trytond, one process, its bus on Herald (the module herald; durable embedded) | 2.50 / 4.0 ms |"), "{document}");
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
     serve.py single              # trytond's own server command (`trytond`, one process)
     serve.py workers N           # gunicorn + trytond.application:app, N worker processes
+    serve.py single --herald-url URL   # its bus on Herald (HERALD_ADMIN_TOKEN in the environment)
 
 Options: --threads T (workers mode, default 100), --db NAME (default bench),
 --no-stdin (do not stop when stdin closes).
@@ -169,6 +170,9 @@ def main():
     parser.add_argument('--db', default=os.environ.get('BENCH_DB', 'bench'))
     parser.add_argument('--no-stdin', action='store_true')
     parser.add_argument('--keep-run-dir', action='store_true')
+    parser.add_argument('--herald-url', default=None,
+        help="trytond's bus on Herald at this URL (the module herald, as "
+        'integrations/tryton/example.conf; HERALD_ADMIN_TOKEN: the tenant\'s admin token)')
     args = parser.parse_args()
 
     if not os.path.exists(os.path.join(PEERS, f'{args.db}.initialized')):
@@ -235,6 +239,13 @@ def main():
         head, _, _ = uri.rstrip('/').rpartition(':')
         conf.set('database', 'uri', f'{head}:{pg_port}/')
         conf.set('web', 'listen', f'127.0.0.1:{web_port}')
+        if args.herald_url:
+            herald_url = args.herald_url.rstrip('/')
+            conf.set('bus', 'url_host', herald_url + '/')
+            conf.set('bus', 'class', 'trytond_herald.bus.HeraldBus')
+            conf.add_section('herald')
+            conf.set('herald', 'url', herald_url)
+            conf.set('herald', 'token', os.environ['HERALD_ADMIN_TOKEN'])
         conf_path = os.path.join(run_dir, 'trytond.conf')
         with open(os.open(conf_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), 'w') as f:
             conf.write(f)

@@ -5,7 +5,8 @@
 #   bench/peers/trytond/setup.sh            # as root (PostgreSQL runs as herald-bench)
 #
 # Everything it makes lives under target/bench/peers/ (PEERS_DIR to change it):
-#   trytond-venv/       Python venv with requirements.txt
+#   trytond-venv/       Python venv with requirements.txt and the module herald
+#                       (integrations/tryton, editable: trytond-herald runs use it)
 #   pg/data, pg/run     PostgreSQL cluster (owned by herald-bench) and its socket dir
 #   secrets/            generated admin + postgres passwords (mode 600)
 #   trytond.conf        trytond configuration (serve.py derives per-run copies)
@@ -69,6 +70,12 @@ if [ "$(cat "$VENV/.requirements.sha256" 2>/dev/null)" != "$REQ_SUM" ]; then
     "$VENV/bin/pip" install -q --disable-pip-version-check -r "$HERE/requirements.txt"
     echo "$REQ_SUM" > "$VENV/.requirements.sha256"
 fi
+MODULE_SUM="$(sha256sum "$REPO/integrations/tryton/pyproject.toml" | cut -d' ' -f1)"
+if [ "$(cat "$VENV/.herald-module.sha256" 2>/dev/null)" != "$MODULE_SUM" ]; then
+    log "installing the module herald (integrations/tryton, editable)"
+    "$VENV/bin/pip" install -q --disable-pip-version-check --no-deps -e "$REPO/integrations/tryton"
+    echo "$MODULE_SUM" > "$VENV/.herald-module.sha256"
+fi
 
 # --- secrets -------------------------------------------------------------------
 gen_secret() { [ -s "$1" ] || { "$PYTHON" -c 'import secrets; print(secrets.token_hex(16))' > "$1"; chmod 600 "$1"; }; }
@@ -114,7 +121,7 @@ long_polling_timeout = 20
 EOF
 }
 
-if [ -f "$PEERS/$DB.initialized" ] && [ -f "$CONF" ]; then
+if [ -f "$PEERS/$DB.initialized" ] && [ -f "$PEERS/$DB.herald" ] && [ -f "$CONF" ]; then
     log "database '$DB' already initialised ($PEERS/$DB.initialized); nothing to do"
     exit 0
 fi
@@ -134,12 +141,19 @@ if [ "$("${PSQL[@]}" -c "SELECT 1 FROM pg_database WHERE datname = '$DB'")" != 1
     "${PSQL[@]}" -c "CREATE DATABASE \"$DB\" ENCODING 'UTF8' TEMPLATE template0"
 fi
 
-log "trytond-admin -d $DB --all (this takes a little while)"
-TRYTONPASSFILE="$SECRETS/admin-password" \
-    "$VENV/bin/trytond-admin" -c "$CONF" -d "$DB" --all --email admin@bench.invalid
-log "bench users (one per phase)"
-"$VENV/bin/python" "$HERE/make_users.py" "$CONF" "$DB" "$SECRETS/admin-password" "$BENCH_USERS" \
-    > "$PEERS/$DB.users"
-cat "$PEERS/$DB.users" >&2
-date -u +%FT%TZ > "$PEERS/$DB.initialized"
+if [ ! -f "$PEERS/$DB.initialized" ]; then
+    log "trytond-admin -d $DB --all (this takes a little while)"
+    TRYTONPASSFILE="$SECRETS/admin-password" \
+        "$VENV/bin/trytond-admin" -c "$CONF" -d "$DB" --all --email admin@bench.invalid
+    log "bench users (one per phase)"
+    "$VENV/bin/python" "$HERE/make_users.py" "$CONF" "$DB" "$SECRETS/admin-password" "$BENCH_USERS" \
+        > "$PEERS/$DB.users"
+    cat "$PEERS/$DB.users" >&2
+    date -u +%FT%TZ > "$PEERS/$DB.initialized"
+fi
+# The module herald, activated: without [herald] url in a run's configuration
+# it does nothing (trytond-single/-workers runs); trytond-herald runs set it.
+log "trytond-admin -d $DB -u herald --activate-dependencies"
+"$VENV/bin/trytond-admin" -c "$CONF" -d "$DB" -u herald --activate-dependencies
+date -u +%FT%TZ > "$PEERS/$DB.herald"
 log "done: $CONF"

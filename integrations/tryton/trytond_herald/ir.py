@@ -49,6 +49,8 @@ class Session(metaclass=PoolMeta):
         datamanager = transaction.join(
             HeraldDataManager(transaction.database.name))
         for session in sessions:
+            if session.create_uid is None:
+                continue  # no user to poll as
             if mode == 'create':
                 datamanager.mirror_session(mirrored(session, settings))
             else:

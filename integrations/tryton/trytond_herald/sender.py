@@ -31,11 +31,15 @@ def encode_message(message):
 
 def batches(messages):
     """Splits (channel, message) pairs into publish bodies within Herald's
-    limits, in order; a message too large for any request is logged and
-    left out."""
+    limits, in order, each message with its message_id as Herald's `id`; a
+    message too large for any request is logged and left out."""
     batch, size = [], _ENVELOPE_BYTES
     for channel, message in messages:
         item = {'channel': channel, 'message': message}
+        if message.get('message_id'):
+            # Herald publishes an id once per channel: a batch sent again
+            # after a failure publishes only what was missing.
+            item['id'] = message['message_id']
         item_size = len(json.dumps(item, separators=(',', ':'))) + 1
         if item_size + _ENVELOPE_BYTES > MAX_REQUEST_BYTES:
             logger.error(

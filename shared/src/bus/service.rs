@@ -84,10 +84,26 @@ pub struct PublishBatch {
 pub struct BatchMessage {
     pub channel: String,
     pub message: Map<String, Value>,
+    /// The publisher's id for it (trytond's `message_id`): a channel
+    /// publishes an id once while the message is kept, so a batch sent again
+    /// after a failure publishes only what was missing. Letters, digits,
+    /// `-`, `_`, `.`, `:`; at most [`MAX_PUBLICATION_ID_BYTES`].
+    #[serde(default)]
+    pub id: Option<String>,
 }
 
 /// Most messages one batch publishes.
 pub const MAX_BATCH_MESSAGES: usize = 100;
+/// Longest publisher's id of a batch message.
+pub const MAX_PUBLICATION_ID_BYTES: usize = 64;
+
+fn check_publication_id(id: &str) -> Result<(), BusError> {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':');
+    if id.is_empty() || id.len() > MAX_PUBLICATION_ID_BYTES || !id.chars().all(allowed) {
+        return Err(BusError::Invalid(format!("id: 1 to {MAX_PUBLICATION_ID_BYTES} letters, digits, '-', '_', '.' or ':'")));
+    }
+    Ok(())
+}
 
 /// Tryton's `notify(title, body, priority, user, client)` (`POST /{db}/notify`).
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
@@ -301,9 +317,12 @@ impl Bus {
             return Err(BusError::Invalid(format!("at most {MAX_BATCH_MESSAGES} messages per batch")));
         }
         let keys = batch.messages.iter().map(|m| publish_key(&m.channel).map_err(|e| BusError::Invalid(format!("{}: {e}", m.channel)))).collect::<Result<Vec<_>, _>>()?;
+        for id in batch.messages.iter().filter_map(|m| m.id.as_deref()) {
+            check_publication_id(id)?;
+        }
         let mut published = Vec::with_capacity(keys.len());
         for (message, key) in batch.messages.iter().zip(keys) {
-            published.push((message.channel.clone(), self.publish(tenant, &key, &message.message).await?));
+            published.push((message.channel.clone(), self.publish_once(tenant, &key, &message.message, message.id.as_deref()).await?));
         }
         Ok(published)
     }
@@ -351,6 +370,18 @@ impl Bus {
         channel: &ChannelKey,
         body: &Map<String, Value>,
     ) -> Result<Published, StoreError> {
+        self.publish_once(tenant, channel, body, None).await
+    }
+
+    /// [`Bus::publish`], once per `publication_id` on the channel (while the
+    /// message is kept): a repeated id answers the first one's sequence.
+    async fn publish_once(
+        &self,
+        tenant: &TenantId,
+        channel: &ChannelKey,
+        body: &Map<String, Value>,
+        publication_id: Option<&str>,
+    ) -> Result<Published, StoreError> {
         let now = self.clock.now();
         let message = NewMessage {
             body,
@@ -359,6 +390,7 @@ impl Bus {
             // Microseconds of the wall clock: a channel whose head expired and
             // is created again starts above every sequence it had before.
             first_seq: u64::try_from(now.as_millis()).unwrap_or(0).saturating_mul(1000).max(1),
+            publication_id,
         };
         let seq = self.store.append(tenant, channel, message).await?;
         self.watchers.wake(tenant, channel);

@@ -33,6 +33,10 @@ pub struct NewMessage<'a> {
     /// The sequence number of a channel's first message (also after its head
     /// expired): chosen by the domain so it exceeds any earlier one.
     pub first_seq: Seq,
+    /// The publisher's id for the message (trytond's `message_id`), checked
+    /// by the service: a channel takes an id once, while that message is
+    /// kept, so a publisher's retry does not publish it twice.
+    pub publication_id: Option<&'a str>,
 }
 
 /// What a poll asks of one of its channels.
@@ -77,6 +81,8 @@ pub struct ClientBinding {
 #[async_trait]
 pub trait BusStore: Send + Sync {
     /// Appends after the channel's head, atomically; returns the new sequence.
+    /// A message whose `publication_id` the channel already took adds
+    /// nothing and answers that message's sequence.
     async fn append(&self, tenant: &TenantId, channel: &ChannelKey, message: NewMessage<'_>) -> Result<Seq, StoreError>;
 
     /// The head (last sequence number) of each channel, `None` if it has none.

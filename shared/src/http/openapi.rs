@@ -214,6 +214,7 @@ pub fn field_limits() -> Vec<(&'static str, &'static str, Value)> {
         ("RecipientSpec", "account_type", text(1, 64)),
         ("PublishBatch", "messages", at_most(bus::MAX_BATCH_MESSAGES)),
         ("BatchMessage", "channel", text(1, channel::MAX_CHANNEL_BYTES)),
+        ("BatchMessage", "id", json!({"minLength": 1, "maxLength": bus::MAX_PUBLICATION_ID_BYTES, "pattern": "^[A-Za-z0-9._:-]+$"})),
         ("MirrorBody", "sessions", at_most(crate::sessions::MAX_SESSIONS_PER_REQUEST)),
         ("SessionBody", "key_sha256", json!({"pattern": "^[0-9a-f]{64}$"})),
         ("SessionBody", "channels", at_most(32)),

@@ -40,6 +40,7 @@ fn message(body: &Map<String, Value>, published_ms: i64) -> NewMessage<'_> {
         published_at: Timestamp::from_millis(published_ms),
         expires_at: Timestamp::from_millis(published_ms + 300_000),
         first_seq: 1_000,
+        publication_id: None,
     }
 }
 
@@ -183,8 +184,44 @@ async fn a_client_id_is_bound_once_until_it_expires(store: Arc<dyn BusStore>) {
     assert_eq!(owners.len(), 1, "{owners:?}");
 }
 
+/// A publisher's id is taken once per channel: sent again (a retry, or
+/// two senders at once) it adds nothing and answers the first message.
+async fn a_publication_id_is_taken_once_per_channel(store: Arc<dyn BusStore>) {
+    let t = tenant("demo");
+    let (c, other) = (channel("1"), channel("2"));
+    let (b1, b2, b3) = (body(1), body(2), body(3));
+    let with_id = |b, id| NewMessage { publication_id: Some(id), ..message(b, T0) };
+    assert_eq!(store.append(&t, &c, with_id(&b1, "m-1")).await.unwrap(), 1_000);
+    assert_eq!(store.append(&t, &c, with_id(&b2, "m-1")).await.unwrap(), 1_000, "the first message's sequence");
+    assert_eq!(store.heads(&t, std::slice::from_ref(&c)).await.unwrap(), vec![Some(1_000)], "nothing added");
+    assert_eq!(store.append(&t, &c, with_id(&b2, "m-2")).await.unwrap(), 1_001);
+    assert_eq!(store.append(&t, &c, message(&b3, T0)).await.unwrap(), 1_002, "no id: always published");
+    assert_eq!(store.append(&t, &other, with_id(&b1, "m-1")).await.unwrap(), 1_000, "another channel has its own ids");
+    assert_eq!(store.append(&tenant("other"), &c, with_id(&b1, "m-1")).await.unwrap(), 1_000, "another tenant too");
+    let first = store.first_after(&t, &c, 0, Timestamp::from_millis(T0), None).await.unwrap().unwrap();
+    assert_eq!(first.body, b1, "the first body stays");
+
+    // Senders racing with one id: one message, every answer its sequence.
+    let racers: Vec<_> = (0..4)
+        .map(|i| {
+            let (store, t, c) = (store.clone(), t.clone(), c.clone());
+            tokio::spawn(async move {
+                let b = body(100 + i);
+                store.append(&t, &c, NewMessage { publication_id: Some("m-race"), ..message(&b, T0) }).await.unwrap()
+            })
+        })
+        .collect();
+    let mut seqs = Vec::new();
+    for racer in racers {
+        seqs.push(racer.await.unwrap());
+    }
+    assert!(seqs.iter().all(|&seq| seq == 1_003), "{seqs:?}");
+    assert_eq!(store.heads(&t, std::slice::from_ref(&c)).await.unwrap(), vec![Some(1_003)]);
+}
+
 contract_on_both_stores!(
     a_client_id_is_bound_once_until_it_expires,
+    a_publication_id_is_taken_once_per_channel,
     a_look_finds_heads_and_next_messages,
     appends_are_contiguous_and_readable,
     expired_and_older_messages_are_skipped,

@@ -21,6 +21,7 @@ fn values() -> HashMap<&'static str, u64> {
         ("bus::service::MAX_NOTIFY_BODY_BYTES", n(bus::service::MAX_NOTIFY_BODY_BYTES)),
         ("bus::service::MAX_CLIENT_ID_BYTES", n(bus::service::MAX_CLIENT_ID_BYTES)),
         ("bus::service::MAX_BATCH_MESSAGES", n(bus::service::MAX_BATCH_MESSAGES)),
+        ("bus::service::MAX_PUBLICATION_ID_BYTES", n(bus::service::MAX_PUBLICATION_ID_BYTES)),
         ("notifications::model::MAX_TITLE_BYTES", n(notifications::model::MAX_TITLE_BYTES)),
         ("notifications::model::MAX_BODY_BYTES", n(notifications::model::MAX_BODY_BYTES)),
         ("notifications::model::MAX_RECIPIENT_ENTRIES", n(notifications::model::MAX_RECIPIENT_ENTRIES)),

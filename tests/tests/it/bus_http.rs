@@ -219,8 +219,38 @@ async fn a_batch_publishes_in_order_or_not_at_all(store: Store) {
     assert_eq!(gw.poll(&alice, last.as_deref(), &["notification:5"]).await["message"], Value::Null);
 }
 
+/// The trytond module sends a batch again after a failure it cannot read
+/// (a timeout): messages whose `id` their channel took are not published
+/// twice; the client gets each once.
+async fn a_batch_sent_again_publishes_only_what_was_missing(store: Store) {
+    let gw = Gateway::start(store).await;
+    let (admin, alice) = (admin_token(), user_token("5"));
+    let path = format!("/{DB}/bus/messages");
+    let item = |n: u64| json!({"channel": "user:5", "message": {"n": n}, "id": format!("3f2a-{n}")});
+    let (status, first) = gw.post(&path, Some(&admin), &json!({"messages": [item(1), item(2)]})).await;
+    assert_eq!(status, 200, "{first}");
+    let (status, again) = gw.post(&path, Some(&admin), &json!({"messages": [item(1), item(2), item(3)]})).await;
+    assert_eq!(status, 200, "{again}");
+    assert_eq!(again["published"][0], first["published"][0], "the first message's sequence");
+    assert_eq!(again["published"][1], first["published"][1]);
+    let mut last = None;
+    let mut got = Vec::new();
+    for _ in 0..3 {
+        let reply = gw.poll(&alice, last.as_deref(), &[]).await;
+        got.push(message(&reply).expect("a message")["n"].as_u64());
+        last = message_id(&reply);
+    }
+    assert_eq!(got, vec![Some(1), Some(2), Some(3)]);
+    assert_eq!(gw.poll(&alice, last.as_deref(), &[]).await["message"], Value::Null, "nothing twice");
+    for bad in ["", "a#b", "with space", &"x".repeat(65)] {
+        let (status, answer) = gw.post(&path, Some(&admin), &json!({"messages": [{"channel": "user:5", "message": {}, "id": bad}]})).await;
+        assert_eq!(status, 400, "id {bad:?}: {answer}");
+    }
+}
+
 on_both_stores!(
     a_batch_publishes_in_order_or_not_at_all,
+    a_batch_sent_again_publishes_only_what_was_missing,
     a_notify_to_a_client_alone_reaches_the_client_that_polls_it,
     delivers_a_notify_with_trytons_shape,
     one_message_per_reply_in_publish_order,

@@ -149,6 +149,10 @@ class HeraldModuleTestCase(ModuleTestCase):
         self.assertEqual(messages[0]['message']['priority'], 2)
         ids = {m['message']['message_id'] for m in messages}
         self.assertEqual(len(ids), 3, 'each message has its own message_id')
+        self.assertEqual(
+            [m['id'] for m in messages],
+            [m['message']['message_id'] for m in messages],
+            "Herald's id is the message_id: a retry is not published twice")
 
         # A second commit of the same transaction sends only what is new.
         notify('second', user=1)

@@ -2,8 +2,10 @@
 //! the head item (`sk` = 0, attribute `seq`) and the messages (`sk` = their
 //! sequence number). An append is one transaction: head `n` → `n + 1` on the
 //! condition it is still `n`, and put message `n + 1`; so messages become
-//! visible exactly in sequence order, with no gap. Reads are strongly
-//! consistent. See `docs/data-model.md`.
+//! visible exactly in sequence order, with no gap. A message with a
+//! publisher's id also puts, in the same transaction, the item that says the
+//! channel took that id. Reads are strongly consistent. See
+//! `docs/data-model.md`.
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -31,6 +33,12 @@ pub struct DynamoBusStore {
 
 fn partition(tenant: &TenantId, channel: &ChannelKey) -> AttributeValue {
     s(format!("{tenant}#{}", channel.as_str()))
+}
+
+/// The item that says a channel took a publisher's id (`sk` 0, attribute
+/// `seq`: the message it published). Ids hold no `#` (the service checks).
+fn publication(tenant: &TenantId, channel: &ChannelKey, id: &str) -> AttributeValue {
+    s(format!("{tenant}#published#{}#{id}", channel.as_str()))
 }
 
 impl DynamoBusStore {
@@ -121,6 +129,7 @@ impl BusStore for DynamoBusStore {
         let body = json_text(message.body)?;
         let message_ttl = message.expires_at.as_secs();
         let head_ttl = message.expires_at.plus(crate::bus::store::HEAD_GRACE).as_secs();
+        let taken = message.publication_id.map(|id| publication(tenant, channel, id));
         for attempt in 0..MAX_APPEND_ATTEMPTS {
             let head = self.read_head(&pk).await?;
             let next = head.map_or(message.first_seq, |h| h + 1);
@@ -153,18 +162,37 @@ impl BusStore for DynamoBusStore {
                     .build(),
             )?;
 
-            self.table.requests.add(1);
-            let result = self
+            let mut transaction = self
                 .table
                 .client
                 .transact_write_items()
                 .transact_items(TransactWriteItem::builder().update(built(update.build())?).build())
-                .transact_items(TransactWriteItem::builder().put(put).build())
-                .send()
-                .await;
+                .transact_items(TransactWriteItem::builder().put(put).build());
+            if let Some(taken) = &taken {
+                let mark = built(
+                    Put::builder()
+                        .table_name(&self.table.name)
+                        .item("pk", taken.clone())
+                        .item("sk", n(HEAD_SK))
+                        .item("seq", n(next))
+                        .item(TTL_ATTRIBUTE, n(message_ttl))
+                        .condition_expression("attribute_not_exists(pk)")
+                        .build(),
+                )?;
+                transaction = transaction.transact_items(TransactWriteItem::builder().put(mark).build());
+            }
+            self.table.requests.add(1);
+            let result = transaction.send().await;
             match result {
                 Ok(_) => return Ok(next),
                 Err(e) => {
+                    // Cancelled because the id was taken (by an earlier
+                    // send of the same message): answer that message.
+                    if let Some(taken) = &taken {
+                        if let Some(seq) = self.read_first(taken).await?.map(|item| number(&item, "seq")).transpose()? {
+                            return Ok(seq);
+                        }
+                    }
                     let retry = e.as_service_error().is_some_and(|s| {
                         s.is_transaction_canceled_exception()
                             || s.is_transaction_in_progress_exception()

@@ -88,8 +88,18 @@ impl BusStore for EmbeddedBusStore {
         let (tenant, channel) = (tenant.to_string(), channel.as_str().to_owned());
         let body = serde_json::to_string(message.body).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let (published_at, expires_at, first_seq) = (message.published_at.as_millis(), message.expires_at.as_millis(), db::int(message.first_seq));
+        let publication_id = message.publication_id.map(str::to_owned);
         self.db
             .write(move |conn| {
+                if let Some(id) = &publication_id {
+                    let taken: Option<i64> = conn
+                        .prepare_cached("SELECT seq FROM bus_messages WHERE tenant = ?1 AND channel = ?2 AND publication_id = ?3")?
+                        .query_row(params![tenant, channel, id], |row| row.get(0))
+                        .optional()?;
+                    if let Some(taken) = taken {
+                        return seq(taken);
+                    }
+                }
                 let head: Option<i64> =
                     conn.prepare_cached("SELECT head FROM bus_channels WHERE tenant = ?1 AND channel = ?2")?.query_row(params![tenant, channel], |row| row.get(0)).optional()?;
                 let next = head.map_or(first_seq, |head| head.saturating_add(1));
@@ -98,8 +108,8 @@ impl BusStore for EmbeddedBusStore {
                      ON CONFLICT (tenant, channel) DO UPDATE SET head = excluded.head, expires_at = max(expires_at, excluded.expires_at)",
                 )?
                 .execute(params![tenant, channel, next, expires_at])?;
-                conn.prepare_cached("INSERT INTO bus_messages (tenant, channel, seq, published_at, expires_at, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?
-                    .execute(params![tenant, channel, next, published_at, expires_at, body])?;
+                conn.prepare_cached("INSERT INTO bus_messages (tenant, channel, seq, published_at, expires_at, body, publication_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?
+                    .execute(params![tenant, channel, next, published_at, expires_at, body, publication_id])?;
                 seq(next)
             })
             .await
@@ -147,7 +157,7 @@ mod tests {
 
     fn message(body: &Map<String, serde_json::Value>, at_secs: i64) -> NewMessage<'_> {
         let published_at = Timestamp::from_millis(at_secs * 1000);
-        NewMessage { body, published_at, expires_at: Timestamp::from_millis((at_secs + 300) * 1000), first_seq: 1 }
+        NewMessage { body, published_at, expires_at: Timestamp::from_millis((at_secs + 300) * 1000), first_seq: 1, publication_id: None }
     }
 
     /// Expired messages of quiet channels are deleted by the sweeper, their

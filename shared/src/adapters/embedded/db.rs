@@ -683,7 +683,7 @@ mod tests {
         use rusqlite::OptionalExtension as _;
         let db = Database::open(&Location::Directory(temp_dir()), Durability::Normal).unwrap();
         for n in 0..20 {
-            db.write(move |conn| conn.execute("INSERT INTO bus_messages VALUES ('t', 'c', ?1, ?1, ?1, '{}')", [n]).map(|_| ())).await.unwrap();
+            db.write(move |conn| conn.execute("INSERT INTO bus_messages (tenant, channel, seq, published_at, expires_at, body) VALUES ('t', 'c', ?1, ?1, ?1, '{}')", [n]).map(|_| ())).await.unwrap();
             assert_eq!(db.read(move |conn| run(conn, n)).await.unwrap(), 0, "a reader compiled it again");
             assert_eq!(db.write(move |conn| run(conn, n)).await.unwrap(), 0, "the writer compiled it again");
         }

@@ -11,7 +11,7 @@ use rusqlite::Connection;
 
 /// Every migration, oldest first: migration `n` (counting from 1) takes the
 /// database from version `n - 1` to `n`. Append; never edit one released.
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
 
 /// The schema version this build writes.
 pub const KNOWN_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -157,6 +157,13 @@ CREATE TABLE tryton_sessions (
     tenant TEXT NOT NULL, user TEXT NOT NULL, key_hash TEXT NOT NULL, expires_at INTEGER NOT NULL, body TEXT NOT NULL,
     PRIMARY KEY (tenant, user, key_hash)) WITHOUT ROWID;
 CREATE INDEX tryton_sessions_expiry ON tryton_sessions (expires_at);
+"#;
+
+/// A bus message's publisher id (trytond's `message_id`): a channel takes
+/// an id once, while the message is kept (the sweeper deletes both).
+const V5: &str = r#"
+ALTER TABLE bus_messages ADD COLUMN publication_id TEXT;
+CREATE UNIQUE INDEX bus_messages_publication ON bus_messages (tenant, channel, publication_id) WHERE publication_id IS NOT NULL;
 "#;
 
 /// Run at every open, after the migrations: makes every outbox message

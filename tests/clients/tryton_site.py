@@ -5,9 +5,10 @@ the venv that has trytond and the module (.venv-trytond, scripts/test).
   tryton_site.py create <template-dir>
       a database `demo` with the module activated and the users ann and bob
       (password PASSWORD); prints `created`.
-  tryton_site.py configure <dir> <port> <herald-url> <herald-admin-token> [bus-url-host]
+  HERALD_ADMIN_TOKEN=... tryton_site.py configure <dir> <port> <herald-url> [bus-url-host]
       writes <dir>/trytond.conf: trytond on 127.0.0.1:<port>, its bus on
-      Herald (the lines of integrations/tryton/example.conf).
+      Herald (the lines of integrations/tryton/example.conf) with the
+      tenant's admin token (from the environment: not on a command line).
   tryton_site.py publisher <dir>
       reads one JSON command a line, runs it in its own trytond transaction
       (as admin), answers `ok <json>` once the transaction ended and what it
@@ -136,10 +137,10 @@ def main():
     if command == 'create':
         create(*args)
     elif command == 'configure':
-        site_dir, port, herald_url, token, *url_host = args
+        site_dir, port, herald_url, *url_host = args
         url_host = url_host[0] if url_host else herald_url.rstrip('/') + '/'
         write_config(os.path.join(site_dir, 'trytond.conf'), site_dir, port,
-            herald_url, token, url_host)
+            herald_url, os.environ['HERALD_ADMIN_TOKEN'], url_host)
     elif command == 'publisher':
         publisher(*args)
     else:

@@ -6,7 +6,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import trytond.config as config
 
@@ -28,7 +28,8 @@ class HeraldError(Exception):
 @dataclass(frozen=True)
 class Settings:
     url: str
-    token: str
+    # Never in a repr: error reports that capture locals must not carry it.
+    token: str = field(repr=False)
     timeout: float = 5
     retries: int = 3
     session_channels: tuple = ('chat:*',)
@@ -36,7 +37,16 @@ class Settings:
 
     @classmethod
     def from_config(cls):
-        "The [herald] section of trytond.conf, or None when it names no url."
+        """The [herald] section of trytond.conf, or None when it names no url
+        or cannot be read (logged: a typo there must not break logins)."""
+        try:
+            return cls._read_config()
+        except ValueError as e:
+            logger.error('herald: [herald] is wrong, nothing is sent: %s', e)
+            return None
+
+    @classmethod
+    def _read_config(cls):
         url = config.get('herald', 'url')
         if not url:
             return None
@@ -59,6 +69,16 @@ def tenant_path(database, *parts):
         ['', urllib.parse.quote(database, safe='')] + list(parts))
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    "A redirect is an error: the token goes to [herald] url and nowhere else."
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
+_opener = urllib.request.build_opener(_NoRedirect)
+
+
 def call(settings, method, path, body, attempts=None):
     """Sends body as JSON and returns the decoded answer.
 
@@ -78,8 +98,7 @@ def call(settings, method, path, body, attempts=None):
                 'Authorization': f'Bearer {settings.token}',
                 })
         try:
-            with urllib.request.urlopen(
-                    request, timeout=settings.timeout) as response:
+            with _opener.open(request, timeout=settings.timeout) as response:
                 return json.loads(response.read() or b'null')
         except urllib.error.HTTPError as e:
             reason = _error_text(e)

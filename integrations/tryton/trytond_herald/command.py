@@ -25,7 +25,11 @@ def parse_arguments(argv):
 
 
 def push_sessions(database):
-    "Returns (mirrored, pruned)."
+    """Returns (mirrored, removed from Herald).
+
+    Herald's time is taken before trytond's sessions are read, so a login
+    that commits meanwhile (mirrored by the module after that time) is not
+    pruned; a logout that commits meanwhile is removed again at the end."""
     from trytond.pool import Pool
     from trytond.transaction import Transaction
 
@@ -37,11 +41,13 @@ def push_sessions(database):
         raise HeraldError('no [herald] url in the configuration')
     import trytond.config as config
     max_age = dt.timedelta(seconds=config.getint('session', 'max_age'))
+    sessions_path = tenant_path(database, 'tryton', 'sessions')
 
     pool = Pool(database)
     with Transaction().start(database, 0, readonly=True):
         pool.init()
-    began, count = None, 0
+    began = call(settings, 'PUT', sessions_path, {'sessions': []})['at']
+    count, pushed = 0, {}
     with Transaction().start(database, 0, readonly=True):
         Session = pool.get('ir.session')
         oldest = dt.datetime.now() - max_age
@@ -50,22 +56,18 @@ def push_sessions(database):
             sessions = Session.search([
                     ('id', '>', last_id),
                     ('create_date', '>', oldest),
+                    ('create_uid', '!=', None),
                     ], order=[('id', 'ASC')], limit=PAGE)
             if not sessions:
                 break
             last_id = max(s.id for s in sessions)
             entries = [mirrored(s, settings) for s in sessions]
+            pushed.update((s.id, e) for s, e in zip(sessions, entries))
             for start in range(0, len(entries), MAX_SESSIONS_PER_REQUEST):
-                answer = call(
-                    settings, 'PUT',
-                    tenant_path(database, 'tryton', 'sessions'),
-                    {'sessions': entries[
+                answer = call(settings, 'PUT', sessions_path, {
+                        'sessions': entries[
                             start:start + MAX_SESSIONS_PER_REQUEST]})
-                began = began or answer['at']
                 count += answer['mirrored']
-    if began is None:
-        # Nothing live: everything mirrored before now goes.
-        began = dt.datetime.now(dt.timezone.utc).isoformat()
     pruned, after = 0, None
     while True:
         body = {'mirrored_before': began}
@@ -77,7 +79,25 @@ def push_sessions(database):
         pruned += answer['removed']
         after = answer.get('next')
         if after is None:
-            return count, pruned
+            break
+    # Sessions pushed that trytond deleted since it was read (a logout
+    # during the push): removed again.
+    with Transaction().start(database, 0, readonly=True):
+        Session = pool.get('ir.session')
+        ids = list(pushed)
+        alive = set()
+        for start in range(0, len(ids), PAGE):
+            alive.update(s.id for s in Session.search(
+                    [('id', 'in', ids[start:start + PAGE])]))
+    gone = [{'user': e['user'], 'key_sha256': e['key_sha256']}
+        for i, e in pushed.items() if i not in alive]
+    for start in range(0, len(gone), MAX_SESSIONS_PER_REQUEST):
+        answer = call(
+            settings, 'POST',
+            tenant_path(database, 'tryton', 'sessions', 'remove'),
+            {'sessions': gone[start:start + MAX_SESSIONS_PER_REQUEST]})
+        pruned += answer['removed']
+    return count, pruned
 
 
 def main(argv=None):

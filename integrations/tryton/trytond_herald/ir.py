@@ -2,6 +2,7 @@
 (only the key's SHA-256), so the clients' Session credentials work there."""
 import datetime as dt
 import hashlib
+import logging
 
 import trytond.config as config
 from trytond.pool import PoolMeta
@@ -9,6 +10,8 @@ from trytond.transaction import Transaction
 
 from .client import Settings
 from .sender import HeraldDataManager
+
+logger = logging.getLogger(__name__)
 
 
 def key_sha256(key):
@@ -42,6 +45,15 @@ class Session(metaclass=PoolMeta):
         super().on_modification(mode, sessions, field_names=field_names)
         if mode not in {'create', 'delete'}:
             return
+        try:
+            cls._herald_mirror(mode, sessions)
+        except Exception:
+            # A login or logout never fails for Herald's sake; push-sessions
+            # repairs the mirror.
+            logger.exception('herald: session %s not mirrored', mode)
+
+    @classmethod
+    def _herald_mirror(cls, mode, sessions):
         settings = Settings.from_config()
         if settings is None or not settings.mirror_sessions:
             return

@@ -1,5 +1,6 @@
 """What a committed transaction gives Herald: its bus messages and session
-changes, sent by one thread per process in commit order, so that neither
+changes, sent by one thread per process in the order the transactions
+finished committing (`tpc_finish`), so that neither
 the committed transaction nor the caller's answer waits on Herald (a login
 waits for its own session, a bounded time: see HeraldDataManager)."""
 import atexit
@@ -68,49 +69,84 @@ class Work:
         self.done = threading.Event()
 
     def send(self):
+        """Removals first (a logout must not wait behind anything), then
+        logins, then messages; each part on its own, so one failing does not
+        keep the others back. Raises the first failure once all were tried."""
         settings, database = self.settings, self.database
-        for start in range(0, len(self.mirrored), MAX_SESSIONS_PER_REQUEST):
-            call(settings, 'PUT', tenant_path(database, 'tryton', 'sessions'),
-                {'sessions': self.mirrored[
-                        start:start + MAX_SESSIONS_PER_REQUEST]})
+        removed = {(s['user'], s['key_sha256']) for s in self.removed}
+        mirrored = [s for s in self.mirrored
+            if (s['user'], s['key_sha256']) not in removed]
+        parts = [
+            ('session removals', self.removed, MAX_SESSIONS_PER_REQUEST,
+                'POST', ('tryton', 'sessions', 'remove'), 'sessions'),
+            ('sessions', mirrored, MAX_SESSIONS_PER_REQUEST,
+                'PUT', ('tryton', 'sessions'), 'sessions'),
+            ]
+        failure = None
+        for name, items, size, method, path, key in parts:
+            for start in range(0, len(items), size):
+                try:
+                    call(settings, method, tenant_path(database, *path),
+                        {key: items[start:start + size]})
+                except HeraldError as e:
+                    logger.error('herald: %s not sent to %s: %s',
+                        name, database, e)
+                    failure = failure or e
         for body in batches(self.messages):
-            call(settings, 'POST', tenant_path(database, 'bus', 'messages'),
-                body)
-        for start in range(0, len(self.removed), MAX_SESSIONS_PER_REQUEST):
-            call(settings, 'POST',
-                tenant_path(database, 'tryton', 'sessions', 'remove'),
-                {'sessions': self.removed[
-                        start:start + MAX_SESSIONS_PER_REQUEST]})
+            try:
+                call(settings, 'POST',
+                    tenant_path(database, 'bus', 'messages'), body)
+            except HeraldError as e:
+                logger.error('herald: %d messages not sent to %s: %s',
+                    len(body['messages']), database, e)
+                failure = failure or e
+        if failure is not None:
+            raise failure
 
 
 class Sender:
     "The process's sending thread (started again in a forked child)."
 
     def __init__(self):
+        self._reset()
+        if hasattr(os, 'register_at_fork'):
+            # A child must not inherit a lock another thread held, nor a
+            # queue whose reader did not follow it.
+            os.register_at_fork(after_in_child=self._reset)
+
+    def _reset(self):
         self._lock = threading.Lock()
         self._queue = None
         self._pid = None
 
     def put(self, work):
+        """Hands committed work to the thread; True when nothing was waiting
+        before it (the thread is keeping up)."""
         with self._lock:
             if self._pid != os.getpid():
-                self._queue = queue.Queue(MAX_PENDING)
-                self._pid = os.getpid()
+                pending = queue.Queue(MAX_PENDING)
                 threading.Thread(
-                    target=self._run, args=(self._queue,),
+                    target=self._run, args=(pending,),
                     name='herald-sender', daemon=True).start()
+                self._queue, self._pid = pending, os.getpid()
             pending = self._queue
+        idle = pending.unfinished_tasks == 0
         try:
             pending.put_nowait(work)
         except queue.Full:
             logger.error(
                 'herald: %d transactions wait for Herald; '
-                "this one's %d messages are dropped",
-                MAX_PENDING, len(work.messages))
+                "this one's %d messages and %d session changes are dropped",
+                MAX_PENDING, len(work.messages),
+                len(work.mirrored) + len(work.removed))
             work.done.set()
+            return False
+        return idle
 
     def flush(self, timeout=None):
-        "Waits until what was put is sent (or failed); False on timeout."
+        """Waits until what was put is sent (or failed); False on timeout
+        (each of its two waits, for room and for the thread, takes at most
+        `timeout`)."""
         with self._lock:
             pending = self._queue if self._pid == os.getpid() else None
         if pending is None:
@@ -129,12 +165,13 @@ class Sender:
             try:
                 if work.settings is not None:
                     work.send()
-            except HeraldError as e:
-                logger.error('herald: not sent to %s: %s', work.database, e)
+            except HeraldError:
+                pass  # logged by send, part by part
             except Exception:
                 logger.exception('herald: not sent to %s', work.database)
             finally:
                 work.done.set()
+                pending.task_done()
 
 
 SENDER = Sender()
@@ -143,7 +180,8 @@ SENDER = Sender()
 @atexit.register
 def _flush_at_exit():
     settings = Settings.from_config()
-    timeout = settings.timeout * (settings.retries + 1) if settings else 1
+    # One request's attempts (each `timeout`, pauses of at most 2 s between).
+    timeout = (settings.timeout + 2) * (settings.retries + 1) if settings else 1
     if not SENDER.flush(timeout):
         logger.error('herald: exiting with work not sent')
 
@@ -192,22 +230,30 @@ class HeraldDataManager:
         pass
 
     def tpc_finish(self, trans):
+        # After the commit: nothing here may raise into trytond (it would
+        # skip the data managers after this one).
+        try:
+            self._hand_over()
+        except Exception:
+            logger.exception('herald: not handed to the sender')
+        finally:
+            self._clear()
+
+    def _hand_over(self):
         work = Work(
             Settings.from_config(), self.database,
             self.messages, self.mirrored, self.removed)
-        self._clear()
-        if work.settings is None:
-            if work.messages or work.mirrored or work.removed:
-                logger.warning(
-                    'herald: no [herald] url in the configuration; '
-                    'nothing sent')
-            return
         if not (work.messages or work.mirrored or work.removed):
             return
-        SENDER.put(work)
-        if work.mirrored:
+        if work.settings is None:
+            logger.warning(
+                'herald: no [herald] url in the configuration; nothing sent')
+            return
+        idle = SENDER.put(work)
+        if work.mirrored and idle:
             # A client polls Herald as soon as its login answers: let the
-            # session be there first, waiting one attempt's time at most.
+            # session be there first, waiting one attempt's time at most,
+            # and only when the sender keeps up (Herald answering).
             work.done.wait(work.settings.timeout)
 
     def tpc_abort(self, trans):

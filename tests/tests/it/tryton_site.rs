@@ -78,6 +78,7 @@ impl Login {
 /// transactions.
 struct Site {
     url: String,
+    config: PathBuf,
     log: PathBuf,
     http: reqwest::Client,
     _trytond: Child,
@@ -97,7 +98,7 @@ impl Site {
             .arg(&dir)
             .arg(port.to_string())
             .arg(&gw.url)
-            .arg(admin_token())
+            .env("HERALD_ADMIN_TOKEN", admin_token())
             .status()
             .await
             .expect("run tryton_site.py configure");
@@ -137,7 +138,7 @@ impl Site {
         let publisher_in = publisher.stdin.take().expect("stdin");
         let mut publisher_out = BufReader::new(publisher.stdout.take().expect("stdout")).lines();
         assert_eq!(next_line(&mut publisher_out).await, "ready");
-        Self { url, log, http, _trytond: trytond, _publisher: publisher, publisher_in, publisher_out }
+        Self { url, config, log, http, _trytond: trytond, _publisher: publisher, publisher_in, publisher_out }
     }
 
     /// Runs one command in its own trytond transaction; returns once it
@@ -174,6 +175,20 @@ impl Site {
 
     async fn logout(&self, login: &Login) {
         self.rpc("common.db.logout", json!([]), Some(&login.authorization())).await;
+    }
+
+    /// `trytond-herald push-sessions`: the live sessions mirrored again,
+    /// the others removed from Herald.
+    async fn push_sessions(&self) {
+        let status = Command::new(trytond_python().with_file_name("trytond-herald"))
+            .args(["push-sessions", "-c"])
+            .arg(&self.config)
+            .args(["-d", DB])
+            .stdout(Stdio::null())
+            .status()
+            .await
+            .expect("run trytond-herald push-sessions");
+        assert!(status.success(), "push-sessions failed");
     }
 }
 
@@ -262,6 +277,15 @@ async fn a_site_switches_its_bus_to_herald(store: Store) {
     }
     assert_eq!(status, 401, "the session of a logged-out user still polls");
     assert_eq!(poll_status(&gw, &bob).await, 200, "bob's session is his own");
+
+    // A mirror that missed something (here: bob's session gone from Herald)
+    // is repaired by push-sessions; ann's ended session stays refused.
+    let (removed, answer) = gw.post(&format!("/{DB}/tryton/sessions/remove"), Some(&admin_token()), &json!({"users": [bob_uid]})).await;
+    assert_eq!(removed, 200, "{answer}");
+    assert_eq!(poll_status(&gw, &bob).await, 401);
+    site.push_sessions().await;
+    assert_eq!(poll_status(&gw, &bob).await, 200, "bob's live session mirrored again");
+    assert_eq!(poll_status(&gw, &ann).await, 401, "ann's ended session not brought back");
 }
 
 on_both_stores!(a_site_switches_its_bus_to_herald);

@@ -6,7 +6,6 @@ import hashlib
 import json
 import logging
 import threading
-import unittest
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from trytond import config
@@ -236,14 +235,48 @@ class HeraldModuleTestCase(ModuleTestCase):
         config.set('herald', 'retries', '0')
         try:
             with self.assertLogs('trytond_herald.sender', logging.ERROR):
-                user, = User.create([{'name': 'Bo', 'login': 'bo'}])
+                User.create([{'name': 'Bo', 'login': 'bo'}])
                 notify('nobody hears', user=1)
                 Transaction().commit()
                 self.herald.assertFlushed()
         finally:
             config.set('herald', 'url', url)
             config.set('herald', 'retries', '2')
-        self.assertEqual(User.search([('login', '=', 'bo')]), [user])
+        with Transaction().new_transaction(readonly=True):
+            self.assertEqual(
+                [u.login for u in User.search([('login', '=', 'bo')])],
+                ['bo'], 'committed, seen from another transaction')
+
+    @with_transaction()
+    def test_a_wrong_configuration_never_breaks_a_login(self):
+        "[herald] timeout not a number: logged, the session is created"
+        Session = Pool().get('ir.session')
+        config.set('herald', 'timeout', 'five')
+        try:
+            with self.assertLogs('trytond_herald.client', logging.ERROR):
+                key = Session.new()
+                Transaction().commit()
+        finally:
+            config.set('herald', 'timeout', '2')
+        self.assertTrue(key)
+        self.assertEqual(self.herald.take(), [])
+
+    @with_transaction()
+    def test_removals_go_first_and_alone(self):
+        "A logout is sent before the messages, and a failure of one part keeps no other back"
+        Session = Pool().get('ir.session')
+        key = Session.new()
+        Transaction().commit()
+        self.herald.take()
+        Session.remove(key)
+        notify('after logout', user=1)
+        self.herald.fail = [400]
+        with self.assertLogs('trytond_herald.sender', logging.ERROR):
+            Transaction().commit()
+            requests = self.herald.take()
+        self.assertEqual(
+            [r['path'].rsplit('/', 1)[-1] for r in requests],
+            ['remove', 'messages'], 'the refused removal kept nothing back')
 
     def test_batches_keep_herald_limits(self):
         "Over 100 messages or 64 KiB: several requests, in order"
@@ -299,7 +332,9 @@ class HeraldModuleTestCase(ModuleTestCase):
         "A session created then rolled back never reaches Herald"
         Session = Pool().get('ir.session')
         Session.new()
-        Transaction().rollback()
+        transaction = Transaction()
+        transaction.rollback()
+        transaction.commit()
         self.assertEqual(self.herald.take(), [])
 
     @with_transaction()
@@ -329,12 +364,14 @@ class HeraldModuleTestCase(ModuleTestCase):
         self.assertEqual(count, 3)
         self.assertEqual(
             [r['path'].rsplit('/', 1)[-1] for r in requests],
-            ['sessions', 'prune'])
+            ['sessions', 'sessions', 'prune'],
+            "Herald's time first, then the sessions, then the prune")
+        self.assertEqual(requests[0]['body'], {'sessions': []})
         self.assertEqual(
-            {s['key_sha256'] for s in requests[0]['body']['sessions']},
+            {s['key_sha256'] for s in requests[1]['body']['sessions']},
             {hashlib.sha256(k.encode()).hexdigest() for k in keys})
         self.assertEqual(
-            requests[1]['body'],
+            requests[2]['body'],
             {'mirrored_before': '2026-12-07T00:00:00Z'})
 
 

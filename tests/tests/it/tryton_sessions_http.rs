@@ -97,3 +97,28 @@ async fn mirroring_is_for_the_tenants_admin_and_checked(store: Store) {
 }
 
 on_both_stores!(a_mirrored_session_polls_the_bus_until_it_is_removed, a_session_bound_to_an_address_is_refused_from_another, mirroring_is_for_the_tenants_admin_and_checked);
+
+/// A browser application on the trytond site's origin that calls the bus
+/// with `Authorization` (CORS): its preflight is answered for the
+/// configured origin, `Authorization` allowed; any other origin gets none.
+#[tokio::test]
+async fn a_preflight_from_the_sites_origin_may_send_authorization() {
+    let mut options = GatewayOptions::new(Store::Embedded);
+    options.env = vec![("HERALD_CORS_ORIGINS".into(), "https://erp.example".into())];
+    let gw = Gateway::start_with(options).await;
+    let preflight = |origin: &'static str| {
+        gw.http
+            .request(reqwest::Method::OPTIONS, format!("{}/{DB}/bus", gw.url))
+            .header("Origin", origin)
+            .header("Access-Control-Request-Method", "POST")
+            .header("Access-Control-Request-Headers", "authorization, content-type")
+            .send()
+    };
+    let answer = preflight("https://erp.example").await.expect("preflight");
+    let header = |name: &str| answer.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_ascii_lowercase);
+    assert_eq!(header("access-control-allow-origin").as_deref(), Some("https://erp.example"));
+    let allowed = header("access-control-allow-headers").unwrap_or_default();
+    assert!(allowed.split(',').any(|h| h.trim() == "authorization"), "{allowed}");
+    let other = preflight("https://evil.example").await.expect("preflight");
+    assert!(other.headers().get("access-control-allow-origin").is_none());
+}

@@ -59,3 +59,31 @@ fn document_is_openapi_3_1_with_every_route_and_resolvable_references() {
         }
     }
 }
+
+/// Every operation of the contract is a route of `template.yaml` (an
+/// `HttpApi` event's `Path` and `Method`), and every route there is one of
+/// the contract's: a route added to a router but not to the template would
+/// answer in `herald-local` and be missing on AWS.
+#[test]
+fn every_operation_is_deployed_and_every_deployed_route_is_one() {
+    let document: Value = serde_json::from_str(&openapi::document_json()).expect("JSON");
+    let mut contract: Vec<String> = Vec::new();
+    for (path, item) in document["paths"].as_object().expect("paths") {
+        for method in item.as_object().expect("path item").keys() {
+            contract.push(format!("{} {path}", method.to_ascii_uppercase()));
+        }
+    }
+    let template = std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../template.yaml")).expect("template.yaml");
+    let mut deployed: Vec<String> = Vec::new();
+    let mut path: Option<&str> = None;
+    for line in template.lines().map(str::trim) {
+        if let Some(p) = line.strip_prefix("Path: ") {
+            path = Some(p);
+        } else if let (Some(method), Some(p)) = (line.strip_prefix("Method: "), path.take()) {
+            deployed.push(format!("{} {p}", method.to_ascii_uppercase()));
+        }
+    }
+    contract.sort();
+    deployed.sort();
+    assert_eq!(deployed, contract, "template.yaml's routes and docs/openapi.json's operations differ");
+}

@@ -27,7 +27,7 @@ use crate::directory::{Directory, DirectoryStore};
 use crate::domain::{Clock, StoreError, StoreHealth, SystemClock};
 use crate::inbox::{Inbox, InboxStore};
 use crate::notifications::{NotificationStore, Notifier, NotifierSettings, OutboxQueue, Publication, TypeStore, Types};
-use crate::outbox::{Mailer, Outbox, OutboxSettings, QueueConsumer, DELIVERY_LEASE};
+use crate::outbox::{BusInboxWatch, Mailer, Outbox, OutboxSettings, QueueConsumer, DELIVERY_LEASE};
 use crate::records::{RecordStore, Records};
 use crate::services::Services;
 use crate::sessions::{SessionStore, Sessions};
@@ -374,7 +374,7 @@ impl<B: Backend, R: Role> Wiring<B, R> {
         let (config, clock) = (&self.config, &self.clock);
         let secret = config.require_jwt_secret()?;
         let bus = Arc::new(Bus::new(adapters.bus, clock.clone(), config.bus.clone()));
-        let inbox = Inbox::new(adapters.inbox, clock.clone(), config.inbox_read_retention);
+        let inbox = Inbox::new(adapters.inbox, clock.clone(), config.inbox_read_retention).watched_by(Arc::new(BusInboxWatch::new(bus.clone())));
         let types = Types::new(adapters.types, config.max_types_per_tenant);
         let notifier = Notifier::new(
             adapters.notifications.clone(),

@@ -4,6 +4,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use async_trait::async_trait;
+
 use super::model::{InboxId, InboxItem};
 use super::store::InboxStore;
 use crate::domain::{Clock, StoreError, TenantId, Timestamp, UserId, WriteError};
@@ -54,16 +56,56 @@ pub enum InboxError {
     Store(#[from] StoreError),
 }
 
+/// What a user did to their inbox, as their open clients learn it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum InboxChange {
+    /// These items were read.
+    Read(Vec<InboxItem>),
+    /// Every unread item due was read.
+    ReadAll,
+    /// This item moved to a later due time (and is unread).
+    Postponed(Box<InboxItem>),
+    /// This item is gone.
+    Deleted(InboxId),
+}
+
+/// Tells a user's open clients that their inbox changed, with the unread
+/// count after it (the bus's `notification:<uid>`: `wiring.rs` plugs it in).
+#[async_trait]
+pub trait InboxWatch: Send + Sync {
+    async fn changed(&self, tenant: &TenantId, user: &UserId, unread: usize, change: &InboxChange) -> Result<(), StoreError>;
+}
+
 #[derive(Clone)]
 pub struct Inbox {
     store: Arc<dyn InboxStore>,
     clock: Arc<dyn Clock>,
     read_retention: Duration,
+    watch: Option<Arc<dyn InboxWatch>>,
 }
 
 impl Inbox {
     pub fn new(store: Arc<dyn InboxStore>, clock: Arc<dyn Clock>, read_retention: Duration) -> Self {
-        Self { store, clock, read_retention }
+        Self { store, clock, read_retention, watch: None }
+    }
+
+    /// Every change is told to `watch` once made.
+    pub fn watched_by(self, watch: Arc<dyn InboxWatch>) -> Self {
+        Self { watch: Some(watch), ..self }
+    }
+
+    /// Tells the watch, if any, after a change was made: the change stands
+    /// whatever happens here, so a failure is logged, not returned (the
+    /// clients' count is then refreshed by the next change or list).
+    async fn tell(&self, tenant: &TenantId, user: &UserId, change: InboxChange) {
+        let Some(watch) = &self.watch else { return };
+        let told = match self.unread_count(tenant, user).await {
+            Ok(unread) => watch.changed(tenant, user, unread, &change).await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = told {
+            tracing::warn!(tenant = %tenant, user = %user, error = %e, "inbox change not pushed to the user's clients");
+        }
     }
 
     /// Puts a delivered item in its user's inbox, once: `false` if an item
@@ -167,24 +209,44 @@ impl Inbox {
     }
 
     pub async fn mark_read(&self, tenant: &TenantId, user: &UserId, id: &InboxId) -> Result<InboxItem, InboxError> {
+        let (item, changed) = self.read_one(tenant, user, id).await?;
+        if changed {
+            self.tell(tenant, user, InboxChange::Read(vec![item.clone()])).await;
+        }
+        Ok(item)
+    }
+
+    /// Marks one item read; whether it was unread.
+    async fn read_one(&self, tenant: &TenantId, user: &UserId, id: &InboxId) -> Result<(InboxItem, bool), InboxError> {
         let retention = self.read_retention;
-        self.update(tenant, user, id, |item, now| {
-            if item.read_at.is_none() {
-                item.read_at = Some(now);
-                item.expires_at = Some(now.plus(retention));
-            }
-        })
-        .await
+        let before = self.get(tenant, user, id).await?;
+        let item = self
+            .update(tenant, user, id, |item, now| {
+                if item.read_at.is_none() {
+                    item.read_at = Some(now);
+                    item.expires_at = Some(now.plus(retention));
+                }
+            })
+            .await?;
+        Ok((item, before.read_at.is_none()))
     }
 
     /// Marks every unread due item read; how many changed.
     pub async fn mark_all_read(&self, tenant: &TenantId, user: &UserId) -> Result<usize, InboxError> {
+        let marked = self.read_all(tenant, user).await?;
+        if marked > 0 {
+            self.tell(tenant, user, InboxChange::ReadAll).await;
+        }
+        Ok(marked)
+    }
+
+    async fn read_all(&self, tenant: &TenantId, user: &UserId) -> Result<usize, InboxError> {
         let mut marked = 0;
         let mut cursor = None;
         loop {
             let page = self.list(tenant, user, &InboxFilter::default(), cursor, MAX_LIMIT).await?;
             for item in &page.items {
-                match self.mark_read(tenant, user, &item.id).await {
+                match self.read_one(tenant, user, &item.id).await {
                     Ok(_) => marked += 1,
                     Err(InboxError::NotFound) => {}
                     Err(e) => return Err(e),
@@ -204,16 +266,23 @@ impl Inbox {
         if !(1..=MAX_POSTPONE_DAYS).contains(&days) {
             return Err(InboxError::Invalid(format!("days must be 1 to {MAX_POSTPONE_DAYS}")));
         }
-        self.update(tenant, user, id, |item, now| {
-            item.due_at = now.plus(DAY * days);
-            item.read_at = None;
-            item.expires_at = None;
-        })
-        .await
+        let item = self
+            .update(tenant, user, id, |item, now| {
+                item.due_at = now.plus(DAY * days);
+                item.read_at = None;
+                item.expires_at = None;
+            })
+            .await?;
+        self.tell(tenant, user, InboxChange::Postponed(Box::new(item.clone()))).await;
+        Ok(item)
     }
 
     pub async fn delete(&self, tenant: &TenantId, user: &UserId, id: &InboxId) -> Result<(), InboxError> {
         self.get(tenant, user, id).await?;
-        if self.store.delete(tenant, user, id).await? { Ok(()) } else { Err(InboxError::NotFound) }
+        if !self.store.delete(tenant, user, id).await? {
+            return Err(InboxError::NotFound);
+        }
+        self.tell(tenant, user, InboxChange::Deleted(id.clone())).await;
+        Ok(())
     }
 }

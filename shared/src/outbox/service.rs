@@ -12,12 +12,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde_json::{json, Map, Value};
-
+use super::live::live_message;
 use super::mailer::{Email, MailError, Mailer};
 use crate::bus::{Bus, ChannelKey};
 use crate::domain::{Clock, EmailAddress, StoreError, WriteError};
-use crate::inbox::{inbox_json, Inbox, InboxId, InboxItem};
+use crate::inbox::{Inbox, InboxId, InboxItem};
 use crate::notifications::{Channel, Delivery, DeliveryKey, DeliveryStatus, Notification, NotificationStatus, NotificationStore, Recipient};
 
 /// How long one run owns a delivery it is sending; the queue hides a
@@ -297,10 +296,7 @@ impl Outbox {
         };
         self.inbox.add(&item).await?;
         let count = self.inbox.unread_count(&notification.tenant, user).await?;
-        let mut message = Map::new();
-        message.insert("type".into(), json!("user-notification"));
-        message.insert("count".into(), json!(count));
-        message.insert("content".into(), Value::Array(vec![inbox_json(&item)]));
+        let message = live_message(count, std::slice::from_ref(&item), None);
         self.bus.publish(&notification.tenant, &ChannelKey::notification(user), &message).await?;
         Ok(Attempt::Delivered { to: item.id.to_string(), provider_id: None })
     }

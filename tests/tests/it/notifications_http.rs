@@ -264,7 +264,60 @@ async fn idempotency_key_sends_once(store: Store) {
     assert_ne!(later["id"], first["id"]);
 }
 
-on_both_stores!(notifications_end_to_end, context_reschedules_and_republishes, idempotency_key_sends_once);
+/// Every change a user makes to their inbox (read, read all, postpone,
+/// delete) reaches their open clients on `notification:<uid>`: the unread
+/// count after it and what changed; another user's clients hear nothing.
+async fn inbox_changes_reach_the_users_clients(store: Store) {
+    let gw = Gateway::start(store).await;
+    let admin = admin_token();
+    directory(&gw, &admin, &mail_domain()).await;
+    let (carl, bob) = (user_token("3"), user_token("2"));
+    for title in ["First", "Second", "Third"] {
+        send(&gw, &admin, json!({"key": "message:internal", "title": title, "body": "", "recipients": {"users": ["3"]}})).await;
+    }
+    gw.tick().await;
+    let items = inbox(&gw, &carl, "").await;
+    assert_eq!(titles(&items), ["Third", "Second", "First"]);
+    let id = |n: usize| items[n]["id"].as_str().expect("id").to_owned();
+
+    // Past the three deliveries' messages: the changes come next, in order.
+    let mut cursor = None;
+    for _ in 0..3 {
+        cursor = message_id(&gw.poll(&carl, cursor.as_deref(), &["notification:3"]).await);
+    }
+    let bob_cursor = message_id(&gw.poll(&bob, None, &["notification:2"]).await);
+    let next = async |cursor: &mut Option<String>| {
+        let reply = gw.poll(&carl, cursor.as_deref(), &["notification:3"]).await;
+        *cursor = message_id(&reply);
+        message(&reply).cloned().expect("a live message for the change")
+    };
+
+    assert_eq!(gw.post(&format!("/demo/inbox/{}/read", id(0)), Some(&carl), &json!({})).await.0, 200);
+    let live = next(&mut cursor).await;
+    assert_eq!((live["type"].as_str(), live["count"].as_u64(), &live["content"]), (Some("user-notification"), Some(2), &json!([])));
+    assert_eq!((live["change"]["action"].as_str(), live["change"]["items"][0]["id"].as_str(), live["change"]["items"][0]["read"].as_bool()), (Some("read"), Some(id(0).as_str()), Some(true)));
+    // Read again: nothing changed, nothing pushed (the next message is the postpone's).
+    assert_eq!(gw.post(&format!("/demo/inbox/{}/read", id(0)), Some(&carl), &json!({})).await.0, 200);
+
+    assert_eq!(gw.post(&format!("/demo/inbox/{}/postpone", id(1)), Some(&carl), &json!({"days": 1})).await.0, 200);
+    let live = next(&mut cursor).await;
+    assert_eq!((live["count"].as_u64(), live["change"]["action"].as_str(), live["change"]["items"][0]["id"].as_str()), (Some(1), Some("postponed"), Some(id(1).as_str())));
+
+    assert_eq!(gw.post("/demo/inbox/read-all", Some(&carl), &json!({})).await.0, 200);
+    let live = next(&mut cursor).await;
+    assert_eq!((live["count"].as_u64(), live["change"]["action"].as_str()), (Some(0), Some("read_all")));
+
+    assert_eq!(gw.send(Method::DELETE, &format!("/demo/inbox/{}", id(2)), Some(&carl), None).await.0, 200);
+    let live = next(&mut cursor).await;
+    assert_eq!((live["count"].as_u64(), live["change"]["action"].as_str(), &live["change"]["ids"]), (Some(0), Some("deleted"), &json!([id(2)])));
+
+    let reply = gw.poll(&carl, cursor.as_deref(), &["notification:3"]).await;
+    assert_eq!(reply["message"], Value::Null, "one message per change");
+    let reply = gw.poll(&bob, bob_cursor.as_deref(), &["notification:2"]).await;
+    assert_eq!(reply["message"], Value::Null, "nothing for another user");
+}
+
+on_both_stores!(notifications_end_to_end, context_reschedules_and_republishes, idempotency_key_sends_once, inbox_changes_reach_the_users_clients);
 
 #[tokio::test]
 async fn notification_refusals() {

@@ -30,7 +30,9 @@ pub struct UserRequest {
     pub groups: Vec<GroupName>,
     #[serde(default)]
     pub companies: Vec<CompanyId>,
+    /// The user's follower (référent): a user id, string or integer.
     #[serde(default)]
+    #[schema(schema_with = crate::domain::schema::optional_user_ref)]
     pub follower: Option<UserId>,
     #[serde(default)]
     pub account_type: Option<String>,

@@ -36,17 +36,46 @@ fn check(value: &str, what: &'static str, max: usize) -> Result<(), InvalidId> {
     Ok(())
 }
 
+/// An id as JSON carries it: text, or an integer (Tryton's ids are
+/// integers, and its callers send either), taken as its decimal text.
+pub struct IdText(String);
+
+impl<'de> Deserialize<'de> for IdText {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = IdText;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string or an integer")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<IdText, E> {
+                Ok(IdText(v.to_owned()))
+            }
+            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<IdText, E> {
+                Ok(IdText(v))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<IdText, E> {
+                Ok(IdText(v.to_string()))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<IdText, E> {
+                Ok(IdText(v.to_string()))
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
+}
+
 macro_rules! id_type {
     ($(#[$doc:meta])* $name:ident, $what:literal, $max:literal) => {
         $(#[$doc])*
         #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-        #[serde(try_from = "String", into = "String")]
+        #[serde(try_from = "IdText", into = "String")]
         pub struct $name(String);
 
-        impl TryFrom<String> for $name {
+        impl TryFrom<IdText> for $name {
             type Error = InvalidId;
-            fn try_from(value: String) -> Result<Self, InvalidId> {
-                Self::parse(value)
+            fn try_from(value: IdText) -> Result<Self, InvalidId> {
+                Self::parse(value.0)
             }
         }
 
@@ -217,5 +246,11 @@ mod tests {
         assert_eq!(UserId::from_json(&serde_json::json!("7")).unwrap().as_str(), "7");
         assert!(UserId::from_json(&serde_json::json!(1.5)).is_err());
         assert!(UserId::from_json(&serde_json::json!(null)).is_err());
+        // Deserialized anywhere: an integer is its decimal text.
+        assert_eq!(serde_json::from_value::<UserId>(serde_json::json!(5)).unwrap().as_str(), "5");
+        assert_eq!(serde_json::from_value::<CompanyId>(serde_json::json!("acme")).unwrap().as_str(), "acme");
+        let refused = serde_json::from_value::<UserId>(serde_json::json!(1.5)).unwrap_err().to_string();
+        assert!(refused.contains("a string or an integer"), "{refused}");
+        assert!(serde_json::from_value::<UserId>(serde_json::json!(null)).is_err());
     }
 }

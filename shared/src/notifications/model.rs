@@ -43,7 +43,7 @@ pub const MAX_RECIPIENT_ENTRIES: usize = 100;
 #[serde(deny_unknown_fields)]
 pub struct RecipientSpec {
     /// User ids, as strings or integers (Tryton's ids).
-    #[serde(default, deserialize_with = "user_ids")]
+    #[serde(default)]
     #[schema(schema_with = crate::domain::schema::user_refs)]
     pub users: Vec<UserId>,
     #[serde(default)]
@@ -51,7 +51,7 @@ pub struct RecipientSpec {
     #[serde(default)]
     pub companies: Vec<CompanyId>,
     /// Users whose follower (référent) is to be notified.
-    #[serde(default, deserialize_with = "user_ids")]
+    #[serde(default)]
     #[schema(schema_with = crate::domain::schema::user_refs)]
     pub followers_of: Vec<UserId>,
     /// Groups notified for a user of `followers_of` without an active follower.
@@ -60,11 +60,6 @@ pub struct RecipientSpec {
     /// Only users of this account type.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub account_type: Option<String>,
-}
-
-fn user_ids<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<UserId>, D::Error> {
-    let values = Vec::<serde_json::Value>::deserialize(deserializer)?;
-    values.iter().map(|v| UserId::from_json(v).map_err(serde::de::Error::custom)).collect()
 }
 
 impl RecipientSpec {

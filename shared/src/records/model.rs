@@ -51,7 +51,9 @@ impl Resource {
 pub struct Acl {
     #[serde(default)]
     pub public: bool,
+    /// User ids, as strings or integers (Tryton's ids).
     #[serde(default)]
+    #[schema(schema_with = crate::domain::schema::user_refs)]
     pub users: Vec<UserId>,
     #[serde(default)]
     pub groups: Vec<GroupName>,

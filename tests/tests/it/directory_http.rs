@@ -40,6 +40,12 @@ async fn users_and_groups(store: Store) {
     assert_eq!((status, company["active"].as_bool()), (200, Some(true)));
     assert_eq!(gw.send(Method::GET, "/demo/companies/acme", a, None).await.1["name"], "ACME");
     assert_eq!(gw.send(Method::GET, "/demo/companies/none", a, None).await.0, 404);
+
+    // Tryton's ids are integers: a follower (and a company) may be one.
+    let (status, carl) = gw.send(Method::PUT, "/demo/users/3", a, Some(&json!({"login": "carl", "follower": 1, "companies": [7]}))).await;
+    assert_eq!((status, &carl["follower"], &carl["companies"]), (200, &json!("1"), &json!(["7"])), "{carl}");
+    let (status, refused) = gw.send(Method::PUT, "/demo/users/3", a, Some(&json!({"login": "carl", "follower": 1.5}))).await;
+    assert_eq!((status, refused["error"].as_str()), (400, Some("bad_request")), "{refused}");
 }
 
 on_both_stores!(users_and_groups);

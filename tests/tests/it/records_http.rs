@@ -41,13 +41,15 @@ async fn resources_and_records(store: Store) {
 
     let batch = json!({"records": [
         {"id": "1", "fields": {"status": "open"}, "acl": {"public": true}},
-        {"id": "2", "fields": {"status": "open"}, "acl": {"users": ["3"]}},
+        {"id": "2", "fields": {"status": "open"}, "acl": {"users": ["3", 4]}},
         {"id": "7", "fields": {"status": "reopened"}},
     ]});
     let (status, saved) = gw.post("/demo/resources/req_req/records", a, &batch).await;
     assert_eq!(status, 200, "{saved}");
     let changes: Vec<&str> = saved["records"].as_array().unwrap().iter().map(|r| r["change"].as_str().unwrap()).collect();
     assert_eq!(changes, ["created", "created", "updated"], "a deleted record reported again is back");
+    let (_, second) = gw.send(Method::GET, "/demo/resources/req_req/records/2", a, None).await;
+    assert_eq!(second["acl"]["users"], json!(["3", "4"]), "an integer user id is its text: {second}");
 }
 
 on_both_stores!(resources_and_records);

@@ -35,6 +35,10 @@ impl InboxId {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+    /// The revision of the notification this item shows.
+    pub fn revision(&self) -> u32 {
+        self.0.rsplit('-').next().and_then(|r| r.parse().ok()).unwrap_or(0)
+    }
 }
 
 crate::domain::schema::text_schema!(InboxId, "an inbox item: <13-digit millis>-<notification id>-<revision>", 48, 57, "^[0-9]{13}-[0-9a-f]{32}-[0-9]{1,10}$");

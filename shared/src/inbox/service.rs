@@ -65,8 +65,8 @@ pub enum InboxChange {
     ReadAll,
     /// This item moved to a later due time (and is unread).
     Postponed(Box<InboxItem>),
-    /// This item is gone.
-    Deleted(InboxId),
+    /// These items are gone (deleted, or replaced by a new revision).
+    Deleted(Vec<InboxId>),
 }
 
 /// Tells a user's open clients that their inbox changed, with the unread
@@ -158,6 +158,30 @@ impl Inbox {
             }
             if exhausted {
                 return Ok(InboxPage { items, next: None });
+            }
+        }
+    }
+
+    /// Removes the user's items showing earlier revisions of `item`'s
+    /// notification (a republication replaces what it supersedes, read or
+    /// not); their ids. Looks at the newest items only, as a list does.
+    pub async fn remove_superseded(&self, tenant: &TenantId, user: &UserId, item: &InboxItem) -> Result<Vec<InboxId>, StoreError> {
+        let revision = item.id.revision();
+        let mut removed = Vec::new();
+        let mut before: Option<InboxId> = None;
+        let mut examined = 0;
+        loop {
+            let page = self.store.page(tenant, user, before.as_ref(), PAGE).await?;
+            let exhausted = page.len() < PAGE;
+            for old in page {
+                examined += 1;
+                if old.notification == item.notification && old.id.revision() < revision && self.store.delete(tenant, user, &old.id).await? {
+                    removed.push(old.id.clone());
+                }
+                before = Some(old.id);
+            }
+            if exhausted || examined >= MAX_EXAMINED {
+                return Ok(removed);
             }
         }
     }
@@ -282,7 +306,7 @@ impl Inbox {
         if !self.store.delete(tenant, user, id).await? {
             return Err(InboxError::NotFound);
         }
-        self.tell(tenant, user, InboxChange::Deleted(id.clone())).await;
+        self.tell(tenant, user, InboxChange::Deleted(vec![id.clone()])).await;
         Ok(())
     }
 }

@@ -23,7 +23,7 @@ pub fn live_message(unread: usize, content: &[InboxItem], change: Option<&InboxC
             InboxChange::Read(items) => json!({"action": "read", "items": items.iter().map(inbox_json).collect::<Vec<_>>()}),
             InboxChange::ReadAll => json!({"action": "read_all"}),
             InboxChange::Postponed(item) => json!({"action": "postponed", "items": [inbox_json(item)]}),
-            InboxChange::Deleted(id) => json!({"action": "deleted", "ids": [id]}),
+            InboxChange::Deleted(ids) => json!({"action": "deleted", "ids": ids}),
         };
         message.insert("change".into(), change);
     }

@@ -16,7 +16,7 @@ use super::live::live_message;
 use super::mailer::{Email, MailError, Mailer};
 use crate::bus::{Bus, ChannelKey};
 use crate::domain::{Clock, EmailAddress, StoreError, WriteError};
-use crate::inbox::{Inbox, InboxId, InboxItem};
+use crate::inbox::{Inbox, InboxChange, InboxId, InboxItem};
 use crate::notifications::{Channel, Delivery, DeliveryKey, DeliveryStatus, Notification, NotificationStatus, NotificationStore, Recipient};
 
 /// How long one run owns a delivery it is sending; the queue hides a
@@ -295,8 +295,11 @@ impl Outbox {
             version: 1,
         };
         self.inbox.add(&item).await?;
+        // A republication replaces the item of the revision it supersedes.
+        let replaced = if notification.revision > 1 { self.inbox.remove_superseded(&notification.tenant, user, &item).await? } else { Vec::new() };
         let count = self.inbox.unread_count(&notification.tenant, user).await?;
-        let message = live_message(count, std::slice::from_ref(&item), None);
+        let change = (!replaced.is_empty()).then_some(InboxChange::Deleted(replaced));
+        let message = live_message(count, std::slice::from_ref(&item), change.as_ref());
         self.bus.publish(&notification.tenant, &ChannelKey::notification(user), &message).await?;
         Ok(Attempt::Delivered { to: item.id.to_string(), provider_id: None })
     }

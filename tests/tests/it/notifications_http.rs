@@ -218,14 +218,21 @@ async fn context_reschedules_and_republishes(store: Store) {
     gw.advance_clock(3700).await;
     let report = gw.tick().await;
     assert_eq!(report["check"]["published"], 1, "{report}");
-    assert_eq!(titles(&inbox(&gw, &carl, "").await), ["Due in one hour"]);
+    let superseded = inbox(&gw, &carl, "").await;
+    assert_eq!(titles(&superseded), ["Due in one hour"]);
     gw.advance_clock(7200).await;
     assert_eq!(gw.tick().await["check"]["published"], 0, "the replaced schedule is gone");
 
     let third = send(&gw, &admin, request("Validated", None)).await;
     assert_eq!((third["outcome"].as_str(), third["revision"].as_u64()), (Some("republished"), Some(2)));
     gw.tick().await;
-    assert_eq!(titles(&inbox(&gw, &carl, "").await), ["Validated", "Due in one hour"]);
+    // The new revision replaces the item of the one it supersedes, and the
+    // live message says which item went (the earlier messages expired).
+    let items = inbox(&gw, &carl, "?state=all").await;
+    assert_eq!(titles(&items), ["Validated"]);
+    let live = message(&gw.poll(&carl, None, &["notification:3"]).await).cloned().expect("the live message");
+    assert_eq!((live["count"].as_u64(), &live["content"][0]["id"]), (Some(1), &items[0]["id"]), "{live}");
+    assert_eq!(live["change"], json!({"action": "deleted", "ids": [superseded[0]["id"]]}));
 
     // A scheduled one can be cancelled; a published one cannot.
     let other = send(&gw, &admin, json!({"key": "message:internal", "title": "Never", "body": "", "recipients": {"users": ["3"]},

@@ -207,24 +207,25 @@ impl Inbox {
         self.store.get(tenant, user, id).await?.filter(|i| !i.is_expired(now)).ok_or(InboxError::NotFound)
     }
 
-    /// Applies `change` with a conditional write, re-reading on a conflict.
+    /// Applies `change` with a conditional write, re-reading on a conflict;
+    /// the item, and whether `change` changed it.
     async fn update(
         &self,
         tenant: &TenantId,
         user: &UserId,
         id: &InboxId,
         change: impl Fn(&mut InboxItem, Timestamp),
-    ) -> Result<InboxItem, InboxError> {
+    ) -> Result<(InboxItem, bool), InboxError> {
         for _ in 0..16 {
             let current = self.get(tenant, user, id).await?;
             let mut next = current.clone();
             change(&mut next, self.clock.now());
             if next == current {
-                return Ok(current);
+                return Ok((current, false));
             }
             next.version = current.version + 1;
             match self.store.replace(&next, current.version).await {
-                Ok(()) => return Ok(next),
+                Ok(()) => return Ok((next, true)),
                 Err(WriteError::Conflict) => continue,
                 Err(WriteError::Store(e)) => return Err(e.into()),
             }
@@ -243,16 +244,13 @@ impl Inbox {
     /// Marks one item read; whether it was unread.
     async fn read_one(&self, tenant: &TenantId, user: &UserId, id: &InboxId) -> Result<(InboxItem, bool), InboxError> {
         let retention = self.read_retention;
-        let before = self.get(tenant, user, id).await?;
-        let item = self
-            .update(tenant, user, id, |item, now| {
-                if item.read_at.is_none() {
-                    item.read_at = Some(now);
-                    item.expires_at = Some(now.plus(retention));
-                }
-            })
-            .await?;
-        Ok((item, before.read_at.is_none()))
+        self.update(tenant, user, id, |item, now| {
+            if item.read_at.is_none() {
+                item.read_at = Some(now);
+                item.expires_at = Some(now.plus(retention));
+            }
+        })
+        .await
     }
 
     /// Marks every unread due item read; how many changed.
@@ -290,7 +288,7 @@ impl Inbox {
         if !(1..=MAX_POSTPONE_DAYS).contains(&days) {
             return Err(InboxError::Invalid(format!("days must be 1 to {MAX_POSTPONE_DAYS}")));
         }
-        let item = self
+        let (item, _) = self
             .update(tenant, user, id, |item, now| {
                 item.due_at = now.plus(DAY * days);
                 item.read_at = None;

@@ -209,6 +209,15 @@ impl Readers {
 }
 
 /// What every connection of the store is set up with.
+/// Hands every free page back to the file system. The pragma frees one page
+/// per step of its statement: step it to the end.
+pub(super) fn free_pages(conn: &Connection) -> rusqlite::Result<()> {
+    let mut statement = conn.prepare_cached("PRAGMA incremental_vacuum")?;
+    let mut rows = statement.query([])?;
+    while rows.next()?.is_some() {}
+    Ok(())
+}
+
 fn tune(conn: &Connection) -> rusqlite::Result<()> {
     conn.busy_timeout(BUSY_TIMEOUT)?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
@@ -306,7 +315,7 @@ impl Database {
         })?;
         if found > 0 && found < schema::KNOWN_VERSION {
             // A migration that rebuilt tables left their old pages free.
-            super::sweeper::free_pages(&conn).map_err(sqlite)?;
+            free_pages(&conn).map_err(sqlite)?;
         }
         conn.execute_batch(schema::AT_OPEN).map_err(sqlite)?;
         let (writer, jobs) = mpsc::sync_channel::<Box<dyn Job>>(QUEUE_DEPTH);

@@ -57,15 +57,6 @@ const CHANGES: Expiring = expiring("changes", "seq");
 const IDEMPOTENCY_KEYS: Expiring = expiring("idempotency_keys", "tenant, key");
 const DEAD_LETTERS: Expiring = Expiring { expires: "moved_at", grace: DEAD_LETTER_RETENTION, ..expiring("dead_letters", "id") };
 
-/// Hands every free page back to the file system. The pragma frees one page
-/// per step of its statement: step it to the end.
-pub(super) fn free_pages(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
-    let mut statement = conn.prepare_cached("PRAGMA incremental_vacuum")?;
-    let mut rows = statement.query([])?;
-    while rows.next()?.is_some() {}
-    Ok(())
-}
-
 impl Database {
     /// Deletes every row expired at `now`, in bounded batches, then hands
     /// the freed pages back to the file system.
@@ -84,7 +75,7 @@ impl Database {
         if report.total() > 0 {
             // Freed pages back to the file system, and the log into the file
             // (without waiting for readers), so the files shrink.
-            self.write(free_pages).await?;
+            self.write(db::free_pages).await?;
             self.checkpoint().await?;
         }
         Ok(report)

@@ -591,7 +591,10 @@ export class HeraldNotifications extends HTMLElement {
     this.list.hidden = visible.length === 0;
     this.empty.hidden = !this.loaded || visible.length > 0;
     this.foot.hidden = !(this.items.length > this.shown || this.next);
-    this.markAllButton.disabled = this.items.length === 0 && !this._count;
+    const nothing = this.items.length === 0 && !this._count;
+    // a button about to be disabled or hidden gives the focus to the title
+    if (!refocus && ((nothing && focused === this.markAllButton) || (this.foot.hidden && focused === this.moreButton))) refocus = this.panelTitle;
+    this.markAllButton.disabled = nothing;
     if (refocus && !this.panel.hidden) refocus.focus();
   }
 

@@ -1,0 +1,145 @@
+// Keyboard only, axe-core in English and French, and screenshots of every
+// part in light and dark.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { AxeBuilder } from '@axe-core/playwright';
+import * as S from './support.mjs';
+
+let browser;
+before(async () => {
+  browser = await S.launch();
+});
+after(async () => {
+  await browser.close();
+});
+
+const el = (page, selector) => page.locator(`herald-notifications ${selector}`);
+
+function focused(page) {
+  return page.evaluate(() => {
+    const host = document.querySelector('herald-notifications');
+    const active = document.activeElement === host ? host.shadowRoot.activeElement : null;
+    return {
+      bell: Boolean(active && active.classList.contains('bell')),
+      action: active && active.getAttribute('data-action'),
+      inPanel: Boolean(active && active.closest('.panel')),
+      item: active && active.closest('.item') && active.closest('.item').dataset.id,
+    };
+  });
+}
+
+test('keyboard only: open the bell, mark an item read, close with Escape', async () => {
+  const user = await S.newUser('keys');
+  const older = await S.sendAndDeliver(user, { title: 'Older item' });
+  const newer = await S.sendAndDeliver(user, { title: 'Newer item' });
+  const page = await S.open(browser.context, user);
+  await S.live(page);
+
+  // Tab from the top of the page to the bell
+  for (let i = 0; i < 10 && !(await focused(page)).bell; i++) await page.keyboard.press('Tab');
+  assert.equal((await focused(page)).bell, true, 'the bell is reached with Tab');
+  await page.keyboard.press('Enter');
+  assert.equal(await el(page, '.bell').getAttribute('aria-expanded'), 'true');
+  assert.equal((await focused(page)).inPanel, true, 'opening moves the focus into the list');
+
+  // Tab to the first item's "Mark read", press Space
+  for (let i = 0; i < 10 && (await focused(page)).action !== 'read'; i++) await page.keyboard.press('Tab');
+  assert.deepEqual(await focused(page), { bell: false, action: 'read', inPanel: true, item: newer.id });
+  await page.keyboard.press('Space');
+  await S.bellBecomes(page, 'Notifications, 1 unread');
+  assert.equal((await S.call('GET', `/${S.TENANT}/inbox/${newer.id}`, { token: user.token })).read, true);
+  assert.deepEqual(await focused(page), { bell: false, action: 'read', inPanel: true, item: older.id }, 'the focus moves to the next item');
+
+  // Shift+Tab goes back through the panel; Escape closes and returns to the bell
+  await page.keyboard.press('Shift+Tab');
+  assert.equal((await focused(page)).inPanel, true);
+  await page.keyboard.press('Escape');
+  assert.equal(await el(page, '.panel').isVisible(), false);
+  assert.equal(await el(page, '.bell').getAttribute('aria-expanded'), 'false');
+  assert.equal((await focused(page)).bell, true, 'the focus is back on the bell');
+
+  // Space opens it too; "Mark all read" is reachable and works
+  await page.keyboard.press('Space');
+  for (let i = 0; i < 10 && (await focused(page)).action !== 'read-all'; i++) await page.keyboard.press('Tab');
+  assert.equal((await focused(page)).action, 'read-all');
+  await page.keyboard.press('Enter');
+  await S.bellBecomes(page, 'Notifications, none unread');
+  await page.keyboard.press('Escape');
+  assert.equal((await focused(page)).bell, true);
+  await page.close();
+});
+
+async function axe(page, label) {
+  const results = await new AxeBuilder({ page }).analyze();
+  const bad = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  const describe = bad.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+  assert.deepEqual(describe, [], `axe on ${label}`);
+  return results;
+}
+
+/** Everything on one page: bell open, banner, toast; then the modal. */
+async function everything(lang, theme, shots) {
+  const user = await S.newUser(`look${lang}${theme}`);
+  await S.sendAndDeliver(user, { title: lang === 'fr' ? 'Facture 42 validée' : 'Invoice 42 validated', body: lang === 'fr' ? 'La facture a été validée par Marie.' : 'Mary validated the invoice.' });
+  await S.sendAndDeliver(user, { title: lang === 'fr' ? 'Réunion à 14 h' : 'Meeting at 2 pm', body: lang === 'fr' ? 'Salle B.' : 'Room B.' });
+  await S.sendAndDeliver(user, { title: lang === 'fr' ? 'Maintenance ce soir' : 'Maintenance tonight', body: lang === 'fr' ? 'Les serveurs s’arrêtent à 22 h.' : 'The servers go down at 10 pm.', channel: 'header_message' });
+  const page = await browser.context.newPage();
+  await page.emulateMedia({ colorScheme: theme });
+  await S.open(browser.context, user, { lang, theme }, page);
+  await S.live(page);
+  await el(page, '.banner').waitFor();
+  if (shots) await S.screenshot(page, `banner-${theme}`);
+
+  await S.notify(user, { title: lang === 'fr' ? 'Export terminé' : 'Export finished', body: 'report.pdf', priority: 1 });
+  await S.notify(user, { title: lang === 'fr' ? 'Échec de la synchronisation' : 'Synchronisation failed', body: lang === 'fr' ? 'Le serveur ne répond pas.' : 'The server does not answer.', priority: 3 });
+  await el(page, '[aria-live="assertive"] .toast').waitFor({ timeout: 2000 });
+  await el(page, '[aria-live="polite"] .toast').waitFor({ timeout: 2000 });
+  if (shots) await S.screenshot(page, `toast-${theme}`);
+
+  await el(page, '.bell').click();
+  await el(page, '.list .item').first().waitFor();
+  if (shots) await S.screenshot(page, `bell-${theme}`);
+  await axe(page, `${lang}/${theme}: bell open, banner, toasts`);
+  const strings = {
+    bell: await el(page, '.bell').getAttribute('aria-label'),
+    markAll: await el(page, '[data-action="read-all"]').innerText(),
+    dismiss: await el(page, '.banner [data-action="dismiss"]').innerText(),
+    markRead: await el(page, '.item [data-action="read"]').first().innerText(),
+  };
+  await page.keyboard.press('Escape');
+
+  await S.sendAndDeliver(user, { title: lang === 'fr' ? 'Mot de passe expiré' : 'Password expired', body: lang === 'fr' ? 'Changez votre mot de passe aujourd’hui.' : 'Change your password today.', channel: 'alert' });
+  await el(page, 'dialog').waitFor({ timeout: 2000 });
+  if (shots) await S.screenshot(page, `modal-${theme}`);
+  await axe(page, `${lang}/${theme}: modal`);
+  strings.acknowledge = await el(page, 'dialog [data-action="acknowledge"]').innerText();
+  strings.pageLang = await page.evaluate(() => document.documentElement.lang);
+  await page.close();
+  return strings;
+}
+
+test('axe finds nothing serious, in English; screenshots in light and dark', async () => {
+  const light = await everything('en', 'light', true);
+  assert.deepEqual(light, {
+    bell: 'Notifications, 3 unread',
+    markAll: 'Mark all read',
+    dismiss: 'Dismiss',
+    markRead: 'Mark read',
+    acknowledge: 'OK, understood',
+    pageLang: 'en',
+  });
+  await everything('en', 'dark', true);
+});
+
+test('axe finds nothing serious, in French, and the strings are French', async () => {
+  const strings = await everything('fr', 'light', false);
+  assert.deepEqual(strings, {
+    bell: 'Notifications, 3 non lues',
+    markAll: 'Tout marquer comme lu',
+    dismiss: 'Masquer',
+    markRead: 'Marquer comme lu',
+    acknowledge: 'J’ai compris',
+    pageLang: 'fr',
+  });
+  await everything('fr', 'dark', false);
+});

@@ -1,0 +1,170 @@
+// Live: the bell's count follows what happens through the API and in other
+// tabs within a second; postponed items go and come back when due; one bus
+// poll per browser, taken over when the leader's tab closes.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import * as S from './support.mjs';
+
+let browser;
+before(async () => {
+  browser = await S.launch();
+});
+after(async () => {
+  await browser.close();
+});
+
+const el = (page, selector) => page.locator(`herald-notifications ${selector}`);
+const unread = (n) => (n ? `Notifications, ${n} unread` : 'Notifications, none unread');
+const inbox = (user, id) => `/${S.TENANT}/inbox/${id}`;
+
+test('the count follows sends, reads and deletes through the API, within a second', async () => {
+  const user = await S.newUser('count');
+  const page = await S.open(browser.context, user);
+  assert.equal(await S.bellName(page), unread(0));
+  assert.equal(await el(page, '.badge').isVisible(), false, 'no badge at zero');
+  await S.live(page);
+
+  const a = await S.sendAndDeliver(user);
+  await S.bellBecomes(page, unread(1));
+  assert.equal(await el(page, '.badge').innerText(), '1');
+  const b = await S.sendAndDeliver(user);
+  await S.bellBecomes(page, unread(2));
+  const c = await S.sendAndDeliver(user);
+  await S.bellBecomes(page, unread(3));
+
+  await S.call('POST', `${inbox(user, a.id)}/read`, { token: user.token, body: {} });
+  await S.bellBecomes(page, unread(2));
+  await S.call('DELETE', inbox(user, b.id), { token: user.token });
+  await S.bellBecomes(page, unread(1));
+  await el(page, '.bell').click();
+  assert.deepEqual(await el(page, '.list .item').evaluateAll((items) => items.map((i) => i.dataset.id)), [c.id], 'the list follows too');
+  await S.sendAndDeliver(user);
+  await S.bellBecomes(page, unread(2));
+  await S.call('POST', `/${S.TENANT}/inbox/read-all`, { token: user.token, body: {} });
+  await S.bellBecomes(page, unread(0));
+  assert.equal(await el(page, '.list .item').count(), 0);
+  assert.equal(await el(page, '.empty').isVisible(), true, 'the list says it is empty');
+  await page.close();
+});
+
+test('the count follows reads and deletes made in another tab, within a second', async () => {
+  const user = await S.newUser('tabs');
+  const first = await S.open(browser.context, user);
+  const second = await S.open(browser.context, user);
+  await S.live(first);
+  const a = await S.sendAndDeliver(user, { title: 'Alpha' });
+  const b = await S.sendAndDeliver(user, { title: 'Beta' });
+  await S.bellBecomes(first, unread(2));
+  await S.bellBecomes(second, unread(2));
+
+  // mark read in the second tab: the first follows
+  await el(second, '.bell').click();
+  await el(second, `.item[data-id="${a.id}"] [data-action="read"]`).click();
+  await S.bellBecomes(first, unread(1));
+  assert.equal((await S.call('GET', inbox(user, a.id), { token: user.token })).read, true);
+  // delete in the first tab: the second follows, list included
+  await el(first, '.bell').click();
+  await el(first, `.item[data-id="${b.id}"] [data-action="delete"]`).click();
+  await S.bellBecomes(second, unread(0));
+  await el(second, `.item[data-id="${b.id}"]`).waitFor({ state: 'detached', timeout: 1000 });
+  assert.equal((await S.call('GET', inbox(user, b.id), { token: user.token, ok: false })).status, 404);
+  await first.close();
+  await second.close();
+});
+
+test('postponing hides an item; when it comes due it is back', async () => {
+  const user = await S.newUser('postpone');
+  const item = await S.sendAndDeliver(user, { title: 'Renew the contract' });
+  const page = await S.open(browser.context, user);
+  await S.live(page);
+  await el(page, '.bell').click();
+  const row = el(page, `.item[data-id="${item.id}"]`);
+  await row.locator('select').selectOption('1');
+  await row.locator('[data-action="postpone"]').click();
+  await row.waitFor({ state: 'detached', timeout: 1000 });
+  await S.bellBecomes(page, unread(0));
+  const postponed = await S.call('GET', inbox(user, item.id), { token: user.token });
+  assert.equal(postponed.read, false);
+  assert.ok(postponed.due_at >= item.due_at + 86_400_000 - 1000, 'postponed by one day');
+  assert.deepEqual(await S.inbox(user), [], 'not in the unread inbox meanwhile');
+
+  // a day later: the server pushes it (change: due) and it shows again
+  await S.advanceClock(86_400 + 60);
+  await S.tick();
+  assert.deepEqual((await S.inbox(user)).map((i) => i.id), [item.id], 'due again in the API');
+  await el(page, `.item[data-id="${item.id}"]`).waitFor({ timeout: 3000 });
+  await S.bellBecomes(page, unread(1));
+  await page.close();
+});
+
+/** Counts the bus polls of a context: how many, and the most at once. */
+function watchPolls(context) {
+  const inFlight = new Set();
+  const stats = { total: 0, most: 0 };
+  const isPoll = (r) => r.method() === 'POST' && r.url().endsWith(`/${S.TENANT}/bus`);
+  const done = (r) => inFlight.delete(r);
+  context.on('request', (r) => {
+    if (!isPoll(r)) return;
+    inFlight.add(r);
+    stats.total += 1;
+    stats.most = Math.max(stats.most, inFlight.size);
+  });
+  context.on('requestfinished', done);
+  context.on('requestfailed', done);
+  return {
+    stats,
+    reset() {
+      stats.total = 0;
+      stats.most = inFlight.size;
+    },
+    forget(page) {
+      for (const r of inFlight) if (r.frame().page() === page) inFlight.delete(r);
+    },
+  };
+}
+
+test('three tabs share one poll; when the leader closes another takes over', async () => {
+  const own = await S.launch();
+  try {
+    const polls = watchPolls(own.context);
+    const user = await S.newUser('leader');
+    const tabs = [];
+    for (let i = 0; i < 3; i++) tabs.push(await S.open(own.context, user));
+    const roles = async () => Promise.all(tabs.map((p) => p.evaluate(() => document.querySelector('herald-notifications').dataset.bus)));
+    assert.deepEqual((await roles()).sort(), ['follower', 'follower', 'leader']);
+
+    // over 5 s (polls wait 2 s on the test server): one at a time, ~3 in all
+    polls.reset();
+    await S.sleep(5000);
+    assert.equal(polls.stats.most, 1, 'one poll in flight at a time');
+    assert.ok(polls.stats.total >= 2 && polls.stats.total <= 4, `${polls.stats.total} polls in 5 s`);
+
+    // a send reaches all three
+    const one = await S.sendAndDeliver(user, { title: 'For every tab' });
+    for (const tab of tabs) await S.bellBecomes(tab, unread(1));
+
+    // the leader's tab closes: one of the others polls now
+    const leaderAt = (await roles()).indexOf('leader');
+    const [leader] = tabs.splice(leaderAt, 1);
+    polls.forget(leader);
+    await leader.close();
+    await tabs[0].waitForFunction(() => true);
+    const start = Date.now();
+    while (!(await roles()).includes('leader')) {
+      assert.ok(Date.now() - start < 2000, 'a tab takes over within 2 s');
+      await S.sleep(50);
+    }
+    assert.deepEqual((await roles()).sort(), ['follower', 'leader']);
+    await S.sleep(300);
+    polls.reset();
+    const two = await S.sendAndDeliver(user, { title: 'After the handover' });
+    for (const tab of tabs) await S.bellBecomes(tab, unread(2));
+    await S.call('POST', `${inbox(user, one.id)}/read`, { token: user.token, body: {} });
+    for (const tab of tabs) await S.bellBecomes(tab, unread(1));
+    await S.sleep(3000);
+    assert.equal(polls.stats.most, 1, 'still one poll in flight at a time');
+    assert.ok(two.id);
+  } finally {
+    await own.close();
+  }
+});

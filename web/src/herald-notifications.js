@@ -69,8 +69,12 @@ export class HeraldNotifications extends HTMLElement {
     return Boolean(this.bus && this.bus.leader);
   }
 
+  /** `en` or `fr`: the attribute's, else the browser's language's. */
   get lang() {
     return pickLang(this.getAttribute('lang'), typeof navigator !== 'undefined' ? navigator.language : 'en');
+  }
+  set lang(value) {
+    this.setAttribute('lang', value);
   }
 
   get htmlBodies() {

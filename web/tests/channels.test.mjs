@@ -181,7 +181,7 @@ const HTML_PAYLOAD = `<p>Safe <strong>bold</strong> <a href="javascript:window._
 /** A page of the demo without its Content-Security-Policy, so only the element's care keeps a payload from running. */
 async function unguardedPage() {
   const page = await browser.context.newPage();
-  await page.route('**/ui/', async (route) => {
+  await page.route((url) => url.pathname === '/ui/', async (route) => {
     const response = await route.fetch();
     const headers = { ...response.headers() };
     delete headers['content-security-policy'];

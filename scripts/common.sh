@@ -38,6 +38,19 @@ ensure_trytond() {
   fi
 }
 
+# Debian's chromium for the browser tests (web/tests), installed once.
+ensure_chromium() {
+  if [ ! -x /usr/bin/chromium ]; then
+    if [ "$(id -u)" != 0 ]; then
+      echo "the browser tests need Debian's chromium: apt-get install chromium (as root)" >&2
+      exit 1
+    fi
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
+  fi
+  export CHROMIUM=/usr/bin/chromium
+}
+
 # Dummy credentials, a region, and no instance-metadata lookups: nothing
 # here ever reaches AWS (traffic goes to moto on loopback only).
 local_aws_environment() {

@@ -36,7 +36,7 @@ struct Args {
     started: Option<String>,
 }
 
-const BENCHES: [&str; 4] = ["bus", "notifications", "subscriptions", "coldstart"];
+const BENCHES: [&str; 5] = ["bus", "notifications", "subscriptions", "coldstart", "ui"];
 
 /// The peer comparison's runs: file stem under `peers/` → label.
 const SERVERS: [(&str, &str); 6] = [
@@ -359,6 +359,17 @@ fn targets(results: &Value, peers: &[PeerTable]) -> Vec<Target> {
             (format!("{} requests (totals ×4)", requests.iter().map(u64::to_string).collect::<Vec<_>>().join(" → ")), requests.windows(2).all(|w| w[0] == w[1]))
         }),
     ));
+    let ui = &results["benches"]["ui"];
+    targets.push(Target::new(
+        "the notification centre element, gzipped, DOMPurify included",
+        "≤ 30 KB",
+        ui["bundle_gzip_bytes"].as_f64().map(|bytes| (format!("{:.1} KB", bytes / 1000.0), bytes <= 30_000.0)),
+    ));
+    targets.push(Target::new(
+        "bus polls in flight with three tabs of one browser open",
+        "1",
+        ui["polls_in_flight_at_most"].as_u64().map(|most| (most.to_string(), most == 1)),
+    ));
     let idle = &results["benches"]["bus"]["idle_poll_dynamodb"];
     targets.push(Target::new(
         "DynamoDB read requests of an idle long poll",
@@ -530,11 +541,25 @@ mod tests {
     }
 
     #[test]
+    fn the_elements_size_and_its_polls_are_judged() {
+        let ui = |gzip: u64, most: u64| json!({"benches": {"ui": {"bundle_gzip_bytes": gzip, "polls_in_flight_at_most": most, "p50_ms": 190.0}}});
+        let verdicts = |results: &Value| {
+            let judged = targets(results, &[]);
+            let verdict = |name: &str| judged.iter().find(|t| t.name.contains(name)).map(|t| (t.verdict, t.measured.clone()));
+            (verdict("element, gzipped"), verdict("three tabs"))
+        };
+        assert_eq!(verdicts(&ui(23_763, 1)), (Some(("met", "23.8 KB".to_owned())), Some(("met", "1".to_owned()))));
+        assert_eq!(verdicts(&ui(30_001, 3)), (Some(("missed", "30.0 KB".to_owned())), Some(("missed", "3".to_owned()))));
+        let document = render(&ui(23_763, 1), &[], &targets(&ui(23_763, 1), &[]), false).expect("renders");
+        assert!(document.contains("| API send → item visible, p50 / p90 / p99 | 190 / — / — ms"), "{document}");
+    }
+
+    #[test]
     fn the_document_renders_without_any_figure_and_with_every_target() {
         let results = json!({"run": {}, "machine": {}, "benches": {}, "peers": {}});
         let document = render(&results, &[], &targets(&results, &[]), true).expect("renders");
         assert!(document.contains("**Smoke run**"));
-        assert!(document.contains("0 met, 0 missed, 11 not measured (1 informative, not counted)"), "{document}");
+        assert!(document.contains("0 met, 0 missed, 13 not measured (1 informative, not counted)"), "{document}");
         assert!(!document.contains("undefined"));
 
         let peers = peer_tables(&json!({"trytond-single": run(6.0, 200.0), "herald": run(0.6, 1_800.0)}));

@@ -80,9 +80,9 @@ async function axe(page, label) {
 /** Everything on one page: bell open, banner, toast; then the modal. */
 async function everything(lang, theme, shots) {
   const user = await S.newUser(`look${lang}${theme}`);
-  await S.sendAndDeliver(user, { title: lang === 'fr' ? 'Facture 42 validée' : 'Invoice 42 validated', body: lang === 'fr' ? 'La facture a été validée par Marie.' : 'Mary validated the invoice.' });
+  await S.sendAndDeliver(user, { title: lang === 'fr' ? 'Facture 42 validée' : 'Invoice 42 validated', body: lang === 'fr' ? 'La facture a été validée par Marie.' : 'Mary validated the invoice.', key: 'task:status:valid' });
   await S.sendAndDeliver(user, { title: lang === 'fr' ? 'Réunion à 14 h' : 'Meeting at 2 pm', body: lang === 'fr' ? 'Salle B.' : 'Room B.' });
-  await S.sendAndDeliver(user, { title: lang === 'fr' ? 'Maintenance ce soir' : 'Maintenance tonight', body: lang === 'fr' ? 'Les serveurs s’arrêtent à 22 h.' : 'The servers go down at 10 pm.', channel: 'header_message' });
+  await S.sendAndDeliver(user, { title: lang === 'fr' ? 'Maintenance ce soir' : 'Maintenance tonight', body: lang === 'fr' ? 'Les serveurs s’arrêtent à 22 h.' : 'The servers go down at 10 pm.', channel: 'header_message', key: 'message:system' });
   const page = await browser.context.newPage();
   await page.emulateMedia({ colorScheme: theme });
   await S.open(browser.context, user, { lang, theme }, page);
@@ -108,7 +108,7 @@ async function everything(lang, theme, shots) {
   };
   await page.keyboard.press('Escape');
 
-  await S.sendAndDeliver(user, { title: lang === 'fr' ? 'Mot de passe expiré' : 'Password expired', body: lang === 'fr' ? 'Changez votre mot de passe aujourd’hui.' : 'Change your password today.', channel: 'alert' });
+  await S.sendAndDeliver(user, { title: lang === 'fr' ? 'Mot de passe expiré' : 'Password expired', body: lang === 'fr' ? 'Changez votre mot de passe aujourd’hui.' : 'Change your password today.', channel: 'alert', key: 'message:system' });
   await el(page, 'dialog').waitFor({ timeout: 2000 });
   if (shots) await S.screenshot(page, `modal-${theme}`);
   await axe(page, `${lang}/${theme}: modal`);

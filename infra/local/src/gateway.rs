@@ -90,6 +90,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
                 .route("/openapi.json", get(openapi))
                 .route("/health", get(health))
                 .with_state(local.clone())
+                .merge(crate::ui::routes())
                 .layer(axum::middleware::from_fn(herald::http::edge::middleware)),
         )
         .layer(tower::util::option_layer(cors));

@@ -4,6 +4,7 @@
 mod dev;
 mod gateway;
 mod serve;
+mod ui;
 
 use std::path::PathBuf;
 

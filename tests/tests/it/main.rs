@@ -5,6 +5,7 @@
 //! functions' routers and handlers on AWS event fixtures, the exact wiring
 //! of each Lambda function on moto, and the CLI.
 mod api_transcript;
+mod browser_ui;
 mod bus_http;
 mod cli;
 mod concurrency;

@@ -8,20 +8,23 @@ use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent
 use serde_json::{json, Value};
 
 use crate::domain::StoreError;
+use crate::inbox::DueReport;
 use crate::notifications::CheckReport;
 use crate::outbox::{Handled, Outbox};
 use crate::services::Services;
 use crate::subscriptions::SubscriptionCheckReport;
 
 /// A scheduled job. In AWS two EventBridge schedules invoke the `check`
-/// function: every minute with the plain schedule event (due
-/// notifications), every 5 minutes with the input `{"job": "subscriptions"}`
-/// (the subscription check). `herald-local` runs all of them every minute.
+/// function: every minute with the plain schedule event (what came due),
+/// every 5 minutes with the input `{"job": "subscriptions"}` (the
+/// subscription check). `herald-local` runs all of them every minute.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Job {
     /// The subscription check: digests of what changed.
     Subscriptions,
-    /// Publishes the notifications whose due time has come.
+    /// Publishes the notifications whose due time has come, and pushes the
+    /// postponed inbox items that came due to their users' clients (one
+    /// schedule for both: each is a few `Query`s when nothing is due).
     DueNotifications,
 }
 
@@ -44,7 +47,7 @@ impl Job {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JobReport {
     Subscriptions(SubscriptionCheckReport),
-    DueNotifications(CheckReport),
+    DueNotifications(CheckReport, DueReport),
 }
 
 /// Runs one job.
@@ -56,19 +59,23 @@ pub async fn run(services: &Services, job: Job) -> Result<JobReport, StoreError>
             Ok(JobReport::Subscriptions(report))
         }
         Job::DueNotifications => {
-            let report = services.notifier.run_due().await?;
+            // Both run, whichever fails: neither waits on the other.
+            let notifications = services.notifier.run_due().await;
+            let inbox = services.inbox.push_due().await;
+            let (report, inbox) = (notifications?, inbox?);
             tracing::info!(published = report.published, cancelled = report.cancelled, deliveries = report.deliveries, "notification check done");
-            Ok(JobReport::DueNotifications(report))
+            tracing::info!(pushed = inbox.pushed, users = inbox.users, "inbox items come due pushed");
+            Ok(JobReport::DueNotifications(report, inbox))
         }
     }
 }
 
 /// The `check` function's answer to a schedule's event:
-/// `{"subscriptions": {...}}` or `{"notifications": {...}}`.
+/// `{"subscriptions": {...}}` or `{"notifications": {...}, "inbox": {...}}`.
 pub async fn scheduled(services: &Services, event: &Value) -> Result<Value, StoreError> {
     Ok(match run(services, Job::of_event(event)).await? {
         JobReport::Subscriptions(report) => json!({ "subscriptions": report }),
-        JobReport::DueNotifications(report) => json!({ "notifications": report }),
+        JobReport::DueNotifications(report, inbox) => json!({ "notifications": report, "inbox": inbox }),
     })
 }
 
@@ -150,11 +157,12 @@ pub async fn drain_outbox(services: &Services) -> Result<DrainReport, StoreError
     Ok(report)
 }
 
-/// What [`run_all`] did: `{"subscriptions", "check", "outbox"}`.
+/// What [`run_all`] did: `{"subscriptions", "check", "inbox", "outbox"}`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct RunReport {
     pub subscriptions: SubscriptionCheckReport,
     pub check: CheckReport,
+    pub inbox: DueReport,
     pub outbox: DrainReport,
 }
 
@@ -169,7 +177,7 @@ where
     for job in Job::ALL {
         match run(services, job).await? {
             JobReport::Subscriptions(r) => report.subscriptions = r,
-            JobReport::DueNotifications(r) => report.check = r,
+            JobReport::DueNotifications(check, inbox) => (report.check, report.inbox) = (check, inbox),
         }
     }
     report.outbox = drain().await?;

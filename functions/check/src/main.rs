@@ -1,5 +1,6 @@
 //! Lambda entry point of the `check` function, run by EventBridge: every
-//! minute it publishes the notifications that are due; every 5 minutes
+//! minute it publishes the notifications that are due and pushes the inbox
+//! items come due to their users' clients; every 5 minutes
 //! (input `{"job": "subscriptions"}`) it runs the subscription check.
 use herald::wiring::{Aws, CheckFunction, Wiring};
 use herald::{config::Config, events, telemetry};

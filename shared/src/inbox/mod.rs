@@ -6,6 +6,6 @@ pub mod store;
 pub mod view;
 
 pub use model::{InboxId, InboxItem};
-pub use service::{Inbox, InboxChange, InboxError, InboxFilter, InboxPage, InboxWatch, ReadState};
+pub use service::{DueReport, Inbox, InboxChange, InboxError, InboxFilter, InboxPage, InboxWatch, ReadState};
 pub use store::InboxStore;
 pub use view::{inbox_json, InboxView};

@@ -73,6 +73,9 @@ pub struct InboxItem {
     pub status_type: StatusType,
     pub title: String,
     pub body: String,
+    /// The notification's HTML body, stored as given (clients sanitise it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body_html: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub context: Option<Context>,
     pub created_at: Timestamp,
@@ -83,12 +86,22 @@ pub struct InboxItem {
     /// Read items expire after the retention (TTL; readers filter too).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<Timestamp>,
+    /// Postponed, and its coming due is still to be pushed to the user's
+    /// clients (it is in the stores' due index while unread).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub push_when_due: bool,
     pub version: u64,
 }
 
 impl InboxItem {
     pub fn is_expired(&self, now: Timestamp) -> bool {
         self.expires_at.is_some_and(|at| at <= now)
+    }
+
+    /// Its time in the stores' due index: its due time while it is unread
+    /// and its coming due is still to be pushed.
+    pub fn due_index_at(&self) -> Option<Timestamp> {
+        (self.push_when_due && self.read_at.is_none()).then_some(self.due_at)
     }
 }
 

@@ -1,6 +1,8 @@
 //! The signed-in user's inbox: list (unread and due by default, filtered,
 //! paginated), read, read all, postpone, delete. Every call is scoped to
-//! one user's partition, so another user's item is simply not found.
+//! one user's partition, so another user's item is simply not found. The
+//! scheduled check pushes postponed items as they come due (`push_due`).
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -67,6 +69,17 @@ pub enum InboxChange {
     Postponed(Box<InboxItem>),
     /// These items are gone (deleted, or replaced by a new revision).
     Deleted(Vec<InboxId>),
+    /// These postponed items came due (and are unread).
+    Due(Vec<InboxItem>),
+}
+
+/// What an [`Inbox::push_due`] run did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct DueReport {
+    /// Items come due, pushed to their users' clients.
+    pub pushed: usize,
+    /// Users told.
+    pub users: usize,
 }
 
 /// Tells a user's open clients that their inbox changed, with the unread
@@ -248,6 +261,7 @@ impl Inbox {
             if item.read_at.is_none() {
                 item.read_at = Some(now);
                 item.expires_at = Some(now.plus(retention));
+                item.push_when_due = false;
             }
         })
         .await
@@ -293,10 +307,65 @@ impl Inbox {
                 item.due_at = now.plus(DAY * days);
                 item.read_at = None;
                 item.expires_at = None;
+                item.push_when_due = true;
             })
             .await?;
         self.tell(tenant, user, InboxChange::Postponed(Box::new(item.clone()))).await;
         Ok(item)
+    }
+
+    /// Pushes the postponed items that came due to their users' clients:
+    /// each user's at once, with their unread count. An item's mark is
+    /// cleared by a write conditioned on the version read, so of two runs
+    /// meeting it only one pushes it. Bounded: what is left waits for the
+    /// next run.
+    pub async fn push_due(&self) -> Result<DueReport, StoreError> {
+        let now = self.clock.now();
+        let mut came_due: BTreeMap<(TenantId, UserId), Vec<InboxItem>> = BTreeMap::new();
+        let mut examined = 0;
+        let outcome = 'pages: loop {
+            let page = match self.store.due_items(now, PAGE).await {
+                Ok(page) => page,
+                Err(e) => break Err(e),
+            };
+            let (listed, mut cleared) = (page.len(), 0);
+            for item in page {
+                examined += 1;
+                match self.clear_due_mark(&item, now).await {
+                    Ok(Some(item)) => {
+                        cleared += 1;
+                        came_due.entry((item.tenant.clone(), item.user.clone())).or_default().push(item);
+                    }
+                    Ok(None) => {}
+                    Err(e) => break 'pages Err(e),
+                }
+            }
+            if listed < PAGE || cleared == 0 || examined >= MAX_EXAMINED {
+                break Ok(());
+            }
+        };
+        // Told even after a failure: their marks are cleared already.
+        let mut report = DueReport { pushed: 0, users: came_due.len() };
+        for ((tenant, user), items) in came_due {
+            report.pushed += items.len();
+            self.tell(&tenant, &user, InboxChange::Due(items)).await;
+        }
+        outcome.map(|()| report)
+    }
+
+    /// Clears `item`'s mark if it is still the version read, marked and due;
+    /// the item cleared, or `None` if it changed meanwhile (read, postponed
+    /// again, deleted, or pushed by another run).
+    async fn clear_due_mark(&self, item: &InboxItem, now: Timestamp) -> Result<Option<InboxItem>, StoreError> {
+        if item.due_index_at().is_none_or(|at| at > now) {
+            return Ok(None);
+        }
+        let cleared = InboxItem { push_when_due: false, version: item.version + 1, ..item.clone() };
+        match self.store.replace(&cleared, item.version).await {
+            Ok(()) => Ok(Some(cleared)),
+            Err(WriteError::Conflict) => Ok(None),
+            Err(WriteError::Store(e)) => Err(e),
+        }
     }
 
     pub async fn delete(&self, tenant: &TenantId, user: &UserId, id: &InboxId) -> Result<(), InboxError> {

@@ -17,6 +17,8 @@ pub struct InboxView {
     pub status_type: StatusType,
     pub title: String,
     pub body: String,
+    /// HTML as the sender gave it (`null` if none): sanitise before showing.
+    pub body_html: Option<String>,
     pub context: Option<Context>,
     pub created_at: i64,
     pub due_at: i64,
@@ -34,6 +36,7 @@ impl From<&InboxItem> for InboxView {
             status_type: item.status_type,
             title: item.title.clone(),
             body: item.body.clone(),
+            body_html: item.body_html.clone(),
             context: item.context.clone(),
             created_at: item.created_at.as_millis(),
             due_at: item.due_at.as_millis(),

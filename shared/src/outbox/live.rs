@@ -1,7 +1,8 @@
 //! The live `user-notification` message on a user's `notification:<uid>`:
 //! trytond's shape (`count`: the user's unread items; `content`: what is
-//! new), sent when an item is delivered and when the user changes their
-//! inbox (`change`: what changed, for the clients' lists and badges).
+//! new), sent when an item is delivered, when the user changes their inbox
+//! and when a postponed item comes due (`change`: what changed, for the
+//! clients' lists and badges).
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -12,7 +13,7 @@ use crate::domain::{StoreError, TenantId, UserId};
 use crate::inbox::{inbox_json, InboxChange, InboxItem, InboxWatch};
 
 /// The message: `count`, `content` (items new to the user), and `change`
-/// when the user changed something.
+/// when the user changed something or a postponed item came due.
 pub fn live_message(unread: usize, content: &[InboxItem], change: Option<&InboxChange>) -> Map<String, Value> {
     let mut message = Map::new();
     message.insert("type".into(), json!("user-notification"));
@@ -24,6 +25,7 @@ pub fn live_message(unread: usize, content: &[InboxItem], change: Option<&InboxC
             InboxChange::ReadAll => json!({"action": "read_all"}),
             InboxChange::Postponed(item) => json!({"action": "postponed", "items": [inbox_json(item)]}),
             InboxChange::Deleted(ids) => json!({"action": "deleted", "ids": ids}),
+            InboxChange::Due(items) => json!({"action": "due", "items": items.iter().map(inbox_json).collect::<Vec<_>>()}),
         };
         message.insert("change".into(), change);
     }

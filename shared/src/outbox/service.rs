@@ -287,11 +287,13 @@ impl Outbox {
             status_type: notification.status_type,
             title: notification.title.clone(),
             body: notification.body.clone(),
+            body_html: notification.body_html.clone(),
             context: notification.context.clone(),
             created_at,
             due_at: created_at,
             read_at: None,
             expires_at: None,
+            push_when_due: false,
             version: 1,
         };
         self.inbox.add(&item).await?;

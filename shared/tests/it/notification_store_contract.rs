@@ -1,14 +1,14 @@
 //! The notification and inbox store contracts, on the embedded stores and
 //! DynamoDB (moto): conditional writes, the due index, context and
-//! idempotency bindings, deliveries, inbox pages.
+//! idempotency bindings, deliveries, inbox pages and the inbox's due index.
 use crate::common;
 
 use std::sync::Arc;
 
 use herald::adapters::aws::{DynamoInboxStore, DynamoNotificationStore};
 use herald::adapters::embedded::{EmbeddedInboxStore, EmbeddedNotificationStore};
-use herald::domain::{TenantId, Timestamp, UserId, WriteError};
-use herald::inbox::{InboxId, InboxItem, InboxStore};
+use herald::domain::{Clock as _, ManualClock, TenantId, Timestamp, UserId, WriteError};
+use herald::inbox::{DueReport, Inbox, InboxChange, InboxId, InboxItem, InboxStore, InboxWatch};
 use herald::notifications::{
     Channel, Context, Delivery, DeliveryKey, DeliveryStatus, Notification, NotificationId, NotificationStatus, NotificationStore, Recipient, RecipientSpec, StatusType,
     TypeKey,
@@ -173,11 +173,13 @@ fn item(user: &str, ms: i64) -> InboxItem {
         status_type: StatusType::Neutral,
         title: format!("at {ms}"),
         body: String::new(),
+        body_html: None,
         context: None,
         created_at: Timestamp::from_millis(ms),
         due_at: Timestamp::from_millis(ms),
         read_at: None,
         expires_at: None,
+        push_when_due: false,
         version: 1,
     }
 }
@@ -205,6 +207,144 @@ async fn inbox_pages_newest_first_per_user(inbox: Arc<dyn InboxStore>) {
     assert_eq!(inbox.page(&t, &ann, None, 10).await.unwrap().len(), 2);
 }
 
+/// An item's HTML body is kept as given; items written without it (or
+/// without a due mark) still read.
+async fn inbox_items_keep_their_html_body(inbox: Arc<dyn InboxStore>) {
+    let html = InboxItem { body_html: Some("<p>Hi <b>there</b><script>x()</script></p>".into()), ..item("ann", 1_000) };
+    let plain = item("ann", 2_000);
+    for i in [&html, &plain] {
+        inbox.insert(i).await.unwrap();
+    }
+    assert_eq!(inbox.get(&html.tenant, &html.user, &html.id).await.unwrap().as_ref(), Some(&html));
+    assert_eq!(inbox.get(&plain.tenant, &plain.user, &plain.id).await.unwrap().as_ref(), Some(&plain));
+    let older: InboxItem = serde_json::from_value(serde_json::json!({
+        "id": plain.id, "tenant": "a", "user": "ann", "notification": plain.notification, "key": "message:internal", "channel": "message",
+        "status_type": "neutral", "title": "old", "body": "", "created_at": 1, "due_at": 1, "version": 1
+    }))
+    .unwrap();
+    assert_eq!((older.body_html, older.push_when_due), (None, false));
+}
+
+/// Postponed unread items marked to push are listed once due, earliest
+/// first, across tenants and users; never before, nor once read, deleted
+/// or cleared.
+async fn inbox_due_index_lists_postponed_items_once_due(inbox: Arc<dyn InboxStore>) {
+    let at = Timestamp::from_millis;
+    let postponed = |user: &str, created: i64, due: i64| InboxItem { due_at: at(due), push_when_due: true, ..item(user, created) };
+    let ann = postponed("ann", 1_000, 10_000);
+    let bob = InboxItem { tenant: tenant("b"), ..postponed("bob", 2_000, 8_000) };
+    let read = InboxItem { read_at: Some(at(3_000)), ..postponed("ann", 3_000, 9_000) };
+    let gone = postponed("ann", 4_000, 9_500);
+    let plain = item("ann", 5_000);
+    for i in [&ann, &bob, &read, &gone, &plain] {
+        assert!(inbox.insert(i).await.unwrap());
+    }
+    assert!(inbox.delete(&gone.tenant, &gone.user, &gone.id).await.unwrap());
+    let due = |ms| {
+        let inbox = inbox.clone();
+        async move { inbox.due_items(at(ms), 10).await.unwrap().into_iter().map(|i| i.id).collect::<Vec<_>>() }
+    };
+    assert_eq!(due(7_999).await, vec![], "not before its due time");
+    assert_eq!(due(8_000).await, vec![bob.id.clone()]);
+    assert_eq!(due(20_000).await, vec![bob.id.clone(), ann.id.clone()], "earliest first; never the read, deleted or unmarked");
+    assert_eq!(inbox.due_items(at(20_000), 1).await.unwrap(), vec![bob.clone()], "whole items, at most the limit");
+
+    // A replace moves the entry, or takes it out.
+    let later = InboxItem { due_at: at(30_000), version: 2, ..ann.clone() };
+    inbox.replace(&later, 1).await.unwrap();
+    assert_eq!(due(20_000).await, vec![bob.id.clone()]);
+    assert_eq!(due(30_000).await, vec![bob.id.clone(), ann.id.clone()]);
+    let read_now = InboxItem { read_at: Some(at(12_000)), version: 3, ..later.clone() };
+    inbox.replace(&read_now, 2).await.unwrap();
+    let cleared = InboxItem { push_when_due: false, version: 2, ..bob.clone() };
+    inbox.replace(&cleared, 1).await.unwrap();
+    assert_eq!(due(i64::MAX / 4).await, vec![]);
+    // Postponed again: back in.
+    let again = InboxItem { due_at: at(40_000), push_when_due: true, read_at: None, version: 3, ..cleared.clone() };
+    inbox.replace(&again, 2).await.unwrap();
+    assert_eq!(due(40_000).await, vec![bob.id.clone()]);
+}
+
+/// Records what the inbox pushes.
+#[derive(Default)]
+struct Pushed(std::sync::Mutex<Vec<(UserId, usize, InboxChange)>>);
+
+#[async_trait::async_trait]
+impl InboxWatch for Pushed {
+    async fn changed(&self, _: &TenantId, user: &UserId, unread: usize, change: &InboxChange) -> Result<(), herald::domain::StoreError> {
+        self.0.lock().unwrap().push((user.clone(), unread, change.clone()));
+        Ok(())
+    }
+}
+
+/// A store whose due listing waits until both runners have theirs: both
+/// meet the same items before either clears them.
+struct BothList {
+    store: Arc<dyn InboxStore>,
+    barrier: tokio::sync::Barrier,
+}
+
+#[async_trait::async_trait]
+impl InboxStore for BothList {
+    async fn insert(&self, item: &InboxItem) -> Result<bool, herald::domain::StoreError> {
+        self.store.insert(item).await
+    }
+    async fn get(&self, tenant: &TenantId, user: &UserId, id: &InboxId) -> Result<Option<InboxItem>, herald::domain::StoreError> {
+        self.store.get(tenant, user, id).await
+    }
+    async fn page(&self, tenant: &TenantId, user: &UserId, before: Option<&InboxId>, limit: usize) -> Result<Vec<InboxItem>, herald::domain::StoreError> {
+        self.store.page(tenant, user, before, limit).await
+    }
+    async fn due_items(&self, now: Timestamp, limit: usize) -> Result<Vec<InboxItem>, herald::domain::StoreError> {
+        let items = self.store.due_items(now, limit).await?;
+        if !items.is_empty() {
+            self.barrier.wait().await;
+        }
+        Ok(items)
+    }
+    async fn replace(&self, item: &InboxItem, expected: u64) -> Result<(), WriteError> {
+        self.store.replace(item, expected).await
+    }
+    async fn delete(&self, tenant: &TenantId, user: &UserId, id: &InboxId) -> Result<bool, herald::domain::StoreError> {
+        self.store.delete(tenant, user, id).await
+    }
+}
+
+/// A postponed item coming due is pushed once, with the count it makes,
+/// even when two runs race for it; a read or deleted one is not pushed.
+async fn items_come_due_are_pushed_once(store: Arc<dyn InboxStore>) {
+    use std::time::Duration;
+    let clock = Arc::new(ManualClock::new());
+    let store: Arc<dyn InboxStore> = Arc::new(BothList { store, barrier: tokio::sync::Barrier::new(2) });
+    let pushed = Arc::new(Pushed::default());
+    let inbox = Inbox::new(store.clone(), clock.clone(), Duration::from_secs(86_400)).watched_by(pushed.clone());
+    let (t, ann) = (tenant("a"), UserId::parse("ann").unwrap());
+    let now = clock.now().as_millis();
+    let items: Vec<InboxItem> = (0..4).map(|n| item("ann", now - 10_000 + n)).collect();
+    for i in &items {
+        inbox.add(i).await.unwrap();
+    }
+    for i in &items[..3] {
+        inbox.postpone(&t, &ann, &i.id, Some(1)).await.unwrap();
+    }
+    inbox.mark_read(&t, &ann, &items[1].id).await.unwrap();
+    inbox.delete(&t, &ann, &items[2].id).await.unwrap();
+    pushed.0.lock().unwrap().clear();
+
+    assert_eq!(inbox.push_due().await.unwrap(), DueReport::default(), "nothing due yet");
+    clock.advance(Duration::from_secs(86_400 + 60));
+    let (first, second) = tokio::join!(inbox.push_due(), inbox.push_due());
+    let (first, second) = (first.unwrap(), second.unwrap());
+    assert_eq!(first.pushed + second.pushed, 1, "{first:?} {second:?}");
+    let told = pushed.0.lock().unwrap().clone();
+    assert_eq!(told.len(), 1, "{told:?}");
+    let (user, unread, change) = &told[0];
+    let InboxChange::Due(due) = change else { panic!("{change:?}") };
+    assert_eq!((user, *unread, due.iter().map(|i| &i.id).collect::<Vec<_>>()), (&ann, 2, vec![&items[0].id]), "the item and the one never postponed");
+    assert!(!due[0].push_when_due && due[0].read_at.is_none());
+    assert_eq!(store.get(&t, &ann, &items[0].id).await.unwrap().as_ref(), Some(&due[0]));
+    assert_eq!(inbox.push_due().await.unwrap(), DueReport::default(), "pushed once");
+}
 
 contract_on_both_stores!(
     notifications_are_conditional_and_indexed_by_due_time: 0,
@@ -212,6 +352,9 @@ contract_on_both_stores!(
     far_future_notifications_never_hide_due_ones: 0,
     deliveries_are_created_once_and_updated_conditionally: 0,
     inbox_pages_newest_first_per_user: 1,
+    inbox_items_keep_their_html_body: 1,
+    inbox_due_index_lists_postponed_items_once_due: 1,
+    items_come_due_are_pushed_once: 1,
 );
 
 /// The embedded store publishes a new notification in one transaction:

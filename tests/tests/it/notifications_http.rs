@@ -285,6 +285,7 @@ async fn inbox_changes_reach_the_users_clients(store: Store) {
     gw.tick().await;
     let items = inbox(&gw, &carl, "").await;
     assert_eq!(titles(&items), ["Third", "Second", "First"]);
+    assert!(items[0].as_object().is_some_and(|i| i.contains_key("body_html")) && items[0]["body_html"].is_null(), "{}", items[0]);
     let id = |n: usize| items[n]["id"].as_str().expect("id").to_owned();
 
     // Past the three deliveries' messages: the changes come next, in order.
@@ -324,7 +325,51 @@ async fn inbox_changes_reach_the_users_clients(store: Store) {
     assert_eq!(reply["message"], Value::Null, "nothing for another user");
 }
 
-on_both_stores!(notifications_end_to_end, context_reschedules_and_republishes, idempotency_key_sends_once, inbox_changes_reach_the_users_clients);
+/// A postponed item coming due is pushed on `notification:<uid>` once, with
+/// the count back up; the item keeps the notification's HTML body.
+async fn a_postponed_item_coming_due_reaches_the_users_clients(store: Store) {
+    let gw = Gateway::start(store).await;
+    let admin = admin_token();
+    directory(&gw, &admin, &mail_domain()).await;
+    let carl = user_token("3");
+    let html = "<p>Later, <b>please</b><img src=x onerror=alert(1)></p>";
+    send(&gw, &admin, json!({"key": "message:internal", "title": "Later", "body": "Later, please", "body_html": html, "recipients": {"users": ["3"]}})).await;
+    gw.tick().await;
+    let items = inbox(&gw, &carl, "").await;
+    assert_eq!((titles(&items), items[0]["body_html"].as_str()), (vec!["Later"], Some(html)), "stored as given");
+    let id = items[0]["id"].as_str().expect("id").to_owned();
+    let mut cursor = message_id(&gw.poll(&carl, None, &["notification:3"]).await);
+
+    assert_eq!(gw.post(&format!("/demo/inbox/{id}/postpone"), Some(&carl), &json!({"days": 1})).await.0, 200);
+    let reply = gw.poll(&carl, cursor.as_deref(), &["notification:3"]).await;
+    assert_eq!((message(&reply).and_then(|m| m["change"]["action"].as_str()), message(&reply).and_then(|m| m["count"].as_u64())), (Some("postponed"), Some(0)), "{reply}");
+    cursor = message_id(&reply);
+    assert_eq!(gw.tick().await["inbox"]["pushed"], 0, "not due yet");
+
+    gw.advance_clock(86_400 + 60).await;
+    let report = gw.tick().await;
+    assert_eq!((&report["inbox"]["pushed"], &report["inbox"]["users"]), (&json!(1), &json!(1)), "{report}");
+    let reply = gw.poll(&carl, cursor.as_deref(), &["notification:3"]).await;
+    let live = message(&reply).cloned().expect("a live message for the item come due");
+    assert_eq!((live["type"].as_str(), live["count"].as_u64(), &live["content"]), (Some("user-notification"), Some(1), &json!([])), "{live}");
+    let change = &live["change"];
+    assert_eq!((change["action"].as_str(), change["items"].as_array().map(Vec::len)), (Some("due"), Some(1)), "{live}");
+    assert_eq!((change["items"][0]["id"].as_str(), change["items"][0]["read"].as_bool(), change["items"][0]["body_html"].as_str()), (Some(id.as_str()), Some(false), Some(html)));
+    assert_eq!(titles(&inbox(&gw, &carl, "").await), ["Later"], "due again in the list");
+    cursor = message_id(&reply);
+
+    assert_eq!(gw.tick().await["inbox"]["pushed"], 0, "pushed once");
+    let reply = gw.poll(&carl, cursor.as_deref(), &["notification:3"]).await;
+    assert_eq!(reply["message"], Value::Null, "nothing more: {reply}");
+}
+
+on_both_stores!(
+    notifications_end_to_end,
+    context_reschedules_and_republishes,
+    idempotency_key_sends_once,
+    inbox_changes_reach_the_users_clients,
+    a_postponed_item_coming_due_reaches_the_users_clients
+);
 
 #[tokio::test]
 async fn notification_refusals() {

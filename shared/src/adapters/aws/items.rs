@@ -77,7 +77,7 @@ pub(crate) fn put_error(e: SdkError<PutItemError, aws_sdk_dynamodb::config::http
     }
 }
 
-/// How many partitions each kind of due item (`due`, `subscriptions`) is
+/// How many partitions each kind of due item (`due`, `subscriptions`, `inbox`) is
 /// spread over, so that no single key carries every tenant's schedule; a
 /// check reads each (one `Query` apiece).
 pub(crate) const DUE_SHARDS: u64 = 8;

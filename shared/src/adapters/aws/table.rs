@@ -13,8 +13,9 @@ use super::sdk_client::SdkClient;
 use super::RequestCount;
 use crate::domain::{StoreError, TenantId, Timestamp, WriteError};
 
-/// The sparse index of what is due: notifications awaiting publication and
-/// scheduled subscriptions (`due_pk` = which, `due_sk` = when).
+/// The sparse index of what is due: notifications awaiting publication,
+/// scheduled subscriptions and postponed inbox items still to be pushed
+/// (`due_pk` = which, `due_sk` = when).
 pub const DUE_INDEX: &str = "due";
 
 /// When a put applies.

@@ -18,12 +18,22 @@ impl EmbeddedInboxStore {
     }
 }
 
-/// An item's columns: tenant, user, id, version, expiry, document.
-type Columns<'a> = (&'a str, &'a str, &'a str, i64, Option<i64>, String);
+/// An item's columns: tenant, user, id, version, expiry, due index time,
+/// document.
+type Columns<'a> = (&'a str, &'a str, &'a str, i64, Option<i64>, Option<i64>, String);
 
-/// The item's key, version, expiry and document, as its columns take them.
+/// The item's key, version, expiry, due index time and document, as its
+/// columns take them.
 fn columns(item: &InboxItem) -> rusqlite::Result<Columns<'_>> {
-    Ok((item.tenant.as_str(), item.user.as_str(), item.id.as_str(), db::int(item.version), item.expires_at.map(Timestamp::as_millis), db::to_json(item)?))
+    Ok((
+        item.tenant.as_str(),
+        item.user.as_str(),
+        item.id.as_str(),
+        db::int(item.version),
+        item.expires_at.map(Timestamp::as_millis),
+        item.due_index_at().map(Timestamp::as_millis),
+        db::to_json(item)?,
+    ))
 }
 
 #[async_trait]
@@ -32,7 +42,7 @@ impl InboxStore for EmbeddedInboxStore {
         let item = item.clone();
         self.db
             .write(move |conn| {
-                conn.prepare_cached("INSERT OR IGNORE INTO inbox (tenant, user, id, version, expires_at, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?
+                conn.prepare_cached("INSERT OR IGNORE INTO inbox (tenant, user, id, version, expires_at, due_at, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?
                     .execute(columns(&item)?)
                     .map(|inserted| inserted > 0)
             })
@@ -58,14 +68,26 @@ impl InboxStore for EmbeddedInboxStore {
             .await
     }
 
+    async fn due_items(&self, now: Timestamp, limit: usize) -> Result<Vec<InboxItem>, StoreError> {
+        self.db
+            .read(move |conn| {
+                db::documents(
+                    conn,
+                    "SELECT body FROM inbox WHERE due_at IS NOT NULL AND due_at <= ?1 ORDER BY due_at, tenant, user, id LIMIT ?2",
+                    params![now.as_millis(), db::limit(limit)],
+                )
+            })
+            .await
+    }
+
     async fn replace(&self, item: &InboxItem, expected: u64) -> Result<(), WriteError> {
         let item = item.clone();
         let applied = self
             .db
             .write(move |conn| {
-                let (tenant, user, id, version, expires_at, body) = columns(&item)?;
-                conn.prepare_cached("UPDATE inbox SET version = ?4, expires_at = ?5, body = ?6 WHERE tenant = ?1 AND user = ?2 AND id = ?3 AND version = ?7")?
-                    .execute(params![tenant, user, id, version, expires_at, body, db::int(expected)])
+                let (tenant, user, id, version, expires_at, due_at, body) = columns(&item)?;
+                conn.prepare_cached("UPDATE inbox SET version = ?4, expires_at = ?5, due_at = ?6, body = ?7 WHERE tenant = ?1 AND user = ?2 AND id = ?3 AND version = ?8")?
+                    .execute(params![tenant, user, id, version, expires_at, due_at, body, db::int(expected)])
                     .map(|updated| updated > 0)
             })
             .await?;

@@ -103,6 +103,6 @@ export class InboxApi {
 
   /** One long poll (Tryton's bus): `{channel, message}`, both null after the wait. */
   poll(lastMessage, channels, signal) {
-    return this.request('POST', '/bus', { last_message: lastMessage ?? null, channels }, { signal, retry: false });
+    return this.request('POST', '/bus', { last_message: lastMessage ?? null, channels }, { signal });
   }
 }

@@ -176,7 +176,11 @@ export class HeraldNotifications extends HTMLElement {
       baseUrl: base,
       tenant,
       token: () => this.currentToken(),
-      refresh: (stale) => this.refreshToken(stale),
+      // A token of another user is no token for this element's channels.
+      refresh: async (stale) => {
+        const fresh = await this.refreshToken(stale).catch(() => null);
+        return fresh && tokenSubject(fresh) === uid ? fresh : null;
+      },
     });
     this.bus = new SharedBus({
       key: `herald-bus:${base}|${tenant}|${uid}`,
@@ -185,10 +189,9 @@ export class HeraldNotifications extends HTMLElement {
       onMessage: (channel, message) => this.onBusMessage(channel, message),
       onResync: () => this.resync(),
       onError: (error) => this.fail(error, true),
+      // The poll already asked the provider again (InboxApi.request): a
+      // refusal here is one the fresh token got too.
       onAuthError: async (error) => {
-        const stale = this._token;
-        const fresh = await this.refreshToken(stale).catch(() => null);
-        if (fresh && fresh !== stale && tokenSubject(fresh) === uid) return true;
         this.fail(error);
         return false;
       },
@@ -207,8 +210,13 @@ export class HeraldNotifications extends HTMLElement {
     return this.refreshToken(null);
   }
 
-  /** A fresh token from the provider (one call at a time), or null. */
-  refreshToken() {
+  /**
+   * A fresh token in place of `stale` (the one a refused request carried):
+   * the one already fetched since, else one from the provider (one call at
+   * a time), else null.
+   */
+  refreshToken(stale) {
+    if (this._token && this._token !== stale) return Promise.resolve(this._token);
     if (!this._tokenProvider) return Promise.resolve(null);
     if (!this._refreshing) {
       this._refreshing = Promise.resolve()

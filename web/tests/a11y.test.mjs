@@ -1,32 +1,12 @@
 // Keyboard only, axe-core in English and French, and screenshots of every
 // part in light and dark.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AxeBuilder } from '@axe-core/playwright';
 import * as S from './support.mjs';
 
-let browser;
-before(async () => {
-  browser = await S.launch();
-});
-after(async () => {
-  await browser.close();
-});
-
-const el = (page, selector) => page.locator(`herald-notifications ${selector}`);
-
-function focused(page) {
-  return page.evaluate(() => {
-    const host = document.querySelector('herald-notifications');
-    const active = document.activeElement === host ? host.shadowRoot.activeElement : null;
-    return {
-      bell: Boolean(active && active.classList.contains('bell')),
-      action: active && active.getAttribute('data-action'),
-      inPanel: Boolean(active && active.closest('.panel')),
-      item: active && active.closest('.item') && active.closest('.item').dataset.id,
-    };
-  });
-}
+const browser = S.browserForFile();
+const { el, focused } = S;
 
 test('keyboard only: open the bell, mark an item read, close with Escape', async () => {
   const user = await S.newUser('keys');
@@ -44,11 +24,12 @@ test('keyboard only: open the bell, mark an item read, close with Escape', async
 
   // Tab to the first item's "Mark read", press Space
   for (let i = 0; i < 10 && (await focused(page)).action !== 'read'; i++) await page.keyboard.press('Tab');
-  assert.deepEqual(await focused(page), { bell: false, action: 'read', inPanel: true, item: newer.id });
+  const at = async () => { const f = await focused(page); return { bell: f.bell, action: f.action, inPanel: f.inPanel, item: f.item }; };
+  assert.deepEqual(await at(), { bell: false, action: 'read', inPanel: true, item: newer.id });
   await page.keyboard.press('Space');
   await S.bellBecomes(page, 'Notifications, 1 unread');
   assert.equal((await S.call('GET', `/${S.TENANT}/inbox/${newer.id}`, { token: user.token })).read, true);
-  assert.deepEqual(await focused(page), { bell: false, action: 'read', inPanel: true, item: older.id }, 'the focus moves to the next item');
+  assert.deepEqual(await at(), { bell: false, action: 'read', inPanel: true, item: older.id }, 'the focus moves to the next item');
 
   // Shift+Tab goes back through the panel; Escape closes and returns to the bell
   await page.keyboard.press('Shift+Tab');

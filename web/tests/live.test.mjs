@@ -1,19 +1,12 @@
 // Live: the bell's count follows what happens through the API and in other
 // tabs within a second; postponed items go and come back when due; one bus
 // poll per browser, taken over when the leader's tab closes.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as S from './support.mjs';
 
-let browser;
-before(async () => {
-  browser = await S.launch();
-});
-after(async () => {
-  await browser.close();
-});
-
-const el = (page, selector) => page.locator(`herald-notifications ${selector}`);
+const browser = S.browserForFile();
+const { el } = S;
 const unread = (n) => (n ? `Notifications, ${n} unread` : 'Notifications, none unread');
 const inbox = (user, id) => `/${S.TENANT}/inbox/${id}`;
 
@@ -167,4 +160,24 @@ test('three tabs share one poll; when the leader closes another takes over', asy
   } finally {
     await own.close();
   }
+});
+
+test('a token the server refuses is replaced by one from the host’s tokenProvider', async () => {
+  const user = await S.newUser('refresh');
+  await S.sendAndDeliver(user, { title: 'After a fresh token' });
+  const expired = S.mint(user.id, { ttl: -60 });
+  const page = await browser.context.newPage();
+  // the demo page without a token: the host gives one through the callback
+  await page.goto(`${S.URL_}/ui/?tenant=${S.TENANT}`);
+  await page.evaluate(
+    ([stale, fresh]) => {
+      window.__asked = 0;
+      // the first token it gives has expired: Herald answers 401, the element asks again
+      document.querySelector('herald-notifications').tokenProvider = async () => (++window.__asked === 1 ? stale : fresh);
+    },
+    [expired, user.token],
+  );
+  await S.bellBecomes(page, 'Notifications, 1 unread', 5000);
+  assert.equal(await page.evaluate(() => window.__asked), 2, 'asked once at start and once after the 401');
+  await page.close();
 });

@@ -8,6 +8,7 @@ import { createHmac, randomUUID } from 'node:crypto';
 import { mkdtemp, rm, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { before, after } from 'node:test';
 import { chromium } from 'playwright-core';
 
 export const URL_ = (process.env.HERALD_URL || 'http://127.0.0.1:3000').replace(/\/+$/, '');
@@ -170,6 +171,34 @@ export async function live(page) {
   // moment to reach the server.
   await page.waitForFunction(() => document.querySelector('herald-notifications').dataset.bus);
   await page.waitForTimeout(300);
+}
+
+/** One browser for a test file: launched before its tests, closed after them. */
+export function browserForFile(options) {
+  const browser = {};
+  before(async () => Object.assign(browser, await launch(options)));
+  after(async () => browser.close && (await browser.close()));
+  return browser;
+}
+
+/** A part of the element (its shadow tree), as a locator. */
+export const el = (page, selector) => page.locator(`herald-notifications ${selector}`);
+
+/** Where the focus is, described: the element holds it, and which part. */
+export function focused(page) {
+  return page.evaluate(() => {
+    const host = document.querySelector('herald-notifications');
+    const active = document.activeElement === host ? host.shadowRoot.activeElement : null;
+    return {
+      hostFocused: document.activeElement === host,
+      bell: Boolean(active && active.classList.contains('bell')),
+      action: active && active.getAttribute('data-action'),
+      inPanel: Boolean(active && active.closest('.panel')),
+      inDialog: Boolean(active && active.closest('dialog')),
+      item: active && active.closest('.item') ? active.closest('.item').dataset.id : null,
+      tag: active && active.tagName,
+    };
+  });
 }
 
 /** The element's shadow root, to query in the page: `shadow(page, sel)` as a locator. */

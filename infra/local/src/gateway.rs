@@ -159,15 +159,25 @@ async fn sweep_continuously(local: Local) {
     }
 }
 
-/// The outbox function's SQS event source, in-process: drains the queue
-/// every 200 ms.
+/// The outbox function's SQS event source, in-process: drains the queue as
+/// soon as a message is queued (embedded), and every 200 ms for what waits
+/// for a retry (and on AWS, where nothing signals).
 async fn drain_continuously(local: Local) {
     loop {
         if let Err(e) = drain(&local).await {
             tracing::warn!(error = %e, "outbox drain failed");
             tokio::time::sleep(Duration::from_secs(2)).await;
         }
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        let every = tokio::time::sleep(Duration::from_millis(200));
+        match &local.database {
+            Some(database) => {
+                tokio::select! {
+                    () = database.queued() => {}
+                    () = every => {}
+                }
+            }
+            None => every.await,
+        }
     }
 }
 

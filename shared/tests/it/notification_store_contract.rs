@@ -373,6 +373,8 @@ async fn a_publication_is_written_whole_and_once(db: Arc<herald::adapters::embed
     assert_eq!(store.get(&n.tenant, &n.id).await.unwrap(), Some(n.clone()));
     assert_eq!(store.deliveries(&n.tenant, &n.id).await.unwrap(), deliveries.to_vec());
     assert_eq!(queue.ready_len().await.unwrap(), 2);
+    // herald-local's drainer waits on this: the publication's write wakes it.
+    tokio::time::timeout(std::time::Duration::from_secs(5), db.queued()).await.expect("a publication wakes the drainer");
     assert!(!publication.create_published(&n, &deliveries).await.unwrap(), "created once");
     assert_eq!(queue.ready_len().await.unwrap(), 2, "and queued once");
 

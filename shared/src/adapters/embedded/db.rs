@@ -177,6 +177,8 @@ pub struct Database {
     path: Option<PathBuf>,
     /// Held for the life of the process: the data directory is ours.
     _lock: Option<File>,
+    /// Signalled when the outbox queue gets a message (`queued`).
+    queued: tokio::sync::Notify,
 }
 
 struct Readers {
@@ -324,7 +326,19 @@ impl Database {
             .spawn(move || write_loop(conn, jobs))
             .map_err(|e| OpenError::Io { dir: path.to_owned(), reason: e.to_string() })?;
         let path = readers.as_ref().map(|r| r.path.clone());
-        Ok(Arc::new(Self { writer, readers, path, _lock: lock }))
+        Ok(Arc::new(Self { writer, readers, path, _lock: lock, queued: tokio::sync::Notify::new() }))
+    }
+
+    /// Resolves when the outbox queue got a message since the last call
+    /// (for the local gateway's drainer: a message queued while it drained
+    /// resolves the next call at once).
+    pub async fn queued(&self) {
+        self.queued.notified().await;
+    }
+
+    /// Tells the drainer a message was queued.
+    pub(super) fn wake_queue(&self) {
+        self.queued.notify_one();
     }
 
     /// The database file (`None` in memory).

@@ -3,7 +3,6 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use rusqlite::params;
-use tokio::sync::Notify;
 
 use super::db::{self, Database};
 use crate::domain::{Clock, StoreError};
@@ -23,12 +22,11 @@ pub struct EmbeddedQueue {
     db: Arc<Database>,
     clock: Arc<dyn Clock>,
     max_receives: u32,
-    arrived: Notify,
 }
 
 impl EmbeddedQueue {
     pub fn new(db: Arc<Database>, clock: Arc<dyn Clock>, max_receives: u32) -> Self {
-        Self { db, clock, max_receives: max_receives.max(1), arrived: Notify::new() }
+        Self { db, clock, max_receives: max_receives.max(1) }
     }
 
     /// Bodies of the messages moved to the dead letters, oldest first.
@@ -47,15 +45,10 @@ impl EmbeddedQueue {
         self.db.read(|conn| db::count(conn, "SELECT count(*) FROM queue WHERE receipt IS NULL", [])).await
     }
 
-    /// Resolves when something is enqueued (for the local gateway's drainer).
-    pub async fn arrived(&self) {
-        self.arrived.notified().await;
-    }
-
-    /// Tells the drainer something was enqueued by a write of another
-    /// store (a publication).
+    /// Tells the drainer something was enqueued, here or by a write of
+    /// another store (a publication): `Database::queued`.
     pub(super) fn wake(&self) {
-        self.arrived.notify_one();
+        self.db.wake_queue();
     }
 }
 
@@ -145,7 +138,7 @@ impl QueueConsumer for EmbeddedQueue {
             })
             .await?;
         if released > 0 && after.is_zero() {
-            self.arrived.notify_one();
+            self.wake();
         }
         Ok(())
     }

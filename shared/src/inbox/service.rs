@@ -73,6 +73,29 @@ pub enum InboxChange {
     Due(Vec<InboxItem>),
 }
 
+/// The most item JSON one live message carries: a bus message stays well
+/// within a DynamoDB item (400 KB) with a hundred items of 16 KiB bodies due.
+pub const MAX_LIVE_ITEMS_BYTES: usize = 64 * 1024;
+
+/// `items` in runs whose JSON is at most [`MAX_LIVE_ITEMS_BYTES`] (an item
+/// larger than that alone: bodies are limited, so it still fits a message).
+fn live_sized(items: Vec<InboxItem>) -> Vec<Vec<InboxItem>> {
+    let mut runs: Vec<Vec<InboxItem>> = Vec::new();
+    let mut bytes = 0;
+    for item in items {
+        let size = super::view::inbox_json(&item).to_string().len();
+        match runs.last_mut() {
+            Some(run) if bytes + size <= MAX_LIVE_ITEMS_BYTES => run.push(item),
+            _ => {
+                runs.push(vec![item]);
+                bytes = 0;
+            }
+        }
+        bytes += size;
+    }
+    runs
+}
+
 /// What an [`Inbox::push_due`] run did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct DueReport {
@@ -340,7 +363,9 @@ impl Inbox {
                     Err(e) => break 'pages Err(e),
                 }
             }
-            if listed < PAGE || cleared == 0 || examined >= MAX_EXAMINED {
+            // A page short of the limit is not the end: a store may leave
+            // out what its index still lists but is no longer due.
+            if listed == 0 || cleared == 0 || examined >= MAX_EXAMINED {
                 break Ok(());
             }
         };
@@ -348,7 +373,9 @@ impl Inbox {
         let mut report = DueReport { pushed: 0, users: came_due.len() };
         for ((tenant, user), items) in came_due {
             report.pushed += items.len();
-            self.tell(&tenant, &user, InboxChange::Due(items)).await;
+            for items in live_sized(items) {
+                self.tell(&tenant, &user, InboxChange::Due(items)).await;
+            }
         }
         outcome.map(|()| report)
     }
@@ -375,5 +402,51 @@ impl Inbox {
         }
         self.tell(tenant, user, InboxChange::Deleted(vec![id.clone()])).await;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::NotificationId;
+    use crate::notifications::StatusType;
+
+    fn item(n: u32, body_bytes: usize) -> InboxItem {
+        let at = Timestamp::from_millis(1_700_000_000_000 + i64::from(n));
+        let notification = NotificationId::random();
+        InboxItem {
+            id: InboxId::new(at, &notification, 1),
+            tenant: TenantId::parse("demo").expect("tenant"),
+            user: UserId::parse("7").expect("user"),
+            notification,
+            key: TypeKey::parse("message:internal").expect("key"),
+            channel: Channel::Message,
+            status_type: StatusType::Neutral,
+            title: format!("item {n}"),
+            body: "b".repeat(body_bytes),
+            body_html: None,
+            context: None,
+            created_at: at,
+            due_at: at,
+            read_at: None,
+            expires_at: None,
+            push_when_due: false,
+            version: 1,
+        }
+    }
+
+    #[test]
+    fn items_come_due_in_messages_of_bounded_size_in_order() {
+        let size = |items: &[InboxItem]| items.iter().map(|i| super::super::view::inbox_json(i).to_string().len()).sum::<usize>();
+        let items: Vec<InboxItem> = (0..7).map(|n| item(n, 20 * 1024)).collect();
+        let runs = live_sized(items.clone());
+        assert_eq!(runs.iter().map(Vec::len).collect::<Vec<_>>(), [3, 3, 1], "three ~20 KiB items fill 64 KiB");
+        assert!(runs.iter().all(|run| size(run) <= MAX_LIVE_ITEMS_BYTES));
+        assert_eq!(runs.concat(), items, "every item, in order, once");
+
+        let small: Vec<InboxItem> = (0..100).map(|n| item(n, 10)).collect();
+        assert_eq!(live_sized(small).len(), 1, "small items go together");
+        let big = vec![item(0, 70 * 1024), item(1, 10)];
+        assert_eq!(live_sized(big).iter().map(Vec::len).collect::<Vec<_>>(), [1, 1], "an item over the size goes alone");
     }
 }

@@ -3,13 +3,19 @@
 // relays each message over a BroadcastChannel; the followers only listen.
 // When the leader's tab closes its lock is released and a waiting tab takes
 // over, carrying on from the last message id any tab saw (kept in
-// localStorage) and re-reading the inbox, in case something fell between.
+// localStorage, however old: a stale cursor resumes where it was, which is
+// never worse than none) and re-reading the inbox, in case something fell
+// between.
+//
+// Without any cursor Herald answers with every message it still keeps (the
+// last minutes'): the leader is then "catching up", and what the poll
+// returns is a replay, passed on marked as such (`onMessage(.., true)`),
+// not relayed. The phase ends at the first answer that waited (no message,
+// or one that took a second or more); then every tab reads the inbox again.
 
 const FIRST_BACKOFF_MS = 1000;
 const MAX_BACKOFF_MS = 30000;
-// Herald keeps bus messages 5 minutes: an older cursor is worth no more
-// than none, and none is safer after a server's restart.
-const CURSOR_LIFETIME_MS = 4 * 60 * 1000;
+const WAITED_MS = 1000;
 
 function sleep(ms, signal) {
   return new Promise((resolve) => {
@@ -29,16 +35,17 @@ export class SharedBus {
    * @param {string} o.key the lock's and the channel's name
    * @param {string[]} o.channels the bus channels to poll
    * @param {(last: string|null, channels: string[], signal: AbortSignal) => Promise<{channel: string|null, message: object|null}>} o.poll
-   * @param {(channel: string, message: object) => void} o.onMessage
+   * @param {(channel: string, message: object, replay: boolean) => void} o.onMessage
+   *   `replay`: an old message, got while catching up (only the leader has them)
    * @param {() => void} o.onResync the inbox may have changed unseen
-   * @param {(error: Error) => void} o.onError
-   * @param {(error: Error) => Promise<boolean>} o.onAuthError true when a new token is there
+   * @param {(error: Error) => void} o.onError a poll failed (auth included): the poll is tried again, backing off
    * @param {(leader: boolean) => void} [o.onRole]
    */
   constructor(o) {
     Object.assign(this, o);
     this.abort = new AbortController();
     this.leader = false;
+    this.catchingUp = false;
     this.storageKey = `${o.key}:last`;
   }
 
@@ -49,13 +56,13 @@ export class SharedBus {
       this.relay = new BroadcastChannel(this.key);
       this.relay.onmessage = (event) => this.receive(event.data);
     }
+    if (this.onRole) this.onRole(false);
     const locks = typeof navigator !== 'undefined' && navigator.locks;
     if (locks && this.relay) {
       locks.request(this.key, { signal }, () => this.lead()).catch(() => {});
     } else {
       this.lead();
     }
-    if (this.onRole) this.onRole(false);
   }
 
   stop() {
@@ -66,7 +73,7 @@ export class SharedBus {
 
   receive(data) {
     if (!data || this.leader) return;
-    if (data.type === 'message') this.onMessage(data.channel, data.message);
+    if (data.type === 'message') this.onMessage(data.channel, data.message, false);
     else if (data.type === 'resync') this.onResync();
   }
 
@@ -81,7 +88,7 @@ export class SharedBus {
   loadCursor() {
     try {
       const saved = JSON.parse(localStorage.getItem(this.storageKey) || 'null');
-      if (saved && typeof saved.id === 'string' && Date.now() - saved.at < CURSOR_LIFETIME_MS) return saved.id;
+      if (saved && typeof saved.id === 'string') return saved.id;
     } catch {
       // no storage: start from what the bus keeps
     }
@@ -103,33 +110,37 @@ export class SharedBus {
     this.leader = true;
     if (this.onRole) this.onRole(true);
     let last = this.loadCursor();
+    this.catchingUp = !last;
     let backoff = 0;
     // A new leader may follow another: what happened in between is read
     // again (a tab that just started has just read it).
     if (Date.now() - this.startedAt > 1500) this.resyncAll();
     while (!signal.aborted) {
       try {
+        const asked = Date.now();
         const answer = await this.poll(last, this.channels, signal);
         if (signal.aborted) break;
-        if (backoff) {
-          backoff = 0;
-          this.resyncAll();
-        }
         const message = answer && answer.message;
+        let resync = backoff > 0;
+        backoff = 0;
+        const replay = this.catchingUp && Boolean(message) && Date.now() - asked < WAITED_MS;
+        if (this.catchingUp && !replay) {
+          this.catchingUp = false;
+          resync = true;
+        }
         if (message && answer.channel) {
           if (typeof message.message_id === 'string') last = message.message_id;
           this.saveCursor(last);
-          this.broadcast({ type: 'message', channel: answer.channel, message });
-          this.onMessage(answer.channel, message);
+          if (!replay) this.broadcast({ type: 'message', channel: answer.channel, message });
+          this.onMessage(answer.channel, message, replay);
         } else {
           this.saveCursor(last);
         }
+        if (resync) this.resyncAll();
       } catch (error) {
         if (signal.aborted) break;
-        if (error && error.isAuth) {
-          if (await this.onAuthError(error)) continue;
-          break;
-        }
+        // a refusal too: the API asked the tokenProvider already and will
+        // again on the next try
         this.onError(error);
         backoff = backoff ? Math.min(backoff * 2, MAX_BACKOFF_MS) : FIRST_BACKOFF_MS;
         await sleep(backoff, signal);

@@ -13,6 +13,10 @@ const PAGE_SIZE = 20;
 const FETCH_SIZE = 100;
 const MAX_COUNT_PAGES = 10;
 const TOAST_MS = [5000, 5000, 8000, 0];
+const MAX_TOASTS = 5;
+// reads of the inbox thrown away because live changes came meanwhile, before
+// one is applied anyway (with those changes replayed over it)
+const MAX_REREADS = 2;
 
 function byNewest(a, b) {
   return b.created_at - a.created_at || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
@@ -37,6 +41,7 @@ export class HeraldNotifications extends HTMLElement {
     this.loaded = false;
     this.generation = 0;
     this.nodes = new Map();
+    this.toastList = []; // shown toasts, oldest first: {el, close}
     this.build();
   }
 
@@ -123,7 +128,10 @@ export class HeraldNotifications extends HTMLElement {
       this.renderStrings();
       this.nodes.clear();
       this.list.replaceChildren();
+      // the banner and the modal are built again too (labels, body mode)
+      this.bannerItem = null;
       this.render();
+      this.showAlert(true);
     } else if (this.isConnected) {
       if (name === 'token') this._token = null;
       this.scheduleStart();
@@ -143,7 +151,25 @@ export class HeraldNotifications extends HTMLElement {
     if (this.bus) this.bus.stop();
     this.bus = null;
     this.api = null;
+    this.uid = null;
     this.session = {};
+  }
+
+  /**
+   * The provider gave a token of another user: nothing of this one's is kept
+   * (inbox, count, toasts, bus) and the element starts again as that user.
+   */
+  switchUser() {
+    this.stop();
+    this.items = [];
+    this.banners = [];
+    this.alerts = [];
+    this.next = null;
+    this.loaded = false;
+    for (const toast of [...this.toastList]) toast.close();
+    this.setCount(null);
+    this.render();
+    this.scheduleStart();
   }
 
   async start() {
@@ -175,7 +201,9 @@ export class HeraldNotifications extends HTMLElement {
     this.api = new InboxApi({
       baseUrl: base,
       tenant,
-      token: () => this.currentToken(),
+      // once the session is over its requests get no token, least of all
+      // the next user's
+      token: () => (session === this.session ? this.currentToken() : null),
       // A token of another user is no token for this element's channels.
       refresh: async (stale) => {
         const fresh = await this.refreshToken(stale).catch(() => null);
@@ -186,15 +214,9 @@ export class HeraldNotifications extends HTMLElement {
       key: `herald-bus:${base}|${tenant}|${uid}`,
       channels: [`notification:${uid}`, `user:${uid}`],
       poll: (last, channels, signal) => this.api.poll(last, channels, signal),
-      onMessage: (channel, message) => this.onBusMessage(channel, message),
+      onMessage: (channel, message, replay) => this.onBusMessage(channel, message, replay),
       onResync: () => this.resync(),
-      onError: (error) => this.fail(error, true),
-      // The poll already asked the provider again (InboxApi.request): a
-      // refusal here is one the fresh token got too.
-      onAuthError: async (error) => {
-        this.fail(error);
-        return false;
-      },
+      onError: (error) => this.fail(error),
       onRole: (leader) => {
         this.dataset.bus = leader ? 'leader' : 'follower';
       },
@@ -223,6 +245,11 @@ export class HeraldNotifications extends HTMLElement {
         .then(() => this._tokenProvider())
         .then((token) => {
           this._token = token ? String(token) : null;
+          // another user's token: start again as that user, never mixing
+          if (this._token && this.uid && tokenSubject(this._token) !== this.uid) {
+            this.switchUser();
+            return null;
+          }
           return this._token;
         })
         .finally(() => {
@@ -242,9 +269,11 @@ export class HeraldNotifications extends HTMLElement {
       return this.resyncing;
     }
     this.resyncing = (async () => {
+      let rereads = 0;
       do {
         this.resyncAgain = false;
-        await this.readInbox();
+        if (await this.readInbox(rereads >= MAX_REREADS)) rereads++;
+        else rereads = 0;
       } while (this.resyncAgain && this.api);
     })().finally(() => {
       this.resyncing = null;
@@ -252,9 +281,12 @@ export class HeraldNotifications extends HTMLElement {
     return this.resyncing;
   }
 
-  async readInbox() {
+  /** One read; true when it was thrown away for a newer one (`apply`: never). */
+  async readInbox(apply) {
     const api = this.api;
     const generation = this.generation;
+    // the live changes while reading, to replay over the snapshot
+    const seen = (this.seen = []);
     let page, banners, alerts, count;
     try {
       page = await api.list({ limit: FETCH_SIZE });
@@ -271,23 +303,32 @@ export class HeraldNotifications extends HTMLElement {
       }
     } catch (error) {
       if (api === this.api) this.fail(error);
-      return;
+      return false;
+    } finally {
+      if (this.seen === seen) this.seen = null;
     }
-    if (api !== this.api) return;
-    if (generation !== this.generation) {
+    if (api !== this.api) return false;
+    if (generation !== this.generation && !apply) {
       // a live message came while reading: read again, it may be newer
       this.resyncAgain = true;
-      return;
+      return true;
     }
     this.items = page.items.filter((i) => !i.read).sort(byNewest);
     this.next = page.next_cursor || null;
     this.banners = banners.filter((i) => !i.read).sort((a, b) => byNewest(b, a));
     this.alerts = alerts.filter((i) => !i.read).sort((a, b) => byNewest(b, a));
+    // a stream of live changes: this snapshot with them over it (the count
+    // then is the last message's; a mismatch reads again later)
+    for (const message of seen) {
+      this.applyChange(message);
+      if (typeof message.count === 'number') count = message.count;
+    }
     this.loaded = true;
     this.setError(null);
     this.setCount(count);
     this.render();
     this.dispatch('herald-ready', { count });
+    return false;
   }
 
   async countFrom(api, counted, cursor) {
@@ -320,18 +361,31 @@ export class HeraldNotifications extends HTMLElement {
 
   // ---- live messages ----
 
-  onBusMessage(channel, message) {
-    if (!message || typeof message !== 'object') return;
+  onBusMessage(channel, message, replay) {
+    // replays (a cold start's catching up) are old: no toast, no item, no
+    // count; the inbox is read when they are over
+    if (replay || !message || typeof message !== 'object') return;
     if (channel.startsWith('user:')) {
       if (message.type === 'notification') this.toast(message);
       return;
     }
     if (message.type !== 'user-notification') return;
     this.generation++;
-    for (const item of Array.isArray(message.content) ? message.content : []) {
-      this.upsert(item);
-      this.dispatch('herald-item', { item });
+    if (this.seen) this.seen.push(message);
+    for (const item of this.applyChange(message)) this.dispatch('herald-item', { item });
+    if (typeof message.count === 'number') {
+      this.setCount(message.count);
+      // the count says more than the list holds though the list is whole:
+      // something was missed, read again
+      if (this.loaded && !this.next && message.count !== this.items.length) this.resync();
     }
+    this.render();
+  }
+
+  /** Applies a `user-notification`'s items and change; its items. */
+  applyChange(message) {
+    const content = Array.isArray(message.content) ? message.content : [];
+    for (const item of content) this.upsert(item);
     const change = message.change;
     if (change && typeof change === 'object') {
       const items = Array.isArray(change.items) ? change.items : [];
@@ -359,13 +413,7 @@ export class HeraldNotifications extends HTMLElement {
           this.resync();
       }
     }
-    if (typeof message.count === 'number') {
-      this.setCount(message.count);
-      // the count says more than the list holds though the list is whole:
-      // something was missed, read again
-      if (this.loaded && !this.next && message.count !== this.items.length) this.resync();
-    }
-    this.render();
+    return content;
   }
 
   /** Adds or updates an item (a read one goes). */
@@ -418,6 +466,7 @@ export class HeraldNotifications extends HTMLElement {
       else if (action === 'postpone') await api.postpone(item.id, days || 7);
       else if (action === 'delete') await api.remove(item.id);
     } catch (error) {
+      if (api !== this.api) return false;
       // already gone elsewhere: show what is
       if (error.status === 404) this.drop(item.id) && this.render();
       else this.fail(error);
@@ -447,10 +496,10 @@ export class HeraldNotifications extends HTMLElement {
 
   // ---- errors and events ----
 
-  fail(error, transient = false) {
+  fail(error) {
     const detail = { status: error.status ?? 0, error: error.error || 'error', message: error.message };
     this.dispatch('herald-error', detail);
-    this.setError(error.isAuth ? t(this.lang, 'authError') : t(this.lang, 'error', { message: error.message }), transient);
+    this.setError(error.isAuth ? t(this.lang, 'authError') : t(this.lang, 'error', { message: error.message }));
   }
 
   setError(text) {
@@ -579,17 +628,20 @@ export class HeraldNotifications extends HTMLElement {
     const visible = this.items.slice(0, this.shown);
     const keep = new Set(visible.map((i) => i.id));
     const focused = this.shadowRoot.activeElement;
-    let refocus = null;
+    const before = [...this.list.children];
+    let lost = -1;
     for (const [id, node] of this.nodes) {
       if (keep.has(id)) continue;
-      if (focused && node.contains(focused)) {
-        // the focused item goes: focus moves to its neighbour's same action
-        const action = focused.getAttribute('data-action');
-        const neighbour = node.nextElementSibling || node.previousElementSibling;
-        refocus = (neighbour && neighbour.querySelector(`[data-action="${action}"]`)) || this.panelTitle;
-      }
+      if (focused && node.contains(focused)) lost = before.indexOf(node);
       node.remove();
       this.nodes.delete(id);
+    }
+    let refocus = null;
+    if (lost >= 0) {
+      // the focused item went: the focus moves to the same action of the
+      // nearest item that stays (after it, else before), else to the title
+      const neighbour = before.slice(lost + 1).find((n) => n.isConnected) || before.slice(0, lost).reverse().find((n) => n.isConnected);
+      refocus = (neighbour && neighbour.querySelector(`[data-action="${focused.getAttribute('data-action')}"]`)) || this.panelTitle;
     }
     visible.forEach((item, index) => {
       let node = this.nodes.get(item.id);
@@ -613,6 +665,8 @@ export class HeraldNotifications extends HTMLElement {
   renderBanner() {
     const item = this.banners[0];
     if (!item) {
+      // dismissed from the keyboard: the focus goes to the bell, not <body>
+      if (this.banner.contains(this.shadowRoot.activeElement)) this.bell.focus();
       this.banner.hidden = true;
       this.banner.replaceChildren();
       this.bannerItem = null;
@@ -633,13 +687,15 @@ export class HeraldNotifications extends HTMLElement {
     document.documentElement.style.setProperty('--herald-banner-height', `${Math.ceil(height)}px`);
   }
 
-  showAlert() {
+  /** Shows the oldest alert; `again`: build the one shown again (language, body mode). */
+  showAlert(again = false) {
     const item = this.alerts[0];
     if (this.current && !this.alerts.some((i) => i.id === this.current.id)) {
       // read elsewhere
       this.current = null;
       if (this.dialog.open) this.dialog.close();
     }
+    if (again) this.current = null;
     if (!item || this.current || !this.isConnected) return;
     this.current = item;
     const lang = this.lang;
@@ -704,10 +760,12 @@ export class HeraldNotifications extends HTMLElement {
     const priority = Math.min(3, Math.max(0, Number.isInteger(message.priority) ? message.priority : 1));
     const el = h('div', { className: `toast p${priority}`, attrs: { part: 'toast' } });
     let timer = null;
-    const close = () => {
+    const entry = { el };
+    const close = (entry.close = () => {
       clearTimeout(timer);
       el.remove();
-    };
+      this.toastList = this.toastList.filter((e) => e !== entry);
+    });
     el.append(...toastContent(lang, message, priority, close));
     const ms = TOAST_MS[priority];
     const arm = () => {
@@ -720,6 +778,10 @@ export class HeraldNotifications extends HTMLElement {
     el.addEventListener('focusin', () => clearTimeout(timer));
     el.addEventListener('focusout', arm);
     (priority >= 3 ? this.assertive : this.polite).append(el);
+    this.toastList.push(entry);
+    // at most MAX_TOASTS: the oldest goes first, unless it holds the focus
+    const active = this.shadowRoot.activeElement;
+    for (const old of this.toastList.filter((e) => !e.el.contains(active)).slice(0, Math.max(0, this.toastList.length - MAX_TOASTS))) old.close();
     arm();
     this.dispatch('herald-toast', { title: message.title, body: message.body, priority });
   }

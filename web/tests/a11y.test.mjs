@@ -50,6 +50,61 @@ test('keyboard only: open the bell, mark an item read, close with Escape', async
   await page.close();
 });
 
+test('keyboard only: dismissing the last banner gives the focus to the bell', async () => {
+  const user = await S.newUser('bannerkeys');
+  await S.sendAndDeliver(user, { title: 'The only banner', channel: 'header_message' });
+  const page = await S.open(browser.context, user);
+  await el(page, '.banner').waitFor({ timeout: 2000 });
+  for (let i = 0; i < 15 && (await focused(page)).action !== 'dismiss'; i++) await page.keyboard.press('Tab');
+  assert.equal((await focused(page)).action, 'dismiss', 'Dismiss is reached with Tab');
+  await page.keyboard.press('Enter');
+  await el(page, '.banner').waitFor({ state: 'hidden', timeout: 2000 });
+  assert.equal((await focused(page)).bell, true, 'the focus is on the bell, not lost');
+  await page.close();
+});
+
+test('when every item goes at once (read all elsewhere) the focus goes to the list’s title', async () => {
+  const user = await S.newUser('readall');
+  for (const title of ['First', 'Second', 'Third']) await S.sendAndDeliver(user, { title });
+  const page = await S.open(browser.context, user);
+  await S.live(page);
+  await el(page, '.bell').click();
+  const second = el(page, '.list .item').nth(1);
+  await second.locator('[data-action="read"]').focus();
+  assert.equal((await focused(page)).action, 'read');
+  await S.call('POST', `/${S.TENANT}/inbox/read-all`, { token: user.token, body: {} });
+  await S.bellBecomes(page, 'Notifications, none unread');
+  const focus = await focused(page);
+  assert.deepEqual([focus.hostFocused, focus.inPanel, focus.tag], [true, true, 'H2'], `the focus is on the title (${JSON.stringify(focus)})`);
+  await page.close();
+});
+
+test('changing lang or html-bodies builds the banner and the modal again', async () => {
+  const user = await S.newUser('relang');
+  await S.sendAndDeliver(user, { title: 'Banner', body: 'Bold news', body_html: '<p><strong>Bold</strong> news</p>', channel: 'header_message' });
+  await S.sendAndDeliver(user, { title: 'Alert', body: 'Bold alert', body_html: '<p><strong>Bold</strong> alert</p>', channel: 'alert' });
+  const page = await S.open(browser.context, user, { lang: 'en' });
+  await el(page, 'dialog').waitFor({ timeout: 2000 });
+  const look = () => page.evaluate(() => {
+    const root = document.querySelector('herald-notifications').shadowRoot;
+    return {
+      dismiss: root.querySelector('.banner [data-action="dismiss"]').textContent,
+      acknowledge: root.querySelector('dialog [data-action="acknowledge"]').textContent,
+      strong: root.querySelectorAll('.banner strong, dialog strong').length,
+      open: root.querySelector('dialog').open,
+    };
+  });
+  assert.deepEqual(await look(), { dismiss: 'Dismiss', acknowledge: 'OK, understood', strong: 0, open: true });
+  await page.evaluate(() => {
+    const host = document.querySelector('herald-notifications');
+    host.setAttribute('lang', 'fr');
+    host.setAttribute('html-bodies', '');
+  });
+  assert.deepEqual(await look(), { dismiss: 'Masquer', acknowledge: 'J’ai compris', strong: 2, open: true });
+  assert.equal((await focused(page)).inDialog, true, 'the modal keeps the focus');
+  await page.close();
+});
+
 async function axe(page, label) {
   const results = await new AxeBuilder({ page }).analyze();
   const bad = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');

@@ -210,6 +210,21 @@ test('bodies run nothing: text bodies are text, HTML bodies are sanitised', asyn
   }
 });
 
+test('toasts are at most five: the oldest go', async () => {
+  const user = await S.newUser('toasts');
+  const page = await S.open(browser.context, user);
+  await S.live(page);
+  for (let i = 1; i <= 7; i++) await S.notify(user, { title: `Toast ${i}`, priority: 3 });
+  await page.waitForFunction(() => document.querySelector('herald-notifications').shadowRoot.textContent.includes('Toast 7'), null, { timeout: 3000 });
+  await page.waitForTimeout(200);
+  assert.deepEqual(await el(page, '.toast .title').allInnerTexts(), ['Toast 3', 'Toast 4', 'Toast 5', 'Toast 6', 'Toast 7']);
+  await page.close();
+});
+
+// Sanitised HTML sits in the element's shadow root, under its own CSS: no
+// class, id or style to dress as its buttons or overlays; no remote resource.
+const SPOOF = '<a class="btn primary" id="ack" style="position:fixed" href="https://example.com/spoof">OK</a><div class="banner">fake</div><img alt="tracker" src="https://example.com/x.png"><img alt="inline" src="data:image/gif;base64,R0lGODlhAQABAAAAACw="><a href="/relative">rel</a>';
+
 test('the sanitiser keeps markup and drops scripts in an item relayed to another tab', async () => {
   // Independent of what the server carries: a second tab receives, over the
   // tabs' BroadcastChannel, an item whose body_html is the payload.
@@ -227,14 +242,17 @@ test('the sanitiser keeps markup and drops scripts in an item relayed to another
       channel.postMessage({ type: 'message', channel: 'notification:x', message: { type: 'user-notification', count: 1, content: [item] } });
       channel.close();
     },
-    { key: `herald-bus:${S.URL_}|${S.TENANT}|${user.id}`, payload: HTML_PAYLOAD },
+    { key: `herald-bus:${S.URL_}|${S.TENANT}|${user.id}`, payload: HTML_PAYLOAD + SPOOF },
   );
   await el(follower, '.bell').click();
   const body = el(follower, '.item[data-id="relayed-1"] .body');
   await body.waitFor({ timeout: 2000 });
   assert.equal(await body.locator('strong').innerText(), 'bold');
-  assert.equal(await body.locator('img').count(), 1, 'the image stays');
+  assert.equal(await body.locator('img').count(), 3, 'the images stay');
   assert.equal(await body.locator('img[onerror], script, iframe, form, button, a[href^="javascript"]').count(), 0, 'its handler and the scripts go');
+  assert.equal(await body.locator('[class], [id], [style], style').count(), 0, 'no class, id or style');
+  assert.deepEqual(await body.locator('img').evaluateAll((imgs) => imgs.map((i) => [i.alt, i.getAttribute('src')])), [['', null], ['tracker', null], ['inline', 'data:image/gif;base64,R0lGODlhAQABAAAAACw=']], 'only data: images keep their source');
+  assert.deepEqual(await body.locator('a').evaluateAll((as) => as.map((a) => a.getAttribute('href'))), [null, 'https://example.com/doc', 'https://example.com/spoof', null], 'links: http(s) and mailto only');
   assert.equal(await el(follower, '.item[data-id="relayed-1"] .status').getAttribute('class'), 'status st-error');
   await follower.waitForTimeout(500);
   assert.equal(await follower.evaluate(() => window.__pwned), undefined, 'nothing ran');

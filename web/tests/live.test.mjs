@@ -141,7 +141,6 @@ test('three tabs share one poll; when the leader closes another takes over', asy
     const [leader] = tabs.splice(leaderAt, 1);
     polls.forget(leader);
     await leader.close();
-    await tabs[0].waitForFunction(() => true);
     const start = Date.now();
     while (!(await roles()).includes('leader')) {
       assert.ok(Date.now() - start < 2000, 'a tab takes over within 2 s');
@@ -156,7 +155,9 @@ test('three tabs share one poll; when the leader closes another takes over', asy
     for (const tab of tabs) await S.bellBecomes(tab, unread(1));
     await S.sleep(3000);
     assert.equal(polls.stats.most, 1, 'still one poll in flight at a time');
-    assert.ok(two.id);
+    assert.ok(polls.stats.total >= 2, `the new leader polls (${polls.stats.total} polls)`);
+    await el(tabs[0], '.bell').click();
+    assert.deepEqual(await el(tabs[0], '.list .item').evaluateAll((items) => items.map((i) => i.dataset.id)), [two.id], 'the list followed the handover');
   } finally {
     await own.close();
   }
@@ -179,5 +180,139 @@ test('a token the server refuses is replaced by one from the host’s tokenProvi
   );
   await S.bellBecomes(page, 'Notifications, 1 unread', 5000);
   assert.equal(await page.evaluate(() => window.__asked), 2, 'asked once at start and once after the 401');
+  await page.close();
+});
+
+test('a cold start replays nothing: no old toast, no old item event; what comes later shows', async () => {
+  const user = await S.newUser('cold');
+  // before the page: a toast and an item (the bus keeps both minutes)
+  await S.notify(user, { title: 'Before the page', priority: 3 });
+  await S.sendAndDeliver(user, { title: 'Delivered before' });
+  const page = await browser.context.newPage(); // no cursor for this user in this browser
+  await page.addInitScript(() => {
+    window.__items = [];
+    document.addEventListener('herald-item', (e) => window.__items.push(e.detail.item.title));
+  });
+  await S.open(browser.context, user, {}, page);
+  await page.waitForTimeout(1500);
+  assert.equal(await el(page, '.toast').count(), 0, 'an old notify shows no toast');
+  assert.deepEqual(await page.evaluate(() => window.__items), [], 'an old item is no live item');
+  assert.equal(await S.bellName(page), unread(1), 'the inbox read counts it');
+  await S.live(page);
+  await S.bellBecomes(page, unread(1));
+  await S.notify(user, { title: 'After the page', priority: 3 });
+  await el(page, '.toast').waitFor({ timeout: 2000 });
+  assert.deepEqual(await el(page, '.toast .title').allInnerTexts(), ['After the page']);
+  await S.sendAndDeliver(user, { title: 'Delivered after' });
+  await S.bellBecomes(page, unread(2));
+  assert.deepEqual(await page.evaluate(() => window.__items), ['Delivered after']);
+  await page.close();
+});
+
+test('a token of another user from the tokenProvider starts the element again as that user', async () => {
+  const a = await S.newUser('tokenA');
+  const b = await S.newUser('tokenB');
+  await S.sendAndDeliver(a, { title: 'For A, one' });
+  await S.sendAndDeliver(a, { title: 'For A, two' });
+  await S.sendAndDeliver(b, { title: 'For B' });
+  const page = await browser.context.newPage();
+  // A's token stops being accepted when the test says so
+  let refuseA = false;
+  const sentA = [];
+  await page.route((url) => url.pathname.startsWith(`/${S.TENANT}/`), async (route) => {
+    if (route.request().headers().authorization === `Bearer ${a.token}`) {
+      sentA.push(route.request().url());
+      if (refuseA) return route.fulfill({ status: 401, contentType: 'application/json', body: JSON.stringify({ error: 'unauthorized', message: 'expired' }) });
+    }
+    return route.continue();
+  });
+  await page.goto(`${S.URL_}/ui/?tenant=${S.TENANT}`);
+  await page.evaluate(
+    ([first, second]) => {
+      window.__asked = 0;
+      document.querySelector('herald-notifications').tokenProvider = async () => (++window.__asked === 1 ? first : second);
+    },
+    [a.token, b.token],
+  );
+  await S.bellBecomes(page, unread(2), 5000);
+  refuseA = true;
+  await page.evaluate(() => document.querySelector('herald-notifications').refresh());
+  await S.bellBecomes(page, unread(1), 5000);
+  assert.equal(await page.evaluate(() => window.__asked), 2);
+  await el(page, '.bell').click();
+  assert.deepEqual(await el(page, '.list .item .title').allInnerTexts(), ['For B'], 'nothing of A is left');
+  await S.live(page);
+  const bus = await page.evaluate(() => {
+    const host = document.querySelector('herald-notifications');
+    return { role: host.dataset.bus, key: host.bus.key, channels: host.bus.channels };
+  });
+  assert.deepEqual(bus, { role: 'leader', key: `herald-bus:${S.URL_}|${S.TENANT}|${b.id}`, channels: [`notification:${b.id}`, `user:${b.id}`] });
+  const before = sentA.length;
+  await S.sendAndDeliver(b, { title: 'For B, live' });
+  await S.bellBecomes(page, unread(2));
+  assert.equal(sentA.length, before, 'A’s token is not used any more');
+  await page.close();
+});
+
+test('a stream of live changes does not starve the inbox read', async () => {
+  const user = await S.newUser('stream');
+  await S.sendAndDeliver(user, { title: 'The one item' });
+  const leader = await S.open(browser.context, user);
+  const follower = await S.open(browser.context, user);
+  assert.equal(await follower.evaluate(() => document.querySelector('herald-notifications').dataset.bus), 'follower');
+  // the follower's inbox reads take 400 ms; a live change comes every 100 ms
+  await follower.route((url) => url.pathname === `/${S.TENANT}/inbox`, async (route) => {
+    await S.sleep(400);
+    await route.continue().catch(() => {});
+  });
+  await follower.evaluate(() => {
+    window.__ready = 0;
+    document.addEventListener('herald-ready', () => window.__ready++);
+  });
+  const streaming = leader.evaluate(async (key) => {
+    const channel = new BroadcastChannel(key);
+    const end = Date.now() + 4000;
+    while (Date.now() < end) {
+      channel.postMessage({ type: 'message', channel: 'notification:x', message: { type: 'user-notification', count: 1, content: [] } });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    channel.close();
+  }, `herald-bus:${S.URL_}|${S.TENANT}|${user.id}`);
+  await follower.evaluate(() => {
+    document.querySelector('herald-notifications').refresh();
+  });
+  await follower.waitForFunction(() => window.__ready > 0, null, { timeout: 3000 });
+  await streaming;
+  assert.equal(await S.bellName(follower), unread(1));
+  await leader.close();
+  await follower.close();
+});
+
+test('a refused poll does not end polling: it is tried again, backing off', async () => {
+  const user = await S.newUser('refused');
+  const page = await browser.context.newPage();
+  let polls = 0;
+  await page.route((url) => url.pathname === `/${S.TENANT}/bus`, async (route) => {
+    if (++polls === 1) return route.fulfill({ status: 401, contentType: 'application/json', body: JSON.stringify({ error: 'unauthorized', message: 'refused once' }) });
+    return route.continue().catch(() => {});
+  });
+  await S.open(browser.context, user, {}, page);
+  await S.live(page);
+  assert.ok(polls >= 2, `polled again after the refusal (${polls})`);
+  assert.equal(await page.evaluate(() => document.querySelector('herald-notifications').dataset.bus), 'leader');
+  await S.sendAndDeliver(user, { title: 'After the refusal' });
+  await S.bellBecomes(page, unread(1));
+  await page.close();
+});
+
+test('without Web Locks the tab polls by itself and says it leads', async () => {
+  const user = await S.newUser('nolocks');
+  const page = await browser.context.newPage();
+  await page.addInitScript(() => Object.defineProperty(Navigator.prototype, 'locks', { get: () => undefined }));
+  await S.open(browser.context, user, {}, page);
+  assert.deepEqual(await page.evaluate(() => [navigator.locks, document.querySelector('herald-notifications').dataset.bus]), [undefined, 'leader']);
+  await S.live(page);
+  await S.sendAndDeliver(user, { title: 'Without locks' });
+  await S.bellBecomes(page, unread(1));
   await page.close();
 });

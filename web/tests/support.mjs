@@ -165,11 +165,18 @@ export async function open(context, user, params = {}, page = null) {
   return page;
 }
 
-/** Waits until the page's bus leader (any tab) has a poll waiting. */
+/**
+ * Waits until the page's bus leader (any tab) has a poll waiting: its role is
+ * settled and, on a cold start (no cursor), it has caught up (what the bus
+ * kept is replayed at once; the phase ends with the first poll that waits,
+ * 2 s on the test server).
+ */
 export async function live(page) {
-  // The leader's poll is in flight once its lock is held; give the request a
-  // moment to reach the server.
-  await page.waitForFunction(() => document.querySelector('herald-notifications').dataset.bus);
+  await page.waitForFunction(() => {
+    const el = document.querySelector('herald-notifications');
+    return el.dataset.bus && !(el.bus && el.bus.catchingUp);
+  }, null, { timeout: 10000, polling: 50 });
+  // The leader's poll is in flight; give the request a moment to reach the server.
   await page.waitForTimeout(300);
 }
 

@@ -2,8 +2,9 @@
 // the API (channel message), each timed from the API call to the item's node
 // in the element's list. Both times are Date.now() on this one machine (the
 // page records when its MutationObserver sees the node). herald-local's
-// outbox drains every 200 ms: that is part of the latency, as it would be in
-// use. Then three tabs of one browser for a while: how many bus polls.
+// outbox drain (woken by the queued message) is part of the latency, as it
+// would be in use. Then three tabs of one browser for a while: how many bus
+// polls.
 //
 // Same environment as the tests (HERALD_URL, HERALD_TENANT,
 // HERALD_JWT_SECRET, CHROMIUM). Prints one JSON object.

@@ -169,13 +169,13 @@ export async function open(context, user, params = {}, page = null) {
  * Waits until the page's bus leader (any tab) has a poll waiting: its role is
  * settled and, on a cold start (no cursor), it has caught up (what the bus
  * kept is replayed at once; the phase ends with the first poll that waits,
- * 2 s on the test server).
+ * 2 s on the test server, the default 20 s for the bench).
  */
 export async function live(page) {
   await page.waitForFunction(() => {
     const el = document.querySelector('herald-notifications');
     return el.dataset.bus && !(el.bus && el.bus.catchingUp);
-  }, null, { timeout: 10000, polling: 50 });
+  }, null, { timeout: 30000, polling: 50 });
   // The leader's poll is in flight; give the request a moment to reach the server.
   await page.waitForTimeout(300);
 }

@@ -277,15 +277,18 @@ impl InboxWatch for Pushed {
     }
 }
 
-/// A store whose due listing waits until both runners have theirs: both
-/// meet the same items before either clears them.
-struct BothList {
+/// A store whose due listing, when it has a barrier, waits until both
+/// runners have theirs (both meet the same items before either clears
+/// them), and which answers at most `at_most` items a page (as DynamoDB's
+/// page does once it left out what its lagging index still lists).
+struct Listing {
     store: Arc<dyn InboxStore>,
-    barrier: tokio::sync::Barrier,
+    barrier: Option<tokio::sync::Barrier>,
+    at_most: usize,
 }
 
 #[async_trait::async_trait]
-impl InboxStore for BothList {
+impl InboxStore for Listing {
     async fn insert(&self, item: &InboxItem) -> Result<bool, herald::domain::StoreError> {
         self.store.insert(item).await
     }
@@ -296,10 +299,11 @@ impl InboxStore for BothList {
         self.store.page(tenant, user, before, limit).await
     }
     async fn due_items(&self, now: Timestamp, limit: usize) -> Result<Vec<InboxItem>, herald::domain::StoreError> {
-        let items = self.store.due_items(now, limit).await?;
-        if !items.is_empty() {
-            self.barrier.wait().await;
+        let mut items = self.store.due_items(now, limit).await?;
+        if let Some(barrier) = self.barrier.as_ref().filter(|_| !items.is_empty()) {
+            barrier.wait().await;
         }
+        items.truncate(self.at_most);
         Ok(items)
     }
     async fn replace(&self, item: &InboxItem, expected: u64) -> Result<(), WriteError> {
@@ -315,7 +319,7 @@ impl InboxStore for BothList {
 async fn items_come_due_are_pushed_once(store: Arc<dyn InboxStore>) {
     use std::time::Duration;
     let clock = Arc::new(ManualClock::new());
-    let store: Arc<dyn InboxStore> = Arc::new(BothList { store, barrier: tokio::sync::Barrier::new(2) });
+    let store: Arc<dyn InboxStore> = Arc::new(Listing { store, barrier: Some(tokio::sync::Barrier::new(2)), at_most: usize::MAX });
     let pushed = Arc::new(Pushed::default());
     let inbox = Inbox::new(store.clone(), clock.clone(), Duration::from_secs(86_400)).watched_by(pushed.clone());
     let (t, ann) = (tenant("a"), UserId::parse("ann").unwrap());
@@ -346,6 +350,30 @@ async fn items_come_due_are_pushed_once(store: Arc<dyn InboxStore>) {
     assert_eq!(inbox.push_due().await.unwrap(), DueReport::default(), "pushed once");
 }
 
+/// Short pages are not the end: a run goes on while pages clear items, up
+/// to its bound, and tells each user once per run.
+async fn a_run_pushes_past_short_pages(store: Arc<dyn InboxStore>) {
+    use std::time::Duration;
+    let clock = Arc::new(ManualClock::new());
+    let store: Arc<dyn InboxStore> = Arc::new(Listing { store, barrier: None, at_most: 30 });
+    let pushed = Arc::new(Pushed::default());
+    let inbox = Inbox::new(store, clock.clone(), Duration::from_secs(86_400)).watched_by(pushed.clone());
+    let (t, bea) = (tenant("a"), UserId::parse("bea").unwrap());
+    let now = clock.now().as_millis();
+    for n in 0..75 {
+        let i = item("bea", now - 10_000 + n);
+        inbox.add(&i).await.unwrap();
+        inbox.postpone(&t, &bea, &i.id, Some(1)).await.unwrap();
+    }
+    pushed.0.lock().unwrap().clear();
+    clock.advance(Duration::from_secs(86_400 + 60));
+    assert_eq!(inbox.push_due().await.unwrap(), DueReport { pushed: 75, users: 1 }, "three short pages, then an empty one");
+    let told = pushed.0.lock().unwrap().clone();
+    assert_eq!(told.len(), 1, "one message for the user's 75 small items");
+    let (_, unread, InboxChange::Due(due)) = &told[0] else { panic!("{told:?}") };
+    assert_eq!((*unread, due.len()), (75, 75));
+}
+
 contract_on_both_stores!(
     notifications_are_conditional_and_indexed_by_due_time: 0,
     bindings_keep_the_first_claim: 0,
@@ -355,6 +383,7 @@ contract_on_both_stores!(
     inbox_items_keep_their_html_body: 1,
     inbox_due_index_lists_postponed_items_once_due: 1,
     items_come_due_are_pushed_once: 1,
+    a_run_pushes_past_short_pages: 1,
 );
 
 /// The embedded store publishes a new notification in one transaction:

@@ -1,5 +1,6 @@
 //! Publishing and long polling, as trytond's `Bus` and `_MessageQueue.get_next`
 //! do it, over any [`BusStore`] and any number of instances.
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -140,8 +141,10 @@ pub struct BusSettings {
     pub retention: Duration,
     /// How long a poll waits for a message before answering with none.
     pub wait: Duration,
-    /// How often a waiting poll looks at the store for messages published by
-    /// other instances (same-instance publishes wake it at once).
+    /// How often a process's watcher reads the heads of the channels its
+    /// polls wait on, for messages other processes publish (a publish of
+    /// the same process wakes them at once; the embedded store, which one
+    /// process holds, is never read on a timer).
     pub poll_interval: Duration,
 }
 
@@ -172,45 +175,131 @@ pub struct Bus {
     store: Arc<dyn BusStore>,
     clock: Arc<dyn Clock>,
     settings: BusSettings,
-    /// Wakes this instance's polls waiting on a channel when it publishes
-    /// there (other instances' publishes are seen at the next look).
-    watchers: Watchers,
+    /// Wakes this process's polls waiting on a channel when it moves: at
+    /// once for a publish of this process, at the watcher's next read of
+    /// the heads for another process's.
+    watchers: Arc<Watchers>,
     /// Client bindings read from the store, until they expire.
     clients: std::sync::Mutex<std::collections::HashMap<(TenantId, String), ClientBinding>>,
 }
 
 type WatchKey = (TenantId, ChannelKey);
 
-/// A wake-up per channel that some poll waits on, so a publish wakes only
-/// the polls of its own channel, not every poll of every tenant.
-#[derive(Default)]
+/// What a process's watcher has done, for benchmarks and tests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WatcherStats {
+    /// Distinct channels some poll of this process waits on.
+    pub channels: usize,
+    /// Of those, the channels whose head a waiting poll has seen (the ones
+    /// the watcher reads).
+    pub looked: usize,
+    /// Reads of the heads so far (each one request per 100 channels).
+    pub rounds: u64,
+}
+
+/// One per process: a wake-up per channel that some poll waits on, so a
+/// publish wakes only the polls of its own channel, and one reader of the
+/// heads of every waiting channel (when other processes publish too), so
+/// the store's reads grow with distinct waiting channels, not with polls.
 struct Watchers {
-    channels: std::sync::Mutex<std::collections::HashMap<WatchKey, (Arc<Notify>, usize)>>,
+    store: Arc<dyn BusStore>,
+    interval: Duration,
+    state: std::sync::Mutex<WatchState>,
+    rounds: AtomicU64,
+}
+
+#[derive(Default)]
+struct WatchState {
+    channels: std::collections::HashMap<WatchKey, Watched>,
+    /// Whether the reading task runs; it ends when nothing is watched.
+    reading: bool,
+}
+
+struct Watched {
+    notify: Arc<Notify>,
+    polls: usize,
+    /// The lowest head a waiting poll saw at its last look (`Some(None)`:
+    /// the channel had none); `None` until one has looked. The watcher
+    /// wakes the channel's polls when the head it reads is past it.
+    seen: Option<Option<Seq>>,
 }
 
 impl Watchers {
-    fn watch<'a>(&'a self, tenant: &TenantId, keys: impl Iterator<Item = &'a ChannelKey>) -> Watch<'a> {
-        let mut channels = self.channels.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    fn new(store: Arc<dyn BusStore>, interval: Duration) -> Arc<Self> {
+        Arc::new(Self { store, interval, state: Default::default(), rounds: AtomicU64::new(0) })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, WatchState> {
+        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn watch<'a>(self: &'a Arc<Self>, tenant: &TenantId, keys: impl Iterator<Item = &'a ChannelKey>) -> Watch<'a> {
+        let mut state = self.lock();
         let mut watched = Vec::new();
         for key in keys {
             let watch_key = (tenant.clone(), key.clone());
-            let entry = channels.entry(watch_key.clone()).or_insert_with(|| (Arc::new(Notify::new()), 0));
-            entry.1 += 1;
-            watched.push((watch_key, entry.0.clone()));
+            let entry = state.channels.entry(watch_key.clone()).or_insert_with(|| Watched { notify: Arc::new(Notify::new()), polls: 0, seen: None });
+            entry.polls += 1;
+            watched.push((watch_key, entry.notify.clone()));
+        }
+        if !watched.is_empty() && !state.reading && !self.store.appends_are_local() {
+            state.reading = true;
+            tokio::spawn(self.clone().read_heads());
         }
         Watch { watchers: self, watched }
     }
 
     fn wake(&self, tenant: &TenantId, key: &ChannelKey) {
-        let channels = self.channels.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some((notify, _)) = channels.get(&(tenant.clone(), key.clone())) {
-            notify.notify_waiters();
+        let state = self.lock();
+        if let Some(watched) = state.channels.get(&(tenant.clone(), key.clone())) {
+            watched.notify.notify_waiters();
         }
     }
 
-    #[cfg(test)]
-    fn len(&self) -> usize {
-        self.channels.lock().map_or(0, |c| c.len())
+    /// Every interval while some poll waits: the heads of the channels
+    /// polls have looked at, read at once; the polls of each channel whose
+    /// head moved past what they saw are woken.
+    async fn read_heads(self: Arc<Self>) {
+        loop {
+            tokio::time::sleep(self.interval).await;
+            let looked: Vec<(WatchKey, Option<Seq>)> = {
+                let mut state = self.lock();
+                if state.channels.is_empty() {
+                    state.reading = false;
+                    return;
+                }
+                state.channels.iter().filter_map(|(key, watched)| watched.seen.map(|seen| (key.clone(), seen))).collect()
+            };
+            if looked.is_empty() {
+                continue;
+            }
+            self.rounds.fetch_add(1, Ordering::Relaxed);
+            let keys: Vec<WatchKey> = looked.iter().map(|(key, _)| key.clone()).collect();
+            match self.store.watched_heads(&keys).await {
+                Ok(heads) => {
+                    let mut state = self.lock();
+                    for (key, head) in keys.iter().zip(heads) {
+                        if let Some(watched) = state.channels.get_mut(key) {
+                            if watched.seen.is_some_and(|seen| head > seen) {
+                                watched.seen = Some(head);
+                                watched.notify.notify_waiters();
+                            }
+                        }
+                    }
+                }
+                // The polls still answer at their deadline; the next read may succeed.
+                Err(error) => tracing::warn!(%error, channels = keys.len(), "bus watcher: reading the heads failed"),
+            }
+        }
+    }
+
+    fn stats(&self) -> WatcherStats {
+        let state = self.lock();
+        WatcherStats {
+            channels: state.channels.len(),
+            looked: state.channels.values().filter(|w| w.seen.is_some()).count(),
+            rounds: self.rounds.load(Ordering::Relaxed),
+        }
     }
 }
 
@@ -220,14 +309,26 @@ struct Watch<'a> {
     watched: Vec<(WatchKey, Arc<Notify>)>,
 }
 
+impl Watch<'_> {
+    /// The heads the poll's look found, in the order of its channels.
+    fn saw(&self, heads: &[Option<Seq>]) {
+        let mut state = self.watchers.lock();
+        for ((key, _), head) in self.watched.iter().zip(heads) {
+            if let Some(watched) = state.channels.get_mut(key) {
+                watched.seen = Some(watched.seen.map_or(*head, |seen| seen.min(*head)));
+            }
+        }
+    }
+}
+
 impl Drop for Watch<'_> {
     fn drop(&mut self) {
-        let mut channels = self.watchers.channels.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut state = self.watchers.lock();
         for (key, _) in &self.watched {
-            if let Some(entry) = channels.get_mut(key) {
-                entry.1 -= 1;
-                if entry.1 == 0 {
-                    channels.remove(key);
+            if let Some(entry) = state.channels.get_mut(key) {
+                entry.polls -= 1;
+                if entry.polls == 0 {
+                    state.channels.remove(key);
                 }
             }
         }
@@ -236,11 +337,17 @@ impl Drop for Watch<'_> {
 
 impl Bus {
     pub fn new(store: Arc<dyn BusStore>, clock: Arc<dyn Clock>, settings: BusSettings) -> Self {
-        Self { store, clock, settings, watchers: Watchers::default(), clients: Default::default() }
+        let watchers = Watchers::new(store.clone(), settings.poll_interval);
+        Self { store, clock, settings, watchers, clients: Default::default() }
     }
 
     pub fn settings(&self) -> &BusSettings {
         &self.settings
+    }
+
+    /// What this process's watcher watches and has read.
+    pub fn watcher_stats(&self) -> WatcherStats {
+        self.watchers.stats()
     }
 
     /// Answers a client's poll: the channels it may read out of those it
@@ -415,14 +522,15 @@ impl Bus {
                 notified.as_mut().enable();
             }
 
-            if let Some(delivery) = self.next_message(tenant, subscriptions, cursor.as_ref()).await? {
-                return Ok(Some(delivery));
+            let (delivery, heads) = self.next_message(tenant, subscriptions, cursor.as_ref()).await?;
+            if delivery.is_some() {
+                return Ok(delivery);
             }
+            watch.saw(&heads);
             let now = Instant::now();
             if now >= deadline {
                 return Ok(None);
             }
-            let nap = self.settings.poll_interval.min(deadline - now);
             let any_published = async {
                 if !published.is_empty() {
                     futures::future::select_all(published).await;
@@ -430,19 +538,19 @@ impl Bus {
             };
             tokio::select! {
                 _ = any_published, if !watch.watched.is_empty() => {}
-                _ = tokio::time::sleep(nap) => {}
+                _ = tokio::time::sleep(deadline - now) => {}
             }
         }
     }
 
     /// The oldest pending message across the subscriptions, if any, with the
-    /// cursor that follows it.
+    /// cursor that follows it; and the heads seen.
     async fn next_message(
         &self,
         tenant: &TenantId,
         subscriptions: &[Subscription],
         cursor: Option<&Cursor>,
-    ) -> Result<Option<Delivery>, StoreError> {
+    ) -> Result<(Option<Delivery>, Vec<Option<Seq>>), StoreError> {
         let now = self.clock.now();
         let looks: Vec<Look<'_>> = subscriptions.iter().map(|sub| Look { channel: &sub.key, after: cursor.and_then(|c| c.position(&sub.key)) }).collect();
         // A channel the cursor does not know: what was published since the
@@ -457,7 +565,7 @@ impl Bus {
             .filter_map(|(i, c)| c.as_ref().map(|m| (i, m)))
             .min_by_key(|(i, m)| (m.published_at, *i));
         let Some((chosen_index, chosen)) = chosen else {
-            return Ok(None);
+            return Ok((None, heads));
         };
 
         // Record an exact position on every channel, so later polls never
@@ -479,7 +587,7 @@ impl Bus {
 
         let mut message = chosen.body.clone();
         message.insert("message_id".to_owned(), Value::String(next.encode()));
-        Ok(Some(Delivery { channel: subscriptions[chosen_index].name.clone(), message }))
+        Ok((Some(Delivery { channel: subscriptions[chosen_index].name.clone(), message }), heads))
     }
 }
 
@@ -590,7 +698,7 @@ mod tests {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
         assert_eq!(store.looks.lock().unwrap()[&quiet], 20, "another tenant's publishes woke no poll");
-        assert_eq!(bus.watchers.len(), 1, "one channel watched");
+        assert_eq!(bus.watcher_stats().channels, 1, "one channel watched");
 
         // A publish on the channel itself answers every poll at once.
         bus.publish(&quiet, &key, &serde_json::json!({"hello": true}).as_object().cloned().unwrap_or_default()).await.unwrap();
@@ -598,7 +706,7 @@ mod tests {
             let delivery = tokio::time::timeout(Duration::from_secs(2), poll).await.expect("woken").expect("joined").expect("poll");
             assert_eq!(delivery.map(|d| d.message["hello"].clone()), Some(serde_json::json!(true)));
         }
-        assert_eq!(bus.watchers.len(), 0, "nothing watched once the polls answered");
+        assert_eq!(bus.watcher_stats().channels, 0, "nothing watched once the polls answered");
         assert_eq!(store.appends.load(Ordering::SeqCst), 51);
     }
 }

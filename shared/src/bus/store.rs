@@ -88,6 +88,32 @@ pub trait BusStore: Send + Sync {
     /// The head (last sequence number) of each channel, `None` if it has none.
     async fn heads(&self, tenant: &TenantId, channels: &[ChannelKey]) -> Result<Vec<Option<Seq>>, StoreError>;
 
+    /// The heads of channels of any tenants, for a process's watcher: it
+    /// only learns which channels moved (each woken poll then looks for
+    /// itself), so a store may answer from a slightly stale copy. As
+    /// written here, one [`BusStore::heads`] per tenant.
+    async fn watched_heads(&self, channels: &[(TenantId, ChannelKey)]) -> Result<Vec<Option<Seq>>, StoreError> {
+        let mut by_tenant: std::collections::HashMap<&TenantId, Vec<(usize, ChannelKey)>> = std::collections::HashMap::new();
+        for (i, (tenant, key)) in channels.iter().enumerate() {
+            by_tenant.entry(tenant).or_default().push((i, key.clone()));
+        }
+        let mut heads = vec![None; channels.len()];
+        for (tenant, keys) in by_tenant {
+            let (positions, keys): (Vec<usize>, Vec<ChannelKey>) = keys.into_iter().unzip();
+            for (i, head) in positions.into_iter().zip(self.heads(tenant, &keys).await?) {
+                heads[i] = head;
+            }
+        }
+        Ok(heads)
+    }
+
+    /// Whether every append to this store goes through this process (the
+    /// embedded store, whose data directory one process holds): then a
+    /// publish wakes its polls itself and nothing needs to watch the heads.
+    fn appends_are_local(&self) -> bool {
+        false
+    }
+
     /// The first message after `after` that has not expired at `now` and, if
     /// given, was published at or after `published_after` (ties included: a
     /// message in the same millisecond as the client's last one is not older).

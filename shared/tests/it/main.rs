@@ -7,6 +7,7 @@
 mod common;
 mod architecture;
 mod bus_store_contract;
+mod bus_watcher;
 mod directory_store_contract;
 mod limits_doc;
 mod notification_store_contract;

@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use futures::StreamExt;
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, Put, TransactWriteItem, Update};
 use rand::Rng;
 use serde_json::{Map, Value};
@@ -32,7 +33,7 @@ pub struct DynamoBusStore {
 }
 
 fn partition(tenant: &TenantId, channel: &ChannelKey) -> AttributeValue {
-    s(format!("{tenant}#{}", channel.as_str()))
+    s(partition_key(tenant, channel))
 }
 
 /// The item that says a channel took a publisher's id (`sk` 0, attribute
@@ -41,9 +42,75 @@ fn publication(tenant: &TenantId, channel: &ChannelKey, id: &str) -> AttributeVa
     s(format!("{tenant}#published#{}#{id}", channel.as_str()))
 }
 
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Consistency {
+    Strong,
+    Eventual,
+}
+
+fn partition_key(tenant: &TenantId, channel: &ChannelKey) -> String {
+    format!("{tenant}#{}", channel.as_str())
+}
+
+/// Keys one `BatchGetItem` takes at most.
+const BATCH_GET_KEYS: usize = 100;
+/// `BatchGetItem` requests of one read of heads in flight at once.
+const CONCURRENT_BATCH_GETS: usize = 8;
+
 impl DynamoBusStore {
     pub fn new(table: Table) -> Self {
         Self { table }
+    }
+
+    /// The heads of the channels at these partitions, by partition (a
+    /// channel without a head is absent): one `BatchGetItem` per 100
+    /// distinct partitions, a few at once, plus a retry of what DynamoDB
+    /// left unprocessed.
+    async fn read_heads(&self, partitions: &[String], consistency: Consistency) -> Result<HashMap<String, Seq>, StoreError> {
+        // A request naming a key twice is refused.
+        let mut distinct: Vec<&String> = partitions.iter().collect();
+        distinct.sort_unstable();
+        distinct.dedup();
+        let chunks: Vec<Vec<String>> = distinct.chunks(BATCH_GET_KEYS).map(|chunk| chunk.iter().map(|pk| (*pk).clone()).collect()).collect();
+        let chunks = futures::stream::iter(chunks).map(|chunk| self.read_head_chunk(chunk, consistency));
+        let mut found: HashMap<String, Seq> = HashMap::with_capacity(distinct.len());
+        let mut read = chunks.buffer_unordered(CONCURRENT_BATCH_GETS);
+        while let Some(heads) = read.next().await {
+            found.extend(heads?);
+        }
+        Ok(found)
+    }
+
+    async fn read_head_chunk(&self, chunk: Vec<String>, consistency: Consistency) -> Result<Vec<(String, Seq)>, StoreError> {
+        let size = chunk.len();
+        let keys: Vec<Item> = chunk.into_iter().map(|pk| Item::from([("pk".to_owned(), s(pk)), ("sk".to_owned(), n(HEAD_SK))])).collect();
+        let mut pending = Some(built(
+            KeysAndAttributes::builder()
+                .set_keys(Some(keys))
+                .consistent_read(consistency == Consistency::Strong)
+                .projection_expression("pk, #seq")
+                .expression_attribute_names("#seq", "seq")
+                .build(),
+        )?);
+        let mut found = Vec::with_capacity(size);
+        let mut rounds = 0u32;
+        while let Some(request) = pending.take() {
+            self.table.requests.add(1);
+            let out = self.table.client.batch_get_item().request_items(&self.table.name, request).send().await.map_err(unavailable)?;
+            for item in out.responses.and_then(|mut r| r.remove(&self.table.name)).unwrap_or_default() {
+                let pk = item.get("pk").and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+                found.push((pk, number(&item, "seq")?));
+            }
+            pending = out.unprocessed_keys.and_then(|mut u| u.remove(&self.table.name)).filter(|k| !k.keys.is_empty());
+            rounds += 1;
+            if pending.is_some() {
+                if rounds > 10 {
+                    return Err(StoreError::Unavailable("unprocessed keys after 10 rounds".into()));
+                }
+                tokio::time::sleep(Duration::from_millis(10 << rounds.min(5))).await;
+            }
+        }
+        Ok(found)
     }
 
     /// The item at `sk` 0 of a partition (a channel's head, a client's
@@ -213,50 +280,17 @@ impl BusStore for DynamoBusStore {
     }
 
     async fn heads(&self, tenant: &TenantId, channels: &[ChannelKey]) -> Result<Vec<Option<Seq>>, StoreError> {
-        let mut found: HashMap<String, Seq> = HashMap::new();
-        // BatchGetItem takes 100 keys at most.
-        for chunk in channels.chunks(100) {
-            let keys: Vec<Item> = chunk.iter().map(|c| Item::from([("pk".to_owned(), partition(tenant, c)), ("sk".to_owned(), n(HEAD_SK))])).collect();
-            let mut pending = Some(built(
-                KeysAndAttributes::builder()
-                    .set_keys(Some(keys))
-                    .consistent_read(true)
-                    .projection_expression("pk, #seq")
-                    .expression_attribute_names("#seq", "seq")
-                    .build(),
-            )?);
-            let mut rounds = 0u32;
-            while let Some(request) = pending.take() {
-                self.table.requests.add(1);
-                let out = self
-                    .table
-                    .client
-                    .batch_get_item()
-                    .request_items(&self.table.name, request)
-                    .send()
-                    .await
-                    .map_err(unavailable)?;
-                for item in out.responses.and_then(|mut r| r.remove(&self.table.name)).unwrap_or_default() {
-                    let pk = item.get("pk").and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
-                    found.insert(pk, number(&item, "seq")?);
-                }
-                pending = out.unprocessed_keys.and_then(|mut u| u.remove(&self.table.name)).filter(|k| !k.keys.is_empty());
-                rounds += 1;
-                if pending.is_some() {
-                    if rounds > 10 {
-                        return Err(StoreError::Unavailable("unprocessed keys after 10 rounds".into()));
-                    }
-                    tokio::time::sleep(Duration::from_millis(10 << rounds.min(5))).await;
-                }
-            }
-        }
-        Ok(channels
-            .iter()
-            .map(|c| match partition(tenant, c) {
-                AttributeValue::S(pk) => found.get(&pk).copied(),
-                _ => None,
-            })
-            .collect())
+        let partitions: Vec<String> = channels.iter().map(|c| partition_key(tenant, c)).collect();
+        let found = self.read_heads(&partitions, Consistency::Strong).await?;
+        Ok(partitions.iter().map(|pk| found.get(pk).copied()).collect())
+    }
+
+    /// Eventually consistent (half the read units): the watcher only learns
+    /// which channels moved, and a woken poll reads consistently.
+    async fn watched_heads(&self, channels: &[(TenantId, ChannelKey)]) -> Result<Vec<Option<Seq>>, StoreError> {
+        let partitions: Vec<String> = channels.iter().map(|(tenant, c)| partition_key(tenant, c)).collect();
+        let found = self.read_heads(&partitions, Consistency::Eventual).await?;
+        Ok(partitions.iter().map(|pk| found.get(pk).copied()).collect())
     }
 
     async fn first_after(&self, tenant: &TenantId, channel: &ChannelKey, after: Seq, now: Timestamp, published_after: Option<Timestamp>) -> Result<Option<StoredMessage>, StoreError> {

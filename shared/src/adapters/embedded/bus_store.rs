@@ -115,6 +115,12 @@ impl BusStore for EmbeddedBusStore {
             .await
     }
 
+    /// One process holds the database (its data directory is locked), so
+    /// every publish goes through the bus that wakes the polls.
+    fn appends_are_local(&self) -> bool {
+        true
+    }
+
     async fn heads(&self, tenant: &TenantId, channels: &[ChannelKey]) -> Result<Vec<Option<Seq>>, StoreError> {
         let tenant = tenant.to_string();
         let channels: Vec<String> = channels.iter().map(|c| c.as_str().to_owned()).collect();

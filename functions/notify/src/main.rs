@@ -1,5 +1,5 @@
 //! Lambda entry point of the `notify` function: the same router `herald-local`
-//! serves, run by `lambda_http`.
+//! serves, run by `lambda_http` (`http::serve_lambda`: many invocations at once on Managed Instances).
 use herald::wiring::{Aws, NotifyFunction, Wiring};
 use herald::{config::Config, http, telemetry};
 
@@ -7,5 +7,5 @@ use herald::{config::Config, http, telemetry};
 async fn main() -> Result<(), lambda_http::Error> {
     telemetry::init();
     let services = Wiring::new(Config::from_env()?, Aws, NotifyFunction).build().await?;
-    lambda_http::run(http::notify_function(services)).await
+    http::serve_lambda(http::notify_function(services)).await
 }

@@ -45,6 +45,24 @@ pub fn with_json_fallbacks(router: Router) -> Router {
         .layer(axum::middleware::from_fn(edge::middleware))
 }
 
+/// Serves `router` as a Lambda function: on Managed Instances, up to
+/// `AWS_LAMBDA_MAX_CONCURRENCY` invocations at once in this process (one
+/// task each, sharing the services, the bus's watcher among them); on
+/// classic Lambda (the variable unset), one at a time.
+pub async fn serve_lambda(router: Router) -> Result<(), lambda_http::Error> {
+    use tower::ServiceExt;
+    lambda_http::run_concurrent(lambda_http::service_fn(move |request: lambda_http::Request| {
+        let router = router.clone();
+        async move {
+            let response = router.oneshot(request).await.unwrap_or_else(|never| match never {});
+            // Read the body here: the runtime hands responses across tasks,
+            // and an axum body is not `Sync`.
+            Ok::<_, lambda_http::Error>(lambda_http::IntoResponse::into_response(response).await)
+        }
+    }))
+    .await
+}
+
 /// The bus function's router (`POST /{db}/bus`).
 pub fn bus_function(services: Services) -> Router {
     serve(bus::routes(), services)

@@ -14,6 +14,7 @@ mod digests_http;
 mod directory_http;
 mod durable;
 mod hostile;
+mod lambda_concurrency;
 mod lambda_events;
 mod lambda_wiring;
 mod notifications_http;

@@ -120,7 +120,7 @@ async fn on_distinct_channels() {
     assert!(published.iter().all(Result::is_ok), "every publish succeeded");
     for (user, poll) in polls.into_iter().enumerate() {
         let delivery = poll.await.expect("joined").expect("poll");
-        if user % 10 == 0 {
+        if user.is_multiple_of(10) {
             let delivery = delivery.unwrap_or_else(|| panic!("poll {user} got nothing"));
             assert_eq!((delivery.channel.as_str(), &delivery.message["for"]), (format!("user:{user}").as_str(), &json!(user)));
         } else {

@@ -168,7 +168,7 @@ async fn one_bus_process_holds_a_thousand_polls() {
 
     // Another process publishes for every tenth user.
     let tenant = TenantId::parse(DB).expect("tenant");
-    for user in (1..=POLLS).filter(|u| u % 10 == 0) {
+    for user in (1..=POLLS).filter(|u| u.is_multiple_of(10)) {
         let key = ChannelKey::user(&UserId::parse(user.to_string()).expect("user"));
         let body = json!({"for": user}).as_object().cloned().unwrap_or_default();
         publisher.bus.publish(&tenant, &key, &body).await.expect("publish");
@@ -194,7 +194,7 @@ async fn one_bus_process_holds_a_thousand_polls() {
         assert_eq!(answer["statusCode"], 200, "{id}: {answer}");
         let body: Value = serde_json::from_str(answer["body"].as_str().expect("a body")).expect("JSON body");
         let waited = at.duration_since(handed_out[id]);
-        if user % 10 == 0 {
+        if user.is_multiple_of(10) {
             assert_eq!(body["channel"], format!("user:{user}"), "{id} got its own channel's message");
             assert_eq!(body["message"]["for"], user, "{id}: {body}");
             assert!(waited < Duration::from_secs(WAIT_SECS), "{id} was woken, not timed out");

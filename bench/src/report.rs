@@ -372,12 +372,18 @@ fn targets(results: &Value, peers: &[PeerTable]) -> Vec<Target> {
     ));
     let idle = &results["benches"]["bus"]["idle_poll_dynamodb"];
     targets.push(Target::new(
-        "DynamoDB read requests of an idle long poll",
-        "≤ 2 per channel per second",
-        idle["requests_per_sec"].as_f64().zip(idle["channels"].as_f64()).map(|(rps, channels)| {
-            let per_channel = rps / channels;
-            (format!("{per_channel:.2} per channel per second ({rps:.2}/s for {channels} channels)"), per_channel <= 2.0)
+        "DynamoDB requests of a bus process's idle clients, per read of the heads",
+        "≤ ⌈distinct channels / 100⌉ + 1",
+        idle["requests_per_round"].as_f64().zip(idle["clients"].as_f64()).zip(idle["channels_per_client"].as_f64()).map(|((per_round, clients), channels)| {
+            let most = (clients * channels / 100.0).ceil() + 1.0;
+            (format!("{per_round:.1} requests per read for {clients:.0} clients × {channels:.0} channels (at most {most:.0})"), per_round <= most)
         }),
+    ));
+    let rate = &results["benches"]["bus"]["publish_rate"];
+    targets.push(Target::new(
+        "publish rate of the embedded bus beside 2,000 waiting polls",
+        "≥ 80% of it alone",
+        rate["ratio"].as_f64().zip(rate["waiting"].as_f64()).map(|(ratio, waiting)| (format!("{:.0}% beside {waiting:.0} polls", ratio * 100.0), ratio >= 0.8 && waiting >= 2000.0)),
     ));
     targets
 }
@@ -515,7 +521,8 @@ mod tests {
         assert_eq!(verdict("p50 latency, Herald embedded / best trytond (compiled"), Some("met"));
         assert_eq!(verdict("100 clients, Herald embedded / best trytond (compiled"), Some("missed"), "9.7× is under 10×");
         assert_eq!(verdict("100 clients, Herald embedded / best trytond (python"), Some("not measured"));
-        assert_eq!(verdict("idle long poll"), Some("not measured"));
+        assert_eq!(verdict("idle clients"), Some("not measured"));
+        assert_eq!(verdict("2,000 waiting polls"), Some("not measured"));
     }
 
     #[test]
@@ -528,7 +535,8 @@ mod tests {
                 {"function": "bus", "binary_mb": 8.0, "init_ms_p50": 1.2, "first_invocation_ms_p50": 3.2},
                 {"function": "check", "binary_mb": 10.2, "init_ms_p50": 1.4, "first_invocation_ms_p50": 30.0, "event_reads_dynamodb": true},
             ]},
-            "bus": {"idle_poll_dynamodb": {"requests_per_sec": 2.0, "channels": 4}},
+            "bus": {"idle_poll_dynamodb": {"clients": 250, "channels_per_client": 4, "requests_per_round": 10.0},
+                    "publish_rate": {"waiting": 2000, "ratio": 0.79}},
         }});
         let judged = targets(&results, &[]);
         let verdict = |name: &str| judged.iter().find(|t| t.name.contains(name)).map(|t| t.verdict);
@@ -537,7 +545,8 @@ mod tests {
         assert_eq!(verdict("`bus`"), Some("missed"), "3.2 / 2.0 = 1.6×");
         assert_eq!(verdict("`check`"), Some("met"), "init 1.4 / 1.0");
         assert_eq!(verdict("largest function binary"), Some("missed"), "check is 10.2 MB");
-        assert_eq!(verdict("idle long poll"), Some("met"));
+        assert_eq!(verdict("idle clients"), Some("met"), "10 of at most 11 requests per read of 1,000 channels");
+        assert_eq!(verdict("2,000 waiting polls"), Some("missed"), "79% is under 80%");
     }
 
     #[test]
@@ -559,7 +568,7 @@ mod tests {
         let results = json!({"run": {}, "machine": {}, "benches": {}, "peers": {}});
         let document = render(&results, &[], &targets(&results, &[]), true).expect("renders");
         assert!(document.contains("**Smoke run**"));
-        assert!(document.contains("0 met, 0 missed, 13 not measured (1 informative, not counted)"), "{document}");
+        assert!(document.contains("0 met, 0 missed, 14 not measured (1 informative, not counted)"), "{document}");
         assert!(!document.contains("undefined"));
 
         let peers = peer_tables(&json!({"trytond-single": run(6.0, 200.0), "herald": run(0.6, 1_800.0)}));

@@ -1,6 +1,6 @@
 //! Publishing and long polling, as trytond's `Bus` and `_MessageQueue.get_next`
 //! do it, over any [`BusStore`] and any number of instances.
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -193,6 +193,8 @@ pub struct WatcherStats {
     /// Of those, the channels whose head a waiting poll has seen (the ones
     /// the watcher reads).
     pub looked: usize,
+    /// Polls that have looked once and wait.
+    pub waiting: usize,
     /// Reads of the heads so far (each one request per 100 channels).
     pub rounds: u64,
 }
@@ -206,6 +208,7 @@ struct Watchers {
     interval: Duration,
     state: std::sync::Mutex<WatchState>,
     rounds: AtomicU64,
+    waiting: AtomicUsize,
 }
 
 #[derive(Default)]
@@ -226,7 +229,7 @@ struct Watched {
 
 impl Watchers {
     fn new(store: Arc<dyn BusStore>, interval: Duration) -> Arc<Self> {
-        Arc::new(Self { store, interval, state: Default::default(), rounds: AtomicU64::new(0) })
+        Arc::new(Self { store, interval, state: Default::default(), rounds: AtomicU64::new(0), waiting: AtomicUsize::new(0) })
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, WatchState> {
@@ -246,7 +249,7 @@ impl Watchers {
             state.reading = true;
             tokio::spawn(self.clone().read_heads());
         }
-        Watch { watchers: self, watched }
+        Watch { watchers: self, watched, looked: std::sync::atomic::AtomicBool::new(false) }
     }
 
     fn wake(&self, tenant: &TenantId, key: &ChannelKey) {
@@ -299,6 +302,7 @@ impl Watchers {
             channels: state.channels.len(),
             looked: state.channels.values().filter(|w| w.seen.is_some()).count(),
             rounds: self.rounds.load(Ordering::Relaxed),
+            waiting: self.waiting.load(Ordering::Relaxed),
         }
     }
 }
@@ -307,11 +311,16 @@ impl Watchers {
 struct Watch<'a> {
     watchers: &'a Watchers,
     watched: Vec<(WatchKey, Arc<Notify>)>,
+    /// Whether the poll has looked once (counted in `waiting`).
+    looked: std::sync::atomic::AtomicBool,
 }
 
 impl Watch<'_> {
     /// The heads the poll's look found, in the order of its channels.
     fn saw(&self, heads: &[Option<Seq>]) {
+        if !self.looked.swap(true, Ordering::Relaxed) {
+            self.watchers.waiting.fetch_add(1, Ordering::Relaxed);
+        }
         let mut state = self.watchers.lock();
         for ((key, _), head) in self.watched.iter().zip(heads) {
             if let Some(watched) = state.channels.get_mut(key) {
@@ -323,6 +332,9 @@ impl Watch<'_> {
 
 impl Drop for Watch<'_> {
     fn drop(&mut self) {
+        if self.looked.load(Ordering::Relaxed) {
+            self.watchers.waiting.fetch_sub(1, Ordering::Relaxed);
+        }
         let mut state = self.watchers.lock();
         for (key, _) in &self.watched {
             if let Some(entry) = state.channels.get_mut(key) {

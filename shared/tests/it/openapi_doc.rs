@@ -61,7 +61,8 @@ fn document_is_openapi_3_1_with_every_route_and_resolvable_references() {
 }
 
 /// Every operation of the contract is a route of `template.yaml` (an
-/// `HttpApi` event's `Path` and `Method`), and every route there is one of
+/// `HttpApi` event's `Path` and `Method`, or a path of the API's
+/// `DefinitionBody`), and every route there is one of
 /// the contract's: a route added to a router but not to the template would
 /// answer in `herald-local` and be missing on AWS.
 #[test]
@@ -75,11 +76,19 @@ fn every_operation_is_deployed_and_every_deployed_route_is_one() {
     }
     let template = std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../template.yaml")).expect("template.yaml");
     let mut deployed: Vec<String> = Vec::new();
-    let mut path: Option<&str> = None;
+    let (mut path, mut defined_path): (Option<&str>, Option<&str>) = (None, None);
     for line in template.lines().map(str::trim) {
         if let Some(p) = line.strip_prefix("Path: ") {
             path = Some(p);
         } else if let (Some(method), Some(p)) = (line.strip_prefix("Method: "), path.take()) {
+            deployed.push(format!("{} {p}", method.to_ascii_uppercase()));
+        } else if let Some(p) = line.strip_prefix("/{db}").and_then(|_| line.strip_suffix(':')) {
+            // A route of the API's `DefinitionBody` (the bus's, behind the
+            // HTTP API front door): its path, then its method.
+            defined_path = Some(p);
+        } else if let Some(p) = defined_path.take() {
+            let method = line.split(':').next().unwrap_or_default();
+            assert!(["get", "post", "put", "delete"].contains(&method), "a method under {p} in the DefinitionBody: {line}");
             deployed.push(format!("{} {p}", method.to_ascii_uppercase()));
         }
     }

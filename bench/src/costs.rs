@@ -406,6 +406,10 @@ fn render(r: &Value, prices: &Prices) -> String {
          - Polls a month: 730 h / wait ({} at 20 s, {} at 300 s). The HTTP API cuts integrations at 30 s, so its rows keep the \
          template's wait; a 300 s wait (trytond's own long poll) needs a function URL (up to 15 min) and `HERALD_BUS_WAIT_SECS` above \
          the template's 25 s maximum.\n\
+         - A function URL in front of a Managed Instances function is priced as its Lambda request only; whether the pair is \
+         supported, and with which timeout, is for the deployment (part 3) to check. Head reads are priced per read unit: the \
+         watcher's `BatchGetItem` requests (one per 100 distinct waiting channels per process and interval) cost nothing more on \
+         demand.\n\
          - The last row changes the head-read interval to the template's maximum (`BusPollMs` 5,000): what the targets would take, \
          at the price of up to 5 s between a publish on one instance and its delivery through another.\n",
         num(&idle["channels"]),
@@ -468,7 +472,8 @@ fn render(r: &Value, prices: &Prices) -> String {
          A notification is one `POST /{{db}}/notify` and one notify invocation, shared by its recipients.\n\
          - Handler time is wall time on moto, an emulator on loopback whose requests take milliseconds each, like DynamoDB's; it \
          includes the outbox's SQS receive and delete, which Lambda's event source does outside the function: an upper bound on the \
-         billed duration.\n\
+         billed duration. SQS requests are as counted: the in-process drain receives 10 at a time and deletes one by one; \
+         Lambda's event source deletes in batches, so this is an upper bound too.\n\
          - SES: one `SendEmail` per email (shared/src/adapters/aws/ses_mailer.rs), priced per recipient; the bench counts them with a \
          mailer double (moto's SES wants verified identities). Since 2026-07-21 SES has pricing plans: accounts that have sent since \
          2025-06-01 stay without a plan (à la carte, $0.10 per 1,000), new accounts start on Essentials ($0.16 per 1,000 up to 10 \

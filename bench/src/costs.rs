@@ -410,8 +410,8 @@ fn render(r: &Value, prices: &Prices) -> String {
          supported, and with which timeout, is for the deployment (part 3) to check. Head reads are priced per read unit: the \
          watcher's `BatchGetItem` requests (one per 100 distinct waiting channels per process and interval) cost nothing more on \
          demand.\n\
-         - The last row changes the head-read interval to the template's maximum (`BusPollMs` 5,000): what the targets would take, \
-         at the price of up to 5 s between a publish on one instance and its delivery through another.\n",
+         - The last row sets the head-read interval to the template's maximum (`BusPollMs` 5,000), to show how far the interval \
+         alone goes, at the price of up to 5 s between a publish on one instance and its delivery through another.\n",
         num(&idle["channels"]),
         requests_text(&idle["counts"]["requests"]),
         idle["secs"].as_f64().unwrap_or(0.0),
@@ -419,6 +419,25 @@ fn render(r: &Value, prices: &Prices) -> String {
         count(730.0 * 3600.0 / 20.0),
         count(730.0 * 3600.0 / 300.0)
     );
+    if let Some(best) = r["client_month"].as_array().into_iter().flatten().find(|c| c["compute"] == "ManagedInstances" && c["wait_secs"].as_f64() == Some(300.0)) {
+        let _ = writeln!(d, "Where a Managed Instances client-month goes ({}, heads every {} s):\n", best["name"].as_str().unwrap_or(""), num(&best["poll_interval_secs"]));
+        for c in best["by_clients"].as_array().into_iter().flatten().filter(|c| c["clients"].as_f64() != Some(10.0)) {
+            let cost = &c["cost"];
+            let _ = writeln!(
+                d,
+                "- {} clients: {} in all; head reads {} (they grow with each client's channels and the interval, not with instances), \
+                 instances {} ({} running; at least 3 whatever the load), invocations {}, front door {}.",
+                count(c["clients"].as_f64().unwrap_or(0.0)),
+                money(&cost["total"]),
+                money(&cost["dynamodb"]),
+                money(&cost["instances"]),
+                num(&cost["instance_count"]),
+                money(&cost["lambda_requests"]),
+                money(&cost["front_door"])
+            );
+        }
+        let _ = writeln!(d);
+    }
     let _ = writeln!(d, "## Deliveries and the subscription check\n");
     let _ = writeln!(
         d,

@@ -365,7 +365,8 @@ fn render(r: &Value, prices: &Prices) -> String {
         "One client polling all month with nothing to receive (a delivery's own poll is in the delivery's cost), waiting on {} channels \
          (`client:<id>`, `notification:<uid>`, and `user:<uid>` that the bus adds). Bus function {} MB (template.yaml), x86 for classic \
          Lambda. Managed Instances: {} (arm64), {} environments of up to {} polls per instance (`PerExecutionEnvironmentMaxConcurrency`), \
-         at least {} instances (Lambda's default for a capacity provider), EC2 price + {}% management fee, and one watcher per process \
+         at least {} instances (Lambda launches three by default for AZ resiliency: \
+         <https://docs.aws.amazon.com/lambda/latest/dg/lambda-managed-instances-scaling.html>), EC2 price + {}% management fee, and one watcher per process \
          reading each waiting channel's head once per interval, eventually consistent (0.5 read unit per key).\n",
         num(&m["idle_poll"]["channels"]),
         num(&s["memory_mb"]),

@@ -12,23 +12,17 @@
 //! Prints a report and writes `target/bench/notifications.json`. See
 //! docs/benchmarks.md.
 mod setup;
+mod worlds;
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
 use std::time::Instant;
 
-use async_trait::async_trait;
 use clap::Parser;
-use herald::adapters::aws::RequestCount;
-use herald::directory::{Contact, ContactMethod, User};
-use herald::domain::{EmailAddress, GroupName, TenantId, UserId};
 use herald::events;
-use herald::notifications::{Channel, RecipientSpec, SendRequest, TypeKey};
-use herald::outbox::{Email, MailError, Mailer};
-use herald::services::Services;
-use herald::wiring::{Aws, Backend, Embedded, LocalGateway, Wiring};
+use herald::notifications::Channel;
+use herald::wiring::{Aws, Embedded, LocalGateway, Wiring};
 use serde_json::json;
 use setup::{config, durable};
+use worlds::{parts, request, Parts};
 
 #[derive(Parser)]
 #[command(about = "Notification fan-out, outbox throughput and DynamoDB requests per delivered message")]
@@ -43,50 +37,6 @@ struct Args {
     /// message does not depend on it).
     #[arg(long, default_value_t = 50)]
     dynamodb_recipients: usize,
-}
-
-#[derive(Default)]
-struct CountingMailer(AtomicU64);
-
-#[async_trait]
-impl Mailer for CountingMailer {
-    async fn send(&self, _: &Email) -> Result<String, MailError> {
-        Ok(self.0.fetch_add(1, Ordering::Relaxed).to_string())
-    }
-}
-
-struct Parts {
-    tenant: TenantId,
-    services: Services,
-    /// DynamoDB requests of every store (zero when embedded).
-    requests: RequestCount,
-}
-
-/// The services `wiring` builds, with a mailer that only counts, and
-/// `recipients` users in the group `everyone`.
-async fn parts<B: Backend>(wiring: Wiring<B, LocalGateway>, recipients: usize) -> anyhow::Result<Parts> {
-    let mut adapters = wiring.adapters().await?;
-    let tenant = TenantId::parse("bench")?;
-    for i in 0..recipients {
-        let user = User {
-            id: UserId::parse(i.to_string())?,
-            login: format!("user{i}"),
-            email: None,
-            active: true,
-            groups: vec![GroupName::parse("everyone")?],
-            companies: vec![],
-            follower: None,
-            account_type: None,
-            locale: None,
-            timezone: None,
-            contacts: vec![Contact { method: ContactMethod::Email, address: EmailAddress::parse(format!("user{i}@bench.example"))?, priority: 0 }],
-        };
-        adapters.directory.put_user(&tenant, &user).await?;
-    }
-    adapters.mailer = Arc::new(CountingMailer::default());
-    let requests = adapters.dynamodb_requests.clone();
-    let services = wiring.services(adapters)?;
-    Ok(Parts { tenant, services, requests })
 }
 
 fn embedded(store: &Embedded) -> anyhow::Result<Wiring<Embedded, LocalGateway>> {
@@ -107,21 +57,6 @@ async fn embedded_figures(store: impl Fn(&str) -> anyhow::Result<Embedded>, args
         "outbox_deliveries_per_sec": {"in_app": inapp_rate, "email": email_rate},
         "delivered": {"in_app": inapp_delivered, "email": email_delivered},
     }))
-}
-
-fn request(channel: Channel, n: usize) -> anyhow::Result<SendRequest> {
-    Ok(SendRequest {
-        key: TypeKey::parse("message:internal")?,
-        title: format!("Bench {n}"),
-        body: "A notification body of a realistic size, a sentence or two long.".into(),
-        body_html: None,
-        recipients: RecipientSpec { groups: vec![GroupName::parse("everyone")?], ..Default::default() },
-        due_at: None,
-        until: None,
-        force_channel: Some(channel),
-        context: None,
-        idempotency_key: None,
-    })
 }
 
 /// Sends `notifications` to the group; notifications published per second.

@@ -36,7 +36,7 @@ struct Args {
     started: Option<String>,
 }
 
-const BENCHES: [&str; 5] = ["bus", "notifications", "subscriptions", "coldstart", "ui"];
+const BENCHES: [&str; 6] = ["bus", "notifications", "subscriptions", "costs", "coldstart", "ui"];
 
 /// The peer comparison's runs: file stem under `peers/` → label.
 const SERVERS: [(&str, &str); 6] = [
@@ -370,6 +370,16 @@ fn targets(results: &Value, peers: &[PeerTable]) -> Vec<Target> {
         "1",
         ui["polls_in_flight_at_most"].as_u64().map(|most| (most.to_string(), most == 1)),
     ));
+    // Issue 15: costs-bench judges its own targets on the cost model.
+    let costs = results["benches"]["costs"]["targets"].as_array().cloned().unwrap_or_default();
+    for cost in &costs {
+        let limit = cost["limit"].as_f64().map_or("—".to_owned(), |l| format!("≤ ${l:.2}"));
+        let judged = cost["value"].as_f64().map(|v| (format!("${v:.3} ({})", cost["largest"].as_str().unwrap_or("")), cost["verdict"] == "met"));
+        targets.push(Target::new(format!("cost: {} (docs/costs.md)", cost["name"].as_str().unwrap_or("?")), limit, judged));
+    }
+    if costs.is_empty() {
+        targets.push(Target::new("cost per client-month and per million deliveries (docs/costs.md)", "issue 15's", None));
+    }
     let idle = &results["benches"]["bus"]["idle_poll_dynamodb"];
     targets.push(Target::new(
         "DynamoDB requests of a bus process's idle clients, per read of the heads",
@@ -609,5 +619,25 @@ mod tests {
         assert_eq!(verdict("durable embedded store (compiled"), Some("not measured"), "no peers run");
         assert_eq!(verdict("1% changed, durable"), Some("missed"), "2.5 s");
         assert_eq!(verdict("1% changed, embedded in memory"), Some("met"));
+    }
+
+    #[test]
+    fn the_costs_targets_are_taken_from_costs_bench_and_its_table_renders() {
+        let scenario = json!({"name": "Managed Instances, function URL", "wait_secs": 300.0, "poll_interval_secs": 0.5,
+            "by_clients": [{"clients": 10.0, "cost": {"total": 21.5}}, {"clients": 1000.0, "cost": {"total": 0.25}}, {"clients": 10000.0, "cost": {"total": 0.015}}]});
+        let costs = json!({"prices": {"region": "us-east-1", "date": "2026-12-08"}, "client_month": [scenario],
+            "work": {"in_app_per_million": {"total": 7.77}, "email_per_million": {"total": 103.0}, "email_per_million_essentials": {"total": 163.0}, "check_10k": {"total": 0.072}},
+            "targets": [{"name": "MI, 1,000 clients", "value": 0.25, "limit": 0.10, "largest": "instances $0.206", "verdict": "not met"},
+                {"name": "MI, 10,000 clients", "value": 0.015, "limit": 0.02, "largest": "instances $0.010", "verdict": "met"}]});
+        let results = json!({"machine": {"cores": 2}, "benches": {"costs": costs}, "peers": {}});
+        let judged = targets(&results, &[]);
+        let verdict = |name: &str| judged.iter().find(|t| t.name.contains(name)).map(|t| (t.verdict, t.measured.clone(), t.limit.clone()));
+        assert_eq!(verdict("MI, 1,000"), Some(("missed", "$0.250 (instances $0.206)".to_owned(), "≤ $0.10".to_owned())));
+        assert_eq!(verdict("MI, 10,000"), Some(("met", "$0.015 (instances $0.010)".to_owned(), "≤ $0.02".to_owned())));
+        let document = render(&results, &[], &judged, false).expect("renders");
+        for line in ["| Managed Instances, function URL | 300 s (heads every 0.5 s) | $21.500 | $0.250 | $0.015 |", "A million in-app deliveries **$7.77**",
+            "one check of 10,000 due subscriptions **$0.072**", "(us-east-1, 2026-12-08)"] {
+            assert!(document.contains(line), "{line} missing:\n{document}");
+        }
     }
 }

@@ -11,22 +11,15 @@
 //! Prints a report and writes `target/bench/subscriptions.json`. See
 //! docs/benchmarks.md.
 mod setup;
+mod worlds;
 
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use async_trait::async_trait;
 use clap::Parser;
-use herald::adapters::aws::RequestCount;
-use herald::directory::UserRequest;
-use herald::domain::{GroupName, ManualClock, RecordId, ResourceName, TenantId, UserId};
-use herald::outbox::{Email, MailError, Mailer};
-use herald::records::{Acl, RecordReport, ResourceRequest};
-use herald::services::Services;
-use herald::subscriptions::{Caller, SubscriptionRequest};
-use herald::wiring::{Aws, Backend, Embedded, LocalGateway, Wiring};
+use herald::wiring::{Aws, Embedded, LocalGateway, Wiring};
 use serde_json::json;
 use setup::{config, durable};
+use worlds::world;
 
 #[derive(Parser)]
 #[command(about = "One subscription check: wall time, memory, DynamoDB requests")]
@@ -43,15 +36,6 @@ struct Args {
     changed_percent: f64,
 }
 
-struct NoMail;
-
-#[async_trait]
-impl Mailer for NoMail {
-    async fn send(&self, _: &Email) -> Result<String, MailError> {
-        Ok(String::new())
-    }
-}
-
 /// Resident and peak memory of this process, in MiB (Linux).
 fn memory_mib() -> (f64, f64) {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
@@ -59,69 +43,6 @@ fn memory_mib() -> (f64, f64) {
         status.lines().find_map(|l| l.strip_prefix(name)).and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok()).unwrap_or(0.0) / 1024.0
     };
     (field("VmRSS:"), field("VmHWM:"))
-}
-
-struct World {
-    tenant: TenantId,
-    clock: Arc<ManualClock>,
-    services: Services,
-    /// DynamoDB requests of every store (zero when embedded).
-    requests: RequestCount,
-}
-
-fn resource_name() -> ResourceName {
-    ResourceName::parse("req").expect("name")
-}
-
-fn report(id: usize, priority: usize, public: bool) -> RecordReport {
-    RecordReport {
-        id: RecordId::parse(format!("R{id}")).expect("id"),
-        fields: json!({"status": if id.is_multiple_of(7) { "closed" } else { "open" }, "priority": priority, "name": format!("Request {id}")})
-            .as_object()
-            .cloned()
-            .unwrap_or_default(),
-        acl: if public { Acl { public: true, ..Default::default() } } else { Acl { groups: vec![GroupName::parse(format!("g{}", id % 10)).expect("group")], ..Default::default() } },
-        deleted: false,
-    }
-}
-
-/// Users, the resource, `records` records, then `due` immediate
-/// subscriptions plus `idle` weekly ones (not due), then `changed` records
-/// changed; the clock is moved past the first check time.
-async fn world<B: Backend>(wiring: Wiring<B, LocalGateway>, users: usize, due: usize, idle: usize, records: usize, changed: usize) -> anyhow::Result<World> {
-    let clock = Arc::new(ManualClock::new());
-    let wiring = wiring.with_clock(clock.clone());
-    let mut adapters = wiring.adapters().await?;
-    adapters.mailer = Arc::new(NoMail);
-    let requests = adapters.dynamodb_requests.clone();
-    let services = wiring.services(adapters)?;
-    let tenant = TenantId::parse("bench")?;
-    for i in 0..users {
-        let user: UserRequest = serde_json::from_value(json!({"login": format!("u{i}"), "email": format!("u{i}@bench.example"),
-            "active": true, "groups": [format!("g{}", i % 10)], "companies": [], "follower": null, "account_type": null, "locale": null,
-            "timezone": null, "contacts": []}))?;
-        services.directory.put_user(&tenant, UserId::parse(i.to_string())?, user).await?;
-    }
-    let resource: ResourceRequest = serde_json::from_value(json!({"title": "Requests", "notify_fields": [], "notify_template": "notify"}))?;
-    services.records.put_resource(&tenant, resource_name(), resource).await?;
-    for i in 0..records {
-        services.records.report(&tenant, &resource_name(), report(i, i % 5, i.is_multiple_of(2))).await?;
-    }
-    clock.advance(Duration::from_secs(60));
-    for n in 0..due + idle {
-        let user = UserId::parse((n % users).to_string())?;
-        let frequency = if n < due { "immediately" } else { "weekly" };
-        let request: SubscriptionRequest = serde_json::from_value(json!({"resources": ["req"], "frequency": frequency, "notify_on": ["new", "upd"],
-            "methods": ["INAPP"], "filter": [["priority__ge", n % 5], ["status", "open"]]}))?;
-        services.subscriptions.create(&tenant, &Caller { user: &user, admin: false }, request).await?;
-    }
-    clock.advance(Duration::from_secs(10));
-    for i in 0..changed {
-        let id = i * (records / changed.max(1)).max(1);
-        services.records.report(&tenant, &resource_name(), report(id, (id + 1) % 5, id.is_multiple_of(2))).await?;
-    }
-    clock.advance(Duration::from_secs(360));
-    Ok(World { tenant, clock, services, requests })
 }
 
 async fn embedded_run(args: &Args, store: Embedded, name: &str) -> anyhow::Result<serde_json::Value> {

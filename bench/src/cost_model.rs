@@ -70,6 +70,12 @@ pub struct BusInputs {
     /// Classic Lambda: read units per second one waiting poll consumes
     /// (measured: its own consistent `BatchGetItem` of its heads).
     pub classic_read_units_per_sec: f64,
+    /// Managed Instances: read units per second one client's waiting poll
+    /// costs among many in one process (measured: the process's watcher
+    /// reading the heads of every waiting channel, eventually consistent),
+    /// at the interval `measured_interval_secs`.
+    pub managed_read_units_per_client_sec: f64,
+    pub measured_interval_secs: f64,
     /// The bus function's memory (template.yaml), classic Lambda.
     pub memory_gb: f64,
     /// Managed Instances: waiting polls one environment holds
@@ -115,9 +121,9 @@ pub fn client_month(prices: &Prices, bus: &BusInputs, compute: Compute, front_do
             let instances = (environments / bus.environments_per_instance).ceil().max(bus.minimum_instances);
             let hourly = prices.unit(&bus.instance_price) * (1.0 + prices.unit("managed_instances_fee"));
             // One watcher per process reads every waiting channel's head once
-            // per interval, eventually consistent: 0.5 unit per key (a head is
-            // far below 4 KB), however the keys are batched.
-            let read_units_per_sec = bus.channels_per_client * 0.5 / bus.poll_interval_secs;
+            // per interval (measured at one interval, scaled to another):
+            // read units grow with channels, however the keys are batched.
+            let read_units_per_sec = bus.managed_read_units_per_client_sec * bus.measured_interval_secs / bus.poll_interval_secs;
             Breakdown {
                 lambda_requests: polls * prices.unit("managed_instances_request"),
                 instances: instances * hourly * 730.0 / clients,
@@ -173,11 +179,13 @@ mod tests {
             channels_per_client: 3.0,
             poll_interval_secs: 0.5,
             classic_read_units_per_sec: 6.0,
+            managed_read_units_per_client_sec: 3.0,
+            measured_interval_secs: 0.5,
             memory_gb: 0.25,
             per_environment: 1600.0,
             environments_per_instance: 2.0,
             minimum_instances: 3.0,
-            instance_price: "ec2_m7g_large_hour".into(),
+            instance_price: "ec2_c7i_large_hour".into(),
         }
     }
 
@@ -214,7 +222,7 @@ mod tests {
     #[test]
     fn managed_instances_share_the_instances_and_keep_three_at_least() {
         let p = prices();
-        let hourly = 0.0816 * 1.15;
+        let hourly = 0.08925 * 1.15;
         let thousand = client_month(&p, &bus(), Compute::ManagedInstances, FrontDoor::FunctionUrl, 300.0, 1000.0);
         assert_eq!(thousand.instance_count, 3.0, "1,000 polls fit one environment; three instances anyway");
         assert!(close(thousand.instances, 3.0 * hourly * 730.0 / 1000.0));

@@ -64,10 +64,12 @@ struct Args {
 /// element polls it; trytond publishes user notifications there), and
 /// `user:<uid>`, which the bus adds to every poll (bus/channel.rs).
 const CLIENT_CHANNELS: [&str; 2] = ["client:costs-bench", "notification:5"];
+/// Idle clients measured together in one process for the Managed Instances rows.
+const MANAGED_CLIENTS: usize = 200;
 /// Managed Instances: the capacity provider's instance type (arm64).
-const INSTANCE: &str = "m7g.large";
-const INSTANCE_PRICE: &str = "ec2_m7g_large_hour";
-/// An m7g.large has 2 vCPUs; a Managed Instances environment of the bus
+const INSTANCE: &str = "c7i.large";
+const INSTANCE_PRICE: &str = "ec2_c7i_large_hour";
+/// A c7i.large has 2 vCPUs; a Managed Instances environment of the bus
 /// takes one vCPU (2 GB at the default 2 GiB per vCPU).
 const ENVIRONMENTS_PER_INSTANCE: f64 = 2.0;
 const PER_ENVIRONMENT: f64 = 1600.0;
@@ -113,6 +115,8 @@ async fn run(args: Args, listener: std::net::TcpListener, upstream: String) -> a
     let idle_secs = args.idle_secs.unwrap_or(wait_secs as u64);
     eprintln!("idle poll on {} channels for {idle_secs} s…", CLIENT_CHANNELS.len() + 1);
     let (idle, channels) = idle_poll(&wire, idle_secs, interval).await?;
+    eprintln!("{MANAGED_CLIENTS} idle clients in one process for {idle_secs} s…");
+    let managed = idle_clients(&wire, idle_secs, interval).await?;
     eprintln!("in-app: one notification to {} recipients, delivered…", args.recipients);
     let (inapp_publish, inapp_deliver) = deliveries(&wire, Channel::Message, args.recipients).await?;
     eprintln!("email: one notification to {} recipients, delivered…", args.recipients);
@@ -124,6 +128,8 @@ async fn run(args: Args, listener: std::net::TcpListener, upstream: String) -> a
         channels_per_client: channels as f64,
         poll_interval_secs: interval,
         classic_read_units_per_sec: idle.counts.read_units / idle.secs,
+        managed_read_units_per_client_sec: managed.counts.read_units / managed.secs / MANAGED_CLIENTS as f64,
+        measured_interval_secs: interval,
         memory_gb,
         per_environment: PER_ENVIRONMENT,
         environments_per_instance: ENVIRONMENTS_PER_INSTANCE,
@@ -194,6 +200,8 @@ async fn run(args: Args, listener: std::net::TcpListener, upstream: String) -> a
             "recipients": args.recipients, "subscriptions": args.subscriptions, "digests": digests, "outbox_batch": OUTBOX_BATCH},
         "measured": {
             "idle_poll": {"channels": channels, "secs": idle.secs, "counts": idle.counts, "read_units_per_sec": bus.classic_read_units_per_sec},
+            "idle_clients_one_process": {"clients": MANAGED_CLIENTS, "channels": channels, "secs": managed.secs, "counts": managed.counts,
+                "read_units_per_client_sec": bus.managed_read_units_per_client_sec},
             "in_app": {"publish": publish_json(&inapp_publish, n), "deliver": publish_json(&inapp_deliver, n)},
             "email": {"publish": publish_json(&email_publish, n), "deliver": publish_json(&email_deliver, n)},
             "check": {"due": args.subscriptions, "digests": digests, "secs": check.secs, "counts": check.counts, "per_subscription": check.counts.per(due)},
@@ -242,6 +250,39 @@ async fn idle_poll(wire: &Wire, secs: u64, interval: f64) -> anyhow::Result<(Mea
     let reply = bus.poll(&tenant, &subscriptions, None).await?;
     anyhow::ensure!(reply.is_none(), "the idle poll got a message");
     Ok((Measured { counts: wire.counts().since(&before), secs: started.elapsed().as_secs_f64() }, subscriptions.len()))
+}
+
+/// Idle clients waiting together in one process (Managed Instances): what
+/// they read per second once each has looked, all of it the watcher's.
+async fn idle_clients(wire: &Wire, secs: u64, interval: f64) -> anyhow::Result<Measured> {
+    let sdk = herald::adapters::aws::load_config().await;
+    let client = herald::adapters::aws::DynamoClient::new(&sdk);
+    let mut config = config(Some(format!("costs-managed-{}", std::process::id())))?;
+    config.bus.wait = Duration::from_secs(secs + 60);
+    config.bus.poll_interval = Duration::from_secs_f64(interval);
+    tables::ensure_bus_table(&client, &config.bus_table).await?;
+    let wiring = Wiring::new(config, Aws, BusFunction);
+    let bus = wiring.services(wiring.adapters().await?)?.bus;
+    let tenant = TenantId::parse("bench")?;
+    let mut polls = tokio::task::JoinSet::new();
+    for i in 0..MANAGED_CLIENTS {
+        let user = UserId::parse((5 + i).to_string())?;
+        let channels = vec![format!("client:costs-{i}"), format!("notification:{user}")];
+        let subscriptions = authorize_subscriptions(&user, &ChannelGrants::default(), &channels);
+        let (bus, tenant) = (bus.clone(), tenant.clone());
+        polls.spawn(async move { bus.poll(&tenant, &subscriptions, None).await });
+    }
+    let ready = Instant::now();
+    while bus.watcher_stats().waiting < MANAGED_CLIENTS {
+        anyhow::ensure!(ready.elapsed() < Duration::from_secs(60), "the polls never all looked: {:?}", bus.watcher_stats());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let before = wire.counts();
+    let started = Instant::now();
+    tokio::time::sleep(Duration::from_secs(secs)).await;
+    let measured = Measured { counts: wire.counts().since(&before), secs: started.elapsed().as_secs_f64() };
+    polls.shutdown().await;
+    Ok(measured)
 }
 
 /// One notification to `recipients` users published (notify's work) and
@@ -364,10 +405,10 @@ fn render(r: &Value, prices: &Prices) -> String {
         d,
         "One client polling all month with nothing to receive (a delivery's own poll is in the delivery's cost), waiting on {} channels \
          (`client:<id>`, `notification:<uid>`, and `user:<uid>` that the bus adds). Bus function {} MB (template.yaml), x86 for classic \
-         Lambda. Managed Instances: {} (arm64), {} environments of up to {} polls per instance (`PerExecutionEnvironmentMaxConcurrency`), \
+         Lambda. Managed Instances: {} (x86_64, as the capacity provider in template.yaml; 2 GiB per vCPU, its default), {} environments of up to {} polls per instance (`PerExecutionEnvironmentMaxConcurrency`), \
          at least {} instances (Lambda launches three by default for AZ resiliency: \
          <https://docs.aws.amazon.com/lambda/latest/dg/lambda-managed-instances-scaling.html>), EC2 price + {}% management fee, and one watcher per process \
-         reading each waiting channel's head once per interval, eventually consistent (0.5 read unit per key).\n",
+         reading each waiting channel's head once per interval, eventually consistent (0.5 read unit per key), measured with many clients in one process.\n",
         num(&m["idle_poll"]["channels"]),
         num(&s["memory_mb"]),
         s["instance"].as_str().unwrap_or(""),
@@ -401,14 +442,14 @@ fn render(r: &Value, prices: &Prices) -> String {
     let idle = &m["idle_poll"];
     let _ = writeln!(
         d,
-        "\n- **Measured**: one idle classic poll on {} channels made {} over {:.1} s: {:.2} read units a second (strongly consistent \
-         heads, one unit per channel per interval). The Managed Instances rows use the watcher's rule instead (the per-process watcher \
-         of part 2 is being merged; once it is, this bench measures it the same way).\n\
+        "\n- **Measured**: one idle classic poll on {} channels made {} over {:.1} s: {:.2} read units a second (its process's watcher \
+         reading its heads, eventually consistent: half a unit per channel per interval). The Managed Instances rows use {} idle clients measured together in one process: \
+         {:.3} read units a second per client, all of them the watcher's (scaled for another interval).\n\
          - Polls a month: 730 h / wait ({} at 20 s, {} at 300 s). The HTTP API cuts integrations at 30 s, so its rows keep the \
-         template's wait; a 300 s wait (trytond's own long poll) needs a function URL (up to 15 min) and `HERALD_BUS_WAIT_SECS` above \
-         the template's 25 s maximum.\n\
-         - A function URL in front of a Managed Instances function is priced as its Lambda request only; whether the pair is \
-         supported, and with which timeout, is for the deployment (part 3) to check. Head reads are priced per read unit: the \
+         template's default wait; a 300 s wait (trytond's own long poll) needs the function URL front door (`BusFrontDoor=FunctionUrl`, \
+         `BusWaitSecs` up to 600: docs/deploy.md).\n\
+         - A function URL in front of a Managed Instances function (through its alias, as template.yaml deploys it) is priced as \
+         its Lambda request only. Head reads are priced per read unit: the \
          watcher's `BatchGetItem` requests (one per 100 distinct waiting channels per process and interval) cost nothing more on \
          demand.\n\
          - The last row sets the head-read interval to the template's maximum (`BusPollMs` 5,000), to show how far the interval \
@@ -417,6 +458,8 @@ fn render(r: &Value, prices: &Prices) -> String {
         requests_text(&idle["counts"]["requests"]),
         idle["secs"].as_f64().unwrap_or(0.0),
         idle["read_units_per_sec"].as_f64().unwrap_or(0.0),
+        num(&m["idle_clients_one_process"]["clients"]),
+        m["idle_clients_one_process"]["read_units_per_client_sec"].as_f64().unwrap_or(0.0),
         count(730.0 * 3600.0 / 20.0),
         count(730.0 * 3600.0 / 300.0)
     );

@@ -578,7 +578,7 @@ mod tests {
         let results = json!({"run": {}, "machine": {}, "benches": {}, "peers": {}});
         let document = render(&results, &[], &targets(&results, &[]), true).expect("renders");
         assert!(document.contains("**Smoke run**"));
-        assert!(document.contains("0 met, 0 missed, 14 not measured (1 informative, not counted)"), "{document}");
+        assert!(document.contains("0 met, 0 missed, 15 not measured (1 informative, not counted)"), "{document}");
         assert!(!document.contains("undefined"));
 
         let peers = peer_tables(&json!({"trytond-single": run(6.0, 200.0), "herald": run(0.6, 1_800.0)}));

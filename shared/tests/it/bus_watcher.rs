@@ -35,12 +35,14 @@ fn body(value: Value) -> Map<String, Value> {
 }
 
 /// A fresh bus table whose client waits for moto to accept its
-/// connections: a thousand polls woken at once open a thousand (DynamoDB
-/// takes them; moto, serving one request at a time, queues them).
+/// connections and to answer: a thousand polls woken at once send a
+/// thousand requests (DynamoDB takes them; moto, serving one request at a
+/// time, queues them for longer than the SDK's stall protection waits).
 async fn patient_table() -> Table {
     let config = load_config().await;
     let timeouts = aws_config::timeout::TimeoutConfig::builder().connect_timeout(Duration::from_secs(60)).build();
-    let client = DynamoClient::from_conf(aws_sdk_dynamodb::config::Builder::from(&config).timeout_config(timeouts).build());
+    let stalls = aws_sdk_dynamodb::config::StalledStreamProtectionConfig::disabled();
+    let client = DynamoClient::from_conf(aws_sdk_dynamodb::config::Builder::from(&config).timeout_config(timeouts).stalled_stream_protection(stalls).build());
     let name = common::fresh_name("bus-watcher");
     tables::ensure_bus_table(&client, &name).await.expect("create table");
     Table::new(client, name)

@@ -51,6 +51,10 @@ impl ChannelKey {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+    /// A key as a store wrote it (its [`ChannelKey::as_str`]), read back.
+    pub fn stored(key: impl Into<String>) -> Self {
+        Self(key.into())
+    }
 }
 
 /// One channel a poll listens to: the name the client used (echoed in the

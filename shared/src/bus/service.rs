@@ -205,6 +205,7 @@ pub struct WatcherStats {
 /// the store's reads grow with distinct waiting channels, not with polls.
 struct Watchers {
     store: Arc<dyn BusStore>,
+    clock: Arc<dyn Clock>,
     interval: Duration,
     state: std::sync::Mutex<WatchState>,
     rounds: AtomicU64,
@@ -218,6 +219,15 @@ struct WatchState {
     reading: bool,
 }
 
+/// How far back a watcher reads the store's feed of moved channels each
+/// time, beyond its previous read: what a publisher's clock, a slow commit
+/// and an eventually consistent read may lag by.
+const FEED_OVERLAP: Duration = Duration::from_secs(5);
+/// How often a watcher reading a feed still reads every waiting channel's
+/// head, for a move the feed showed too late: a wake-up is never later
+/// than this.
+const FEED_HEADS_EVERY: Duration = Duration::from_secs(60);
+
 struct Watched {
     notify: Arc<Notify>,
     polls: usize,
@@ -228,8 +238,8 @@ struct Watched {
 }
 
 impl Watchers {
-    fn new(store: Arc<dyn BusStore>, interval: Duration) -> Arc<Self> {
-        Arc::new(Self { store, interval, state: Default::default(), rounds: AtomicU64::new(0), waiting: AtomicUsize::new(0) })
+    fn new(store: Arc<dyn BusStore>, clock: Arc<dyn Clock>, interval: Duration) -> Arc<Self> {
+        Arc::new(Self { store, clock, interval, state: Default::default(), rounds: AtomicU64::new(0), waiting: AtomicUsize::new(0) })
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, WatchState> {
@@ -259,10 +269,14 @@ impl Watchers {
         }
     }
 
-    /// Every interval while some poll waits: the heads of the channels
-    /// polls have looked at, read at once; the polls of each channel whose
-    /// head moved past what they saw are woken.
+    /// Every interval while some poll waits: which of the channels polls
+    /// have looked at moved since, from the store's feed where it keeps
+    /// one (its heads every [`FEED_HEADS_EVERY`] too), else from their
+    /// heads, read at once; the polls of each channel whose head moved past
+    /// what they saw are woken.
     async fn read_heads(self: Arc<Self>) {
+        let mut feed_since: Option<crate::domain::Timestamp> = None;
+        let mut heads_read = Instant::now();
         loop {
             tokio::time::sleep(self.interval).await;
             let looked: Vec<(WatchKey, Option<Seq>)> = {
@@ -278,20 +292,47 @@ impl Watchers {
             }
             self.rounds.fetch_add(1, Ordering::Relaxed);
             let keys: Vec<WatchKey> = looked.iter().map(|(key, _)| key.clone()).collect();
+            let started = self.clock.now();
+            // Read back from the previous read (less the overlap), or, at
+            // the first read, from the overlap before it.
+            let since = feed_since.unwrap_or(started).minus(FEED_OVERLAP);
+            if heads_read.elapsed() < FEED_HEADS_EVERY {
+                match self.store.moved_since(&keys, since).await {
+                    Ok(Some(moved)) if moved.complete => {
+                        self.wake_moved(moved.channels.into_iter().map(|(tenant, key, seq)| ((tenant, key), Some(seq))));
+                        feed_since = Some(started);
+                        continue;
+                    }
+                    // No feed, or more than one read takes: the heads.
+                    Ok(_) => {}
+                    Err(error) => {
+                        tracing::warn!(%error, channels = keys.len(), "bus watcher: reading the feed failed");
+                        continue;
+                    }
+                }
+            }
             match self.store.watched_heads(&keys).await {
                 Ok(heads) => {
-                    let mut state = self.lock();
-                    for (key, head) in keys.iter().zip(heads) {
-                        if let Some(watched) = state.channels.get_mut(key) {
-                            if watched.seen.is_some_and(|seen| head > seen) {
-                                watched.seen = Some(head);
-                                watched.notify.notify_waiters();
-                            }
-                        }
-                    }
+                    self.wake_moved(keys.into_iter().zip(heads));
+                    feed_since = Some(started);
+                    heads_read = Instant::now();
                 }
                 // The polls still answer at their deadline; the next read may succeed.
                 Err(error) => tracing::warn!(%error, channels = keys.len(), "bus watcher: reading the heads failed"),
+            }
+        }
+    }
+
+    /// Wakes the polls of each watched channel whose head is past what they
+    /// saw (a stale or repeated read of an older head wakes no one).
+    fn wake_moved(&self, heads: impl Iterator<Item = (WatchKey, Option<Seq>)>) {
+        let mut state = self.lock();
+        for (key, head) in heads {
+            if let Some(watched) = state.channels.get_mut(&key) {
+                if watched.seen.is_some_and(|seen| head > seen) {
+                    watched.seen = Some(head);
+                    watched.notify.notify_waiters();
+                }
             }
         }
     }
@@ -349,7 +390,7 @@ impl Drop for Watch<'_> {
 
 impl Bus {
     pub fn new(store: Arc<dyn BusStore>, clock: Arc<dyn Clock>, settings: BusSettings) -> Self {
-        let watchers = Watchers::new(store.clone(), settings.poll_interval);
+        let watchers = Watchers::new(store.clone(), clock.clone(), settings.poll_interval);
         Self { store, clock, settings, watchers, clients: Default::default() }
     }
 

@@ -71,6 +71,16 @@ pub struct Seen {
     pub next: Option<StoredMessage>,
 }
 
+/// What a store's feed says moved.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Moved {
+    /// A channel and a sequence its head reached, per append read.
+    pub channels: Vec<(TenantId, ChannelKey, Seq)>,
+    /// False when the feed held more than one read takes: then the watcher
+    /// reads the heads instead.
+    pub complete: bool,
+}
+
 /// Whose a client id is (`client:<id>`), and until when.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientBinding {
@@ -105,6 +115,17 @@ pub trait BusStore: Send + Sync {
             }
         }
         Ok(heads)
+    }
+
+    /// The channels whose head moved by an append published at or after
+    /// `since` (the publisher's clock), among the parts of the store's feed
+    /// that hold `channels`' moves, if the store keeps such a feed: a
+    /// process's watcher then reads what moved instead of every waiting
+    /// channel's head. The answer may hold other channels too. `None`: no
+    /// feed (as written here).
+    async fn moved_since(&self, channels: &[(TenantId, ChannelKey)], since: Timestamp) -> Result<Option<Moved>, StoreError> {
+        let _ = (channels, since);
+        Ok(None)
     }
 
     /// Whether every append to this store goes through this process (the

@@ -219,7 +219,55 @@ async fn a_publication_id_is_taken_once_per_channel(store: Arc<dyn BusStore>) {
     assert_eq!(store.heads(&t, std::slice::from_ref(&c)).await.unwrap(), vec![Some(1_003)]);
 }
 
+/// A process's watcher learns what moved without reading every head: a
+/// store other processes append to too keeps a feed of its appends (each
+/// channel, tenant and sequence, from the publication's time); a cancelled
+/// append leaves nothing in it. The embedded store, which one process
+/// holds, keeps none: its bus wakes its polls itself.
+async fn the_feed_tells_what_moved_since_a_time(store: Arc<dyn BusStore>) {
+    let (t, other) = (tenant("demo"), tenant("other"));
+    let (c1, c2) = (channel("1"), channel("2"));
+    let watched = vec![(t.clone(), c1.clone()), (t.clone(), c2.clone()), (other.clone(), c1.clone())];
+    if store.appends_are_local() {
+        assert_eq!(store.moved_since(&watched, Timestamp::from_millis(T0)).await.unwrap(), None);
+        return;
+    }
+    let (b1, b2) = (body(1), body(2));
+    store.append(&t, &c1, message(&b1, T0)).await.unwrap();
+    store.append(&t, &c2, message(&b1, T0 + 10)).await.unwrap();
+    store.append(&t, &c1, message(&b2, T0 + 20)).await.unwrap();
+    store.append(&other, &c1, message(&b1, T0 + 30)).await.unwrap();
+    let with_id = |b, ms| NewMessage { publication_id: Some("once"), ..message(b, ms) };
+    store.append(&t, &c2, with_id(&b2, T0 + 40)).await.unwrap();
+    store.append(&t, &c2, with_id(&b1, T0 + 50)).await.unwrap();
+
+    let moved = |since: i64| {
+        let (store, watched) = (store.clone(), watched.clone());
+        async move {
+            let moved = store.moved_since(&watched, Timestamp::from_millis(since)).await.unwrap().expect("a feed");
+            assert!(moved.complete);
+            let mut seen: Vec<(String, String, u64)> = moved
+                .channels
+                .into_iter()
+                .filter(|(tenant, key, _)| watched.contains(&(tenant.clone(), key.clone())))
+                .map(|(tenant, key, seq)| (tenant.to_string(), key.as_str().to_owned(), seq))
+                .collect();
+            seen.sort();
+            seen
+        }
+    };
+    let entry = |tenant: &str, key: &ChannelKey, seq: u64| (tenant.to_owned(), key.as_str().to_owned(), seq);
+    assert_eq!(
+        moved(T0).await,
+        vec![entry("demo", &c1, 1_000), entry("demo", &c1, 1_001), entry("demo", &c2, 1_000), entry("demo", &c2, 1_001), entry("other", &c1, 1_000)],
+        "every append once, the cancelled one not"
+    );
+    assert_eq!(moved(T0 + 15).await, vec![entry("demo", &c1, 1_001), entry("demo", &c2, 1_001), entry("other", &c1, 1_000)], "from the time on");
+    assert_eq!(moved(T0 + 60).await, vec![]);
+}
+
 contract_on_both_stores!(
+    the_feed_tells_what_moved_since_a_time,
     a_client_id_is_bound_once_until_it_expires,
     a_publication_id_is_taken_once_per_channel,
     a_look_finds_heads_and_next_messages,

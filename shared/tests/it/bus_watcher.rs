@@ -1,8 +1,10 @@
 //! One watcher per process (issue 15), on the DynamoDB adapter (moto): with
-//! a thousand polls waiting in one process, the heads are read once per
-//! interval, one `BatchGetItem` per 100 distinct channels, as the adapter's
-//! own request counter counts them; a message another process publishes
-//! wakes the polls of its channel, and each gets its own message.
+//! a thousand polls waiting in one process, the store is read once per
+//! interval, at most one request per 100 distinct channels plus one (the
+//! feed's partitions the channels fall in; every minute one `BatchGetItem`
+//! per 100 heads), as the adapter's own request counter counts them; a
+//! message another process publishes wakes the polls of its channel, and
+//! each gets its own message.
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -107,7 +109,6 @@ async fn on_distinct_channels() {
     // A round begun before the window may add its requests to it.
     let most = POLLS.div_ceil(100) as u64 + 1;
     assert!(counted <= most * (rounds + 1), "{counted} requests over {rounds} reads of 1,000 channels");
-    assert!(counted >= 10 * (rounds - 1), "every read covers every channel: {counted} requests over {rounds} reads");
 
     // Another process publishes for every tenth channel: only the watcher's
     // read can wake these polls. The others stay idle and time out. (Each
@@ -141,7 +142,6 @@ async fn on_one_channel() {
 
     let (counted, rounds) = requests_per_window(&bus, &requests, &polls).await;
     assert!(counted <= rounds + 1, "{counted} requests over {rounds} reads of one channel");
-    assert!(counted >= rounds - 1, "every read reads it: {counted} requests over {rounds} reads");
 
     let publisher = process(&table, &RequestCount::default());
     publisher.publish(&tenant, &subscription(7).key, &body(json!({"hello": "all"}))).await.expect("publish");

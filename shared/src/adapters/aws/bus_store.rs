@@ -19,7 +19,7 @@ use super::items::{built, json_text, n, number, s, unavailable, Item};
 use super::table::{Expect, Table};
 use super::tables::TTL_ATTRIBUTE;
 use crate::bus::store::NewMessage;
-use crate::bus::{BusStore, ChannelKey, ClientBinding, Seq, StoredMessage};
+use crate::bus::{BusStore, ChannelKey, ClientBinding, Moved, Seq, StoredMessage};
 use crate::domain::{StoreError, TenantId, Timestamp, UserId, WriteError};
 
 const HEAD_SK: &str = "0";
@@ -56,6 +56,34 @@ fn partition_key(tenant: &TenantId, channel: &ChannelKey) -> String {
 const BATCH_GET_KEYS: usize = 100;
 /// `BatchGetItem` requests of one read of heads in flight at once.
 const CONCURRENT_BATCH_GETS: usize = 8;
+
+/// Partitions of the feed of moved channels. Each append writes one entry
+/// into the partition of its channel (a stable hash), so the feed takes
+/// eight partitions' worth of writes (about 4,000 appends a second), and a
+/// watcher reads only the partitions its channels fall in: one for one
+/// channel, eight at most.
+const FEED_PARTITIONS: u64 = 8;
+/// How long a feed entry is kept: far longer than a watcher reads back.
+const FEED_LIFETIME: Duration = Duration::from_secs(600);
+/// Pages of one feed partition a watcher's read takes; past them it reads
+/// the heads instead.
+const FEED_PAGES: usize = 4;
+
+/// FNV-1a: stable across processes and builds, unlike std's hasher.
+fn stable_hash(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3))
+}
+
+fn feed_partition(channel_partition: &str) -> AttributeValue {
+    s(format!("feed#{}", stable_hash(channel_partition) % FEED_PARTITIONS))
+}
+
+/// A feed entry's sort key: the publication's millisecond, then six digits
+/// that tell appends of one millisecond apart.
+fn feed_sort_key(published: Timestamp, channel_partition: &str, seq: Seq) -> u64 {
+    let millis = u64::try_from(published.as_millis()).unwrap_or(0);
+    millis.saturating_mul(1_000_000) + stable_hash(&format!("{channel_partition}#{seq}")) % 1_000_000
+}
 
 impl DynamoBusStore {
     pub fn new(table: Table) -> Self {
@@ -192,7 +220,8 @@ impl BusStore for DynamoBusStore {
     }
 
     async fn append(&self, tenant: &TenantId, channel: &ChannelKey, message: NewMessage<'_>) -> Result<Seq, StoreError> {
-        let pk = partition(tenant, channel);
+        let channel_key = partition_key(tenant, channel);
+        let pk = s(channel_key.clone());
         let body = json_text(message.body)?;
         let message_ttl = message.expires_at.as_secs();
         let head_ttl = message.expires_at.plus(crate::bus::store::HEAD_GRACE).as_secs();
@@ -229,12 +258,26 @@ impl BusStore for DynamoBusStore {
                     .build(),
             )?;
 
+            // The feed entry that tells other processes' watchers this
+            // channel moved (unconditional: the head's condition decides).
+            let moved = built(
+                Put::builder()
+                    .table_name(&self.table.name)
+                    .item("pk", feed_partition(&channel_key))
+                    .item("sk", n(feed_sort_key(message.published_at, &channel_key, next)))
+                    .item("tenant", s(tenant.as_str()))
+                    .item("channel", s(channel.as_str()))
+                    .item("seq", n(next))
+                    .item(TTL_ATTRIBUTE, n(message.published_at.plus(FEED_LIFETIME).as_secs()))
+                    .build(),
+            )?;
             let mut transaction = self
                 .table
                 .client
                 .transact_write_items()
                 .transact_items(TransactWriteItem::builder().update(built(update.build())?).build())
-                .transact_items(TransactWriteItem::builder().put(put).build());
+                .transact_items(TransactWriteItem::builder().put(put).build())
+                .transact_items(TransactWriteItem::builder().put(moved).build());
             if let Some(taken) = &taken {
                 let mark = built(
                     Put::builder()
@@ -291,6 +334,46 @@ impl BusStore for DynamoBusStore {
         let partitions: Vec<String> = channels.iter().map(|(tenant, c)| partition_key(tenant, c)).collect();
         let found = self.read_heads(&partitions, Consistency::Eventual).await?;
         Ok(partitions.iter().map(|pk| found.get(pk).copied()).collect())
+    }
+
+    /// One `Query` per feed partition the channels fall in (eventually
+    /// consistent: the watcher reads a few seconds back each time).
+    async fn moved_since(&self, channels: &[(TenantId, ChannelKey)], since: Timestamp) -> Result<Option<Moved>, StoreError> {
+        let partitions: std::collections::BTreeSet<String> =
+            channels.iter().filter_map(|(tenant, channel)| feed_partition(&partition_key(tenant, channel)).as_s().ok().cloned()).collect();
+        let from = u64::try_from(since.as_millis()).unwrap_or(0).saturating_mul(1_000_000);
+        let mut moved = Moved { channels: Vec::new(), complete: true };
+        for partition in partitions {
+            let mut start: Option<Item> = None;
+            for page in 1..=FEED_PAGES {
+                self.table.requests.add(1);
+                let out = self
+                    .table
+                    .client
+                    .query()
+                    .table_name(&self.table.name)
+                    .key_condition_expression("pk = :pk AND sk >= :from")
+                    .expression_attribute_values(":pk", s(partition.clone()))
+                    .expression_attribute_values(":from", n(from))
+                    .projection_expression("tenant, channel, #seq")
+                    .expression_attribute_names("#seq", "seq")
+                    .set_exclusive_start_key(start.take())
+                    .send()
+                    .await
+                    .map_err(unavailable)?;
+                for item in out.items.unwrap_or_default() {
+                    let text = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned().ok_or_else(|| StoreError::Corrupt(format!("feed entry without {name}")));
+                    let tenant = TenantId::parse(text("tenant")?).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                    moved.channels.push((tenant, ChannelKey::stored(text("channel")?), number(&item, "seq")?));
+                }
+                match out.last_evaluated_key {
+                    Some(key) if page < FEED_PAGES => start = Some(key),
+                    Some(_) => moved.complete = false,
+                    None => break,
+                }
+            }
+        }
+        Ok(Some(moved))
     }
 
     async fn first_after(&self, tenant: &TenantId, channel: &ChannelKey, after: Seq, now: Timestamp, published_after: Option<Timestamp>) -> Result<Option<StoredMessage>, StoreError> {

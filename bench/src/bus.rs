@@ -245,7 +245,7 @@ struct IdleCost {
     channels_per_client: usize,
     /// Requests per second once every poll has looked (the watcher's).
     requests_per_sec: f64,
-    /// Reads of the heads (the watcher's rounds) per second.
+    /// The watcher's reads (of the feed, or of the heads) per second.
     rounds_per_sec: f64,
 }
 
@@ -347,14 +347,13 @@ async fn main() -> anyhow::Result<()> {
             "clients": idle.clients, "channels_per_client": idle.channels_per_client,
             "requests_per_sec": idle.requests_per_sec, "rounds_per_sec": idle.rounds_per_sec,
             "requests_per_round": idle.requests_per_sec / idle.rounds_per_sec,
-            "head_reads_per_client_per_sec": idle.rounds_per_sec * idle.channels_per_client as f64,
         })),
         "publish_rate": {"alone_per_sec": alone, "waiting": args.waiting, "secs": args.publish_secs, "beside_waiting_per_sec": beside, "ratio": beside / alone},
     });
     println!("publishes: {alone:.0}/s alone, {beside:.0}/s beside {} polls waiting on another tenant ({:.2}x)", args.waiting, beside / alone);
     match idle {
         Some(idle) => println!(
-            "{} idle clients ({} channels each) in one process on DynamoDB: {:.2} requests/s, {:.2} reads of the heads/s ({:.1} requests each)",
+            "{} idle clients ({} channels each) in one process on DynamoDB: {:.2} requests/s, {:.2} watcher reads/s ({:.1} requests each)",
             idle.clients, idle.channels_per_client, idle.requests_per_sec, idle.rounds_per_sec, idle.requests_per_sec / idle.rounds_per_sec
         ),
         None => println!("idle poll on DynamoDB: skipped (AWS_ENDPOINT_URL not set)"),

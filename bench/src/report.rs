@@ -382,7 +382,7 @@ fn targets(results: &Value, peers: &[PeerTable]) -> Vec<Target> {
     }
     let idle = &results["benches"]["bus"]["idle_poll_dynamodb"];
     targets.push(Target::new(
-        "DynamoDB requests of a bus process's idle clients, per read of the heads",
+        "DynamoDB requests of a bus process's idle clients, per read of the watcher",
         "≤ ⌈distinct channels / 100⌉ + 1",
         idle["requests_per_round"].as_f64().zip(idle["clients"].as_f64()).zip(idle["channels_per_client"].as_f64()).map(|((per_round, clients), channels)| {
             let most = (clients * channels / 100.0).ceil() + 1.0;

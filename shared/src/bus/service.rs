@@ -141,9 +141,9 @@ pub struct BusSettings {
     pub retention: Duration,
     /// How long a poll waits for a message before answering with none.
     pub wait: Duration,
-    /// How often a process's watcher reads the heads of the channels its
-    /// polls wait on, for messages other processes publish (a publish of
-    /// the same process wakes them at once; the embedded store, which one
+    /// How often a process's watcher learns which of the channels its
+    /// polls wait on moved, for messages other processes publish (a publish
+    /// of the same process wakes them at once; the embedded store, which one
     /// process holds, is never read on a timer).
     pub poll_interval: Duration,
 }
@@ -176,8 +176,8 @@ pub struct Bus {
     clock: Arc<dyn Clock>,
     settings: BusSettings,
     /// Wakes this process's polls waiting on a channel when it moves: at
-    /// once for a publish of this process, at the watcher's next read of
-    /// the heads for another process's.
+    /// once for a publish of this process, at the watcher's next read for
+    /// another process's.
     watchers: Arc<Watchers>,
     /// Client bindings read from the store, until they expire.
     clients: std::sync::Mutex<std::collections::HashMap<(TenantId, String), ClientBinding>>,
@@ -195,14 +195,14 @@ pub struct WatcherStats {
     pub looked: usize,
     /// Polls that have looked once and wait.
     pub waiting: usize,
-    /// Reads of the heads so far (each one request per 100 channels).
+    /// The watcher's reads so far (of the store's feed, or of the heads).
     pub rounds: u64,
 }
 
 /// One per process: a wake-up per channel that some poll waits on, so a
-/// publish wakes only the polls of its own channel, and one reader of the
-/// heads of every waiting channel (when other processes publish too), so
-/// the store's reads grow with distinct waiting channels, not with polls.
+/// publish wakes only the polls of its own channel, and (when other
+/// processes publish too) one task that learns which waiting channels
+/// moved, so the store's reads do not grow with polls.
 struct Watchers {
     store: Arc<dyn BusStore>,
     clock: Arc<dyn Clock>,
@@ -257,14 +257,19 @@ impl Watchers {
         }
         if !watched.is_empty() && !state.reading && !self.store.appends_are_local() {
             state.reading = true;
-            tokio::spawn(self.clone().read_heads());
+            tokio::spawn(self.clone().watch_moves());
         }
         Watch { watchers: self, watched, looked: std::sync::atomic::AtomicBool::new(false) }
     }
 
-    fn wake(&self, tenant: &TenantId, key: &ChannelKey) {
-        let state = self.lock();
-        if let Some(watched) = state.channels.get(&(tenant.clone(), key.clone())) {
+    /// A publish of this process: its channel's polls wake at once, and
+    /// the watcher will not wake them again for the same append.
+    fn published(&self, tenant: &TenantId, key: &ChannelKey, seq: Seq) {
+        let mut state = self.lock();
+        if let Some(watched) = state.channels.get_mut(&(tenant.clone(), key.clone())) {
+            if watched.seen.is_some_and(|seen| Some(seq) > seen) {
+                watched.seen = Some(Some(seq));
+            }
             watched.notify.notify_waiters();
         }
     }
@@ -274,7 +279,10 @@ impl Watchers {
     /// one (its heads every [`FEED_HEADS_EVERY`] too), else from their
     /// heads, read at once; the polls of each channel whose head moved past
     /// what they saw are woken.
-    async fn read_heads(self: Arc<Self>) {
+    async fn watch_moves(self: Arc<Self>) {
+        // Should the task end otherwise than below (a panic, its runtime
+        // shutting down), the next poll starts another.
+        let mut running = Running { watchers: &self, ended: false };
         let mut feed_since: Option<crate::domain::Timestamp> = None;
         let mut heads_read = Instant::now();
         loop {
@@ -283,6 +291,7 @@ impl Watchers {
                 let mut state = self.lock();
                 if state.channels.is_empty() {
                     state.reading = false;
+                    running.ended = true;
                     return;
                 }
                 state.channels.iter().filter_map(|(key, watched)| watched.seen.map(|seen| (key.clone(), seen))).collect()
@@ -344,6 +353,21 @@ impl Watchers {
             looked: state.channels.values().filter(|w| w.seen.is_some()).count(),
             rounds: self.rounds.load(Ordering::Relaxed),
             waiting: self.waiting.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// The watcher task while it runs: if it ends without saying so, the
+/// `reading` flag is cleared, so the next poll starts another.
+struct Running<'a> {
+    watchers: &'a Watchers,
+    ended: bool,
+}
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        if !self.ended {
+            self.watchers.lock().reading = false;
         }
     }
 }
@@ -553,7 +577,7 @@ impl Bus {
             publication_id,
         };
         let seq = self.store.append(tenant, channel, message).await?;
-        self.watchers.wake(tenant, channel);
+        self.watchers.published(tenant, channel, seq);
         Ok(Published { seq })
     }
 

@@ -26,7 +26,9 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 const POLLS: usize = 1000;
-const WAIT_SECS: u64 = 20;
+/// Long enough for every invocation to arrive and every publish to be
+/// done well before the first poll's wait ends, on a busy moto.
+const WAIT_SECS: u64 = 30;
 /// Invocations the stub hands out per tenth of a second: they arrive over
 /// a few seconds, as clients connect (moto serves one request at a time).
 const ARRIVALS_PER_TICK: usize = 25;
@@ -202,6 +204,8 @@ async fn one_bus_process_holds_a_thousand_polls() {
         if user.is_multiple_of(10) {
             assert_eq!(body["channel"], format!("user:{user}"), "{id} got its own channel's message");
             assert_eq!(body["message"]["for"], user, "{id}: {body}");
+            // Not the last look a poll takes when its wait ends: woken.
+            assert!(waited < Duration::from_secs(WAIT_SECS), "{id} answered after {waited:?}, at its deadline: never woken");
         } else {
             assert_eq!(body, json!({"channel": null, "message": null}), "{id} had nothing published for it");
             assert!(waited >= Duration::from_secs(WAIT_SECS), "{id} answered after {waited:?}, before its wait ended");

@@ -336,8 +336,10 @@ impl BusStore for DynamoBusStore {
         Ok(partitions.iter().map(|pk| found.get(pk).copied()).collect())
     }
 
-    /// One `Query` per feed partition the channels fall in (eventually
-    /// consistent: the watcher reads a few seconds back each time).
+    /// A `Query` of each feed partition the channels fall in (eventually
+    /// consistent: the watcher reads a few seconds back each time), up to
+    /// [`FEED_PAGES`] pages each; past them the answer is incomplete and
+    /// the rest is not read.
     async fn moved_since(&self, channels: &[(TenantId, ChannelKey)], since: Timestamp) -> Result<Option<Moved>, StoreError> {
         let partitions: std::collections::BTreeSet<String> =
             channels.iter().filter_map(|(tenant, channel)| feed_partition(&partition_key(tenant, channel)).as_s().ok().cloned()).collect();
@@ -368,7 +370,10 @@ impl BusStore for DynamoBusStore {
                 }
                 match out.last_evaluated_key {
                     Some(key) if page < FEED_PAGES => start = Some(key),
-                    Some(_) => moved.complete = false,
+                    Some(_) => {
+                        moved.complete = false;
+                        return Ok(Some(moved));
+                    }
                     None => break,
                 }
             }
